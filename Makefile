@@ -1,0 +1,49 @@
+# qualcert — `make demo` and `make test` are the whole set-up on a fresh machine.
+GO       ?= go
+CHROMIUM ?= /usr/bin/chromium
+PKGS     := ./...
+
+.PHONY: all build test test-short bench demo deps fmt vet fuzz clean
+
+all: build
+
+# Debian's Chromium, installed when missing: go-rod never downloads a browser.
+deps:
+	@if [ ! -x "$(CHROMIUM)" ] && ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing Debian's chromium (needed by the browser harness)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+build:
+	$(GO) build -o bin/qualcert ./cmd/qualcert
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# Every test, with the race detector (the harness is concurrent).
+test: deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet $(PKGS)
+	$(GO) test -race -timeout 15m $(PKGS)
+
+test-short:
+	$(GO) test -short $(PKGS)
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./harness/verify/ ./harness/
+
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./harness/verify/
+
+# Certify the embedded demo publisher and write ./qualcert-report.
+demo: deps build
+	./bin/qualcert run --report-dir ./qualcert-report; status=$$?; \
+	echo "report: ./qualcert-report/report.html"; exit $$status
+
+clean:
+	rm -rf bin qualcert-report

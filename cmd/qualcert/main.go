@@ -1,0 +1,81 @@
+// Command qualcert certifies a publisher's integration of Qualifio campaigns
+// that receive the participant's identity at campaign load. See README.md and
+// CONTRACT §1 for the commands; each sub-command lives in a file of its own.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Version is the tool version written into reports.
+var Version = "0.1.0"
+
+// Exit codes of CONTRACT §1.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+	exitBroken = 3
+)
+
+// env is what a sub-command may touch: its streams, so tests can run it.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, e env, args []string) int
+}
+
+var commands = []command{
+	{"run", "certify a page (the embedded demo when no --profile is given)", cmdRun},
+	{"verify", "verify one token with the reference verifier", cmdVerify},
+	{"demo", "serve the embedded demo publisher", cmdDemo},
+	{"keys", "generate keys for test set-ups (keys generate)", cmdKeys},
+	{"token", "mint a test token as a publisher would (token mint)", cmdToken},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "qualcert %s: certify Qualifio identity-at-campaign-load integrations\n\nUsage:\n  qualcert <command> [flags]\n\nCommands:\n", Version)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'qualcert <command> --help' for a command's flags.\n")
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := dispatch(ctx, env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func dispatch(ctx context.Context, e env, args []string) int {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(e.stdout)
+		return exitOK
+	case "--version", "-version", "version":
+		fmt.Fprintf(e.stdout, "qualcert %s\n", Version)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintf(e.stderr, "qualcert: unknown command %q\n\n", args[0])
+	usage(e.stderr)
+	return exitUsage
+}

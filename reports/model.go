@@ -1,0 +1,103 @@
+// Package reports turns the results of a run into what people and machines
+// read: report.json (CONTRACT §3), report.html, junit.xml, cucumber.json and
+// the terminal summary.
+package reports
+
+import (
+	"time"
+
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/timeline"
+)
+
+// SchemaID is the id of report.json's schema.
+const SchemaID = "qualcert.report/v1"
+
+// Verdicts and statuses.
+const (
+	Passed  = "passed"
+	Failed  = "failed"
+	Skipped = "skipped"
+	Broken  = "broken"
+	Allowed = "allowed" // a finding matched by the expected-deviations file
+)
+
+// Report is report.json.
+type Report struct {
+	Schema     string            `json:"schema"`
+	Tool       Tool              `json:"tool"`
+	Profile    ProfileRef        `json:"profile"`
+	StartedAt  time.Time         `json:"started_at"`
+	DurationMs int64             `json:"duration_ms"`
+	Verdict    string            `json:"verdict"`
+	Summary    Summary           `json:"summary"`
+	Findings   []finding.Finding `json:"findings"`
+	Scenarios  []Scenario        `json:"scenarios"`
+	Revealed   bool              `json:"revealed,omitempty"` // --reveal was given: values are not redacted
+}
+
+// Tool names qualcert and its version.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// ProfileRef identifies the certified integration.
+type ProfileRef struct {
+	Name    string `json:"name"`
+	PageURL string `json:"page_url"`
+}
+
+// Summary counts scenarios by status, and should-level findings as warnings.
+type Summary struct {
+	Scenarios int `json:"scenarios"`
+	Passed    int `json:"passed"`
+	Failed    int `json:"failed"`
+	Skipped   int `json:"skipped"`
+	Broken    int `json:"broken"`
+	Warnings  int `json:"warnings"`
+}
+
+// Scenario is one Gherkin scenario's outcome.
+type Scenario struct {
+	ID          string           `json:"id,omitempty"`
+	Feature     string           `json:"feature"`
+	Name        string           `json:"name"`
+	Tags        []string         `json:"tags"`
+	Status      string           `json:"status"`
+	SkipReason  string           `json:"skip_reason,omitempty"`
+	DurationMs  int64            `json:"duration_ms"`
+	Steps       []Step           `json:"steps"`
+	Timeline    []timeline.Event `json:"timeline"`
+	Attachments []Attachment     `json:"attachments"`
+	Tokens      []TokenView      `json:"tokens,omitempty"` // decoded tokens seen, redacted unless --reveal
+}
+
+// Step is one Gherkin step.
+type Step struct {
+	Keyword    string `json:"keyword,omitempty"`
+	Text       string `json:"text"`
+	Status     string `json:"status"` // passed, failed, skipped, undefined, pending
+	Error      string `json:"error"`
+	DurationMs int64  `json:"duration_ms,omitempty"`
+}
+
+// Attachment is evidence saved beside the report (a screenshot).
+type Attachment struct {
+	Name      string `json:"name"`
+	MediaType string `json:"media_type"`
+	Path      string `json:"path"` // relative to the report dir
+	Step      string `json:"step,omitempty"`
+}
+
+// TokenView is a decoded token as the reports show it.
+type TokenView struct {
+	Campaign    string         `json:"campaign,omitempty"`
+	Fingerprint string         `json:"fingerprint"`
+	Format      string         `json:"format"`
+	Header      map[string]any `json:"header,omitempty"`
+	InnerHeader map[string]any `json:"inner_header,omitempty"`
+	Claims      map[string]any `json:"claims,omitempty"` // redacted unless --reveal
+	Mode        string         `json:"mode,omitempty"`
+	Fields      []string       `json:"fields,omitempty"`
+}
