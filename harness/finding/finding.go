@@ -59,6 +59,9 @@ type Finding struct {
 	Campaign    string `json:"campaign,omitempty"`
 	Message     string `json:"message"`
 	Hint        string `json:"hint"`
+	// Allowed is the reason given in the expected-deviations file (--allow)
+	// when this finding is a known, accepted deviation: it then fails nothing.
+	Allowed string `json:"allowed,omitempty"`
 }
 
 func (f Finding) String() string {
@@ -120,10 +123,10 @@ func Codes() []Code {
 	return out
 }
 
-// HasMust reports whether any finding is at level must.
+// HasMust reports whether any finding is at level must and not allowed.
 func HasMust(fs []Finding) bool {
 	for _, f := range fs {
-		if f.Level == Must {
+		if f.Level == Must && f.Allowed == "" {
 			return true
 		}
 	}
