@@ -23,6 +23,7 @@ type Variant struct {
 	Expect      []finding.Code // the codes a run must produce, exactly (info-level codes included)
 	Tags        []string       // Gherkin tags of the flow it illustrates (@jws, @access-token…)
 	LoggedOut   bool           // certify it as a logged-out visitor
+	Fault       finding.Code   // certify it with this fault injected into the campaign
 }
 
 // Server is a running demo publisher.
