@@ -4,23 +4,50 @@
 // page and iframe on a timeline, verifies each token with the reference
 // verifier, and turns what it saw into findings.
 //
-// SKELETON: the types below are the agreed API; the implementation is in
-// progress (issue 3).
-//
 //	h, err := harness.Start(ctx, harness.Options{BrowserBin: "/usr/bin/chromium"})
 //	defer h.Close()
 //	res, err := h.Run(ctx, harness.Scenario{Name: "happy path", Profile: p})
 //
 // One Harness (one browser) per run; each Run gets its own incognito context
 // and is safe to call concurrently.
+//
+// How a Run works, in order:
+//
+//  1. a per-Run verifier (package verify) and kit server (package kit) are
+//     built from the profile; the browser session (package browser) intercepts
+//     the Qualifio loader and the campaign hosts and answers them with the kit
+//     server, and injects the recorder before any page script;
+//  2. the participant's session is set up: profile cookies in the incognito
+//     context, or the scripted login, unless Scenario.LoggedOut;
+//  3. the page is loaded, and Run waits on timeline events and deadlines (never
+//     sleeps) until the run has settled: every campaign prefilled or blocked,
+//     the reaction window after an error, or the kit clearly missing
+//     (settle.go; the rules are written down in kit/PROTOCOL.md);
+//  4. the campaign iframes and the page are screenshotted, and judge.go turns
+//     the timeline, the verifier's results and the recorded requests into
+//     Result.Campaigns and Result.Findings.
+//
+// A Run that reaches no verdict (browser failure, unreachable page, timeout
+// with a campaign still undecided, a panic inside Run) returns its Result
+// with an env.* finding and an error wrapping ErrBroken. The incognito context
+// is always closed, and Close leaves no Chromium process and no temporary
+// profile behind.
+//
+// Privacy: raw tokens travel from the page to Go (a CDP binding) and are
+// replaced by finding.Fingerprint before anything reaches the timeline;
+// participant values are masked in the campaign form unless Options.Reveal.
 package harness
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
+	"github.com/qualcert/qualcert/harness/browser"
 	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/kit"
 	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/harness/timeline"
 	"github.com/qualcert/qualcert/harness/verify"
@@ -99,17 +126,243 @@ type Result struct {
 var ErrBroken = errors.New("no verdict")
 
 // Harness owns the browser of a run.
-type Harness struct{}
-
-// Start launches (or connects to) the browser.
-func Start(ctx context.Context, opt Options) (*Harness, error) {
-	return nil, errors.New("harness: not implemented yet")
+type Harness struct {
+	b   *browser.Browser
+	opt Options
 }
 
-// Close shuts the browser down and removes its temporary profile.
-func (h *Harness) Close() error { return nil }
+// Start launches (or connects to) the browser. A browser that cannot start
+// is an error wrapping ErrBroken (finding env.browser).
+func Start(ctx context.Context, opt Options) (*Harness, error) {
+	b, err := browser.Launch(ctx, browser.Config{Bin: opt.BrowserBin, URL: opt.BrowserURL})
+	if err != nil {
+		return nil, &brokenError{code: finding.EnvBrowser, err: err}
+	}
+	return &Harness{b: b, opt: opt}, nil
+}
 
-// Run observes one scenario.
-func (h *Harness) Run(ctx context.Context, sc Scenario) (*Result, error) {
-	return nil, errors.New("harness: not implemented yet")
+// Browser exposes the harness's browser (tests count its processes).
+func (h *Harness) Browser() *browser.Browser { return h.b }
+
+// Close shuts the browser down and removes its temporary profile.
+func (h *Harness) Close() error {
+	if h == nil || h.b == nil {
+		return nil
+	}
+	return h.b.Close()
+}
+
+// Run observes one scenario: it opens an incognito context, sets the
+// participant's session, loads the page with the reference kit and campaign
+// in place of Qualifio's, waits until every campaign of the profile settled
+// (plus the reaction window after an error) or the kit is clearly missing,
+// captures the evidence and judges. It always closes its context, also
+// after a timeout or a panic. The Result is returned also with an error;
+// errors that mean "no verdict" wrap ErrBroken.
+func (h *Harness) Run(ctx context.Context, sc Scenario) (res *Result, err error) {
+	begin := time.Now()
+	res = &Result{}
+	if sc.Profile == nil {
+		return nil, errors.New("harness: scenario has no profile")
+	}
+	r := &run{h: h, sc: sc, rec: timeline.New(), tokens: map[string]string{}, tokenDiv: map[string]string{}, wake: make(chan struct{}, 1)}
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = r.broken(res, finding.EnvBrowser, fmt.Errorf("harness panic: %v", p))
+		}
+		if r.ses != nil {
+			if cerr := r.ses.Close(); cerr != nil && err == nil {
+				r.rec.Add(timeline.Harness, "harness.error", "", map[string]any{"error": cerr.Error()})
+			}
+		}
+		res.Duration = time.Since(begin)
+	}()
+	return r.execute(ctx, res)
+}
+
+func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
+	sc, p := r.sc, r.sc.Profile
+	timeout := p.Timing.Timeout.D()
+	if timeout <= 0 {
+		timeout = profile.DefaultScenarioTimeout
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	v, err := r.verifier(rctx)
+	if err != nil {
+		return res, err
+	}
+	r.kit = kit.New(kit.Config{Profile: p, Verifier: v, Timeline: r.rec, Fault: sc.Fault, Reveal: r.h.opt.Reveal})
+	cfg := browser.SessionConfig{
+		Binding: kit.Binding,
+		Scripts: []string{kit.RecorderJS()},
+		Cookies: r.cookies(),
+		Hooks:   r.hooks(),
+	}
+	if !r.h.opt.LiveKit {
+		cfg.Intercept = r.kit.Patterns()
+		cfg.Handler = r.kit
+	}
+	events, unsubscribe := r.rec.Subscribe()
+	defer unsubscribe()
+	r.ses, err = r.h.b.NewSession(rctx, cfg)
+	if err != nil {
+		if rctx.Err() != nil {
+			return r.broken(res, finding.EnvTimeout, err)
+		}
+		return r.broken(res, finding.EnvBrowser, err)
+	}
+	if testHook != nil {
+		testHook(sc)
+	}
+	if sc.Fault != "" {
+		r.rec.Add(timeline.Harness, timeline.FaultInjected, "", map[string]any{"code": string(sc.Fault)})
+	}
+	if t := sc.Throttle; t != nil {
+		if err := r.ses.Throttle(rctx, t.CPURate, t.Latency, t.DownloadKbps, t.UploadKbps); err != nil {
+			return r.broken(res, finding.EnvBrowser, err)
+		}
+		r.rec.Add(timeline.Harness, timeline.ThrottleApplied, "", map[string]any{
+			"cpu_rate": t.CPURate, "latency_ms": t.Latency.Milliseconds(), "download_kbps": t.DownloadKbps, "upload_kbps": t.UploadKbps})
+	}
+	if err := r.login(rctx); err != nil {
+		switch {
+		case isUnreachable(err):
+			return r.broken(res, finding.EnvPageUnreachable, err)
+		case rctx.Err() != nil:
+			return r.broken(res, finding.EnvTimeout, err)
+		}
+		return r.broken(res, finding.EnvBrowser, err)
+	}
+
+	observe := sc.Observe
+	if observe <= 0 {
+		observe = DefaultObserve
+	}
+	divs := make([]string, 0, len(p.Campaigns))
+	for _, c := range p.Campaigns {
+		divs = append(divs, c.DivID)
+	}
+	navStart := r.rec.Now()
+	// The settle state is rebuilt from the whole timeline at each decision:
+	// the subscription only wakes the loop up, so an event a slow
+	// subscriber missed is still counted.
+	state := func() *settleState {
+		st := newSettleState(divs, observe, SettleWindow, r.h.opt.LiveKit)
+		st.navStart = navStart
+		r.mu.Lock()
+		st.inflight, st.lastNetAt = r.inflight, r.lastNetAt
+		r.mu.Unlock()
+		for _, e := range r.rec.Events() {
+			st.apply(e)
+		}
+		return st
+	}
+	r.rec.Add(timeline.Browser, timeline.Navigation, "", map[string]any{"url": r.redactText(p.Page.URL), "phase": "start"})
+
+	// Navigate in the background: a page that never answers must not stop
+	// the settle loop from seeing the deadline.
+	navDone := make(chan error, 1)
+	go func() { navDone <- r.ses.Navigate(rctx, p.Page.URL) }()
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case err := <-navDone:
+			navDone = nil
+			if err != nil {
+				if isUnreachable(err) {
+					return r.broken(res, finding.EnvPageUnreachable, err)
+				}
+				if rctx.Err() == nil {
+					return r.broken(res, finding.EnvBrowser, err)
+				}
+			}
+		case <-events:
+		case <-r.wake:
+		case <-timer.C:
+		case <-rctx.Done():
+			ok, why := state().verdictAtDeadline(r.rec.Now())
+			if ctx.Err() != nil {
+				return r.broken(res, finding.EnvTimeout, fmt.Errorf("scenario cancelled: %w", ctx.Err()))
+			}
+			if !ok {
+				return r.broken(res, finding.EnvTimeout, fmt.Errorf("no verdict within the scenario timeout of %s: %s", timeout, why))
+			}
+			r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"verdict": true})
+			return r.finish(res)
+		}
+		// Drain what is queued before deciding.
+		for drained := false; !drained; {
+			select {
+			case <-events:
+			default:
+				drained = true
+			}
+		}
+		st := state()
+		done, wake := st.next(r.rec.Now(), r.kit.Verifying())
+		if done && navDone == nil || done && st.loadedAt >= 0 {
+			return r.finish(res)
+		}
+		if done {
+			wake = r.rec.Now() + 50 // committed soon: wait for the navigation call to return
+		}
+		if wake >= 0 {
+			d := time.Duration((wake - r.rec.Now()) * float64(time.Millisecond))
+			if d < time.Millisecond {
+				d = time.Millisecond
+			}
+			timer.Reset(d)
+		}
+	}
+}
+
+// testHook, when set (by tests only, before any Run), is called once the
+// scenario's browser session is open: tests use it to panic inside Run.
+var testHook func(Scenario)
+
+// finish captures the evidence and judges.
+func (r *run) finish(res *Result) (*Result, error) {
+	r.evidence(res)
+	res.Campaigns, res.Findings = r.judge(r.rec.Events())
+	res.Timeline = r.rec.Events()
+	return res, nil
+}
+
+// evidence screenshots each created campaign iframe and the page.
+func (r *run) evidence(res *Result) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*evidenceTimeout)
+	defer cancel()
+	for _, c := range r.sc.Profile.Campaigns {
+		if _, ok := timeline.First(r.rec.Events(), timeline.CreateIframe, c.DivID); !ok {
+			continue
+		}
+		sctx, scancel := context.WithTimeout(ctx, evidenceTimeout)
+		png, err := r.ses.ScreenshotElement(sctx, `iframe[data-qualcert-campaign="`+cssEscape(c.DivID)+`"]`)
+		scancel()
+		if err != nil {
+			r.rec.Add(timeline.Harness, timeline.Screenshot, c.DivID, map[string]any{"error": err.Error()})
+			continue
+		}
+		name := "campaign-" + c.DivID + ".png"
+		res.Screenshots = append(res.Screenshots, Screenshot{Name: name, Campaign: c.DivID, PNG: png})
+		r.rec.Add(timeline.Harness, timeline.Screenshot, c.DivID, map[string]any{"name": name, "bytes": len(png)})
+	}
+	sctx, scancel := context.WithTimeout(ctx, evidenceTimeout)
+	png, err := r.ses.ScreenshotPage(sctx)
+	scancel()
+	if err != nil {
+		r.rec.Add(timeline.Harness, timeline.Screenshot, "", map[string]any{"error": err.Error()})
+		return
+	}
+	res.Screenshots = append(res.Screenshots, Screenshot{Name: "page.png", PNG: png})
+	r.rec.Add(timeline.Harness, timeline.Screenshot, "", map[string]any{"name": "page.png", "bytes": len(png)})
+}
+
+// cssEscape escapes a value for a double-quoted CSS attribute selector.
+func cssEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
 }

@@ -1,6 +1,32 @@
 // Package reports turns the results of a run into what people and machines
 // read: report.json (CONTRACT §3), report.html, junit.xml, cucumber.json and
 // the terminal summary.
+//
+// The run builds one [Report] (scenarios with their steps, timelines,
+// decoded tokens and screenshots; findings from package finding), then:
+//
+//	allow, err := reports.LoadAllow(path) // --allow, optional
+//	allow.Apply(r)                        // Finding.Allowed = reason; stale entries on r
+//	r.Finalize()                          // sort, count, verdict
+//	paths, err := reports.WriteAll(dir, r, reports.WriteOptions{Reveal: reveal})
+//	reports.WriteSummary(os.Stdout, r, paths[1])
+//
+// Who reads what: a CI gates on the exit code and reads junit.xml (one
+// testcase per scenario, failures carry the finding code and hint) or
+// cucumber.json; tools read report.json, whose JSON Schema is embedded
+// ([Schema], reports/schema/report.schema.json; [ValidateJSON]); people read
+// report.html, a single self-contained file that makes no request of any
+// kind, and the terminal summary.
+//
+// Privacy: producers redact upstream (fingerprints and field names). The
+// writers redact a second time on a copy, unless the run was revealed: see
+// redact.go for exactly what is scrubbed. The Report given to WriteAll is
+// never modified.
+//
+// Findings are tied to a scenario through Finding.Scenario, which holds the
+// scenario's ID or, failing that, its name. A requirement tag on a scenario
+// (@R-TOKEN-3) says which requirements it exercises, for the matrix of the
+// HTML report; a scenario without such tags exercises them all.
 package reports
 
 import (
@@ -34,6 +60,10 @@ type Report struct {
 	Findings   []finding.Finding `json:"findings"`
 	Scenarios  []Scenario        `json:"scenarios"`
 	Revealed   bool              `json:"revealed,omitempty"` // --reveal was given: values are not redacted
+	// StaleAllowances are the entries of the expected-deviations file
+	// (--allow) that matched no finding: each one fails the run, as in the
+	// OIDF conformance suite, so that the file never hides a fixed problem.
+	StaleAllowances []AllowEntry `json:"stale_allowances,omitempty"`
 }
 
 // Tool names qualcert and its version.
@@ -62,6 +92,8 @@ type Summary struct {
 type Scenario struct {
 	ID          string           `json:"id,omitempty"`
 	Feature     string           `json:"feature"`
+	URI         string           `json:"uri,omitempty"`  // the feature file, for cucumber.json ("features/timing.feature")
+	Line        int              `json:"line,omitempty"` // the scenario's line in URI
 	Name        string           `json:"name"`
 	Tags        []string         `json:"tags"`
 	Status      string           `json:"status"`

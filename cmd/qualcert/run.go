@@ -2,11 +2,215 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/qualcert/qualcert/harness"
+	"github.com/qualcert/qualcert/harness/demo"
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/profile"
+	"github.com/qualcert/qualcert/reports"
+	"github.com/qualcert/qualcert/steps"
 )
 
-// cmdRun is a placeholder until its issue lands.
+// demoGoodVariant is the demo page certified when no --profile is given.
+const demoGoodVariant = "jws-inline"
+
+// defaultChromium is Debian's Chromium, used when no browser flag is given
+// and it is installed (go-rod never downloads a browser).
+const defaultChromium = "/usr/bin/chromium"
+
+const runUsage = `Usage: qualcert run [flags]
+
+Certifies a publisher page that embeds Qualifio campaigns and hands them the
+participant's identity with _qual_async.push(['setMetaData', 'JWT', token, divId]).
+It runs the Gherkin certification suite in headless Chromium, with the
+reference Qualifio kit and campaign in place of the real ones, and writes
+report.json, report.html, junit.xml, cucumber.json and screenshots.
+
+With no --profile it certifies the embedded demo publisher's good variant
+(jws-inline), served on 127.0.0.1: a full run with no set-up.
+
+Flags:
+`
+
+const runExitCodes = `
+Exit codes: 0 passed (warnings allowed), 1 failed, 2 usage or invalid profile,
+3 broken (browser could not start, page unreachable: no verdict).
+`
+
+// cmdRun is `qualcert run` (CONTRACT §1).
 func cmdRun(ctx context.Context, e env, args []string) int {
-	fmt.Fprintln(e.stderr, "qualcert run: not implemented yet")
-	return exitUsage
+	fl := flag.NewFlagSet("qualcert run", flag.ContinueOnError)
+	fl.SetOutput(e.stderr)
+	var (
+		profilePath = fl.String("profile", "", "publisher profile `FILE` (YAML or JSON); none: the embedded demo")
+		reportDir   = fl.String("report-dir", "./qualcert-report", "`DIR` to write the reports into")
+		tags        = fl.String("tags", "", "run only the scenarios matching this godog tag `EXPR` (e.g. \"@jws && ~@throttled\")")
+		featuresDir = fl.String("features", "", "run the feature files of `DIR` (your own scenarios, same steps) instead of the built-in suite")
+		allowPath   = fl.String("allow", "", "expected-deviations `FILE`: listed findings do not fail the run")
+		concurrency = fl.Int("concurrency", 2, "page loads at a time (`N`)")
+		browserBin  = fl.String("browser-bin", "", "Chromium binary `PATH` (default "+defaultChromium+" when present, else found on PATH)")
+		browserURL  = fl.String("browser-url", "", "connect to a running Chromium's DevTools `WS_URL` instead of launching one")
+		liveKit     = fl.Bool("live-kit", false, "observe mode: use the real Qualifio kit (needs a network), do not intercept")
+		reveal      = fl.Bool("reveal", false, "show raw tokens and participant values in reports (they are redacted by default)")
+	)
+	fl.Usage = func() {
+		fmt.Fprint(fl.Output(), runUsage)
+		fl.PrintDefaults()
+		fmt.Fprint(fl.Output(), runExitCodes)
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fl.SetOutput(e.stdout)
+			fl.Usage()
+			return exitOK
+		}
+		return exitUsage
+	}
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(e.stderr, "qualcert run: "+format+"\n", a...)
+		return exitUsage
+	}
+	switch {
+	case fl.NArg() > 0:
+		return usageErr("unexpected argument %q (see qualcert run --help)", fl.Arg(0))
+	case *browserBin != "" && *browserURL != "":
+		return usageErr("give --browser-bin or --browser-url, not both")
+	case *concurrency < 1:
+		return usageErr("--concurrency must be at least 1, not %d", *concurrency)
+	case *reportDir == "":
+		return usageErr("--report-dir must not be empty")
+	}
+	if err := steps.CheckTags(*tags); err != nil {
+		return usageErr("--tags: %v", err)
+	}
+
+	var allow *reports.AllowList
+	if *allowPath != "" {
+		a, err := reports.LoadAllow(*allowPath)
+		if err != nil {
+			return usageErr("reading the expected-deviations file: %v", err)
+		}
+		allow = a
+	}
+
+	cfg := steps.Config{
+		Tags:        *tags,
+		Concurrency: *concurrency,
+		Browser:     harness.Options{BrowserBin: *browserBin, BrowserURL: *browserURL, LiveKit: *liveKit, Reveal: *reveal},
+		ReportDir:   *reportDir,
+		Progress:    e.stdout,
+		ToolVersion: Version,
+	}
+	if cfg.Browser.BrowserBin == "" && cfg.Browser.BrowserURL == "" {
+		if _, err := os.Stat(defaultChromium); err == nil {
+			cfg.Browser.BrowserBin = defaultChromium
+		}
+	}
+	if *featuresDir != "" {
+		st, err := os.Stat(*featuresDir)
+		if err != nil {
+			return usageErr("reading --features: %v", err)
+		}
+		if !st.IsDir() {
+			return usageErr("--features %s is not a folder of .feature files", *featuresDir)
+		}
+		cfg.Features = os.DirFS(*featuresDir)
+	}
+
+	if *profilePath != "" {
+		p, err := profile.Load(*profilePath)
+		if err != nil {
+			return usageErr("invalid profile: %v", err)
+		}
+		cfg.Profile = p
+	} else {
+		srv, err := demo.Start(ctx, "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintf(e.stderr, "qualcert run: starting the embedded demo publisher: %v\n", err)
+			return exitBroken
+		}
+		defer srv.Close()
+		p, err := srv.Profile(demoGoodVariant)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "qualcert run: the embedded demo has no %s profile: %v\n", demoGoodVariant, err)
+			return exitBroken
+		}
+		cfg.Profile = p
+		fmt.Fprintf(e.stdout, "qualcert run: no --profile given: certifying the embedded demo publisher's good variant %q at %s\n", demoGoodVariant, p.Page.URL)
+	}
+
+	if err := os.MkdirAll(*reportDir, 0o755); err != nil {
+		return usageErr("creating the report folder: %v", err)
+	}
+	fmt.Fprintf(e.stdout, "qualcert run: %s (%s), %d page load(s) at a time\n", cfg.Profile.Name, cfg.Profile.Page.URL, cfg.Concurrency)
+
+	r, err := steps.Run(ctx, cfg)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if allow != nil {
+		allow.Apply(r)
+	}
+	r.Finalize()
+	ensureVerdict(r)
+
+	htmlPath := filepath.Join(*reportDir, "report.html")
+	if _, err := reports.WriteAll(*reportDir, r, reports.WriteOptions{Reveal: *reveal}); err != nil {
+		fmt.Fprintf(e.stderr, "qualcert run: writing the reports: %v\n", err)
+		if err := writeJSONReport(*reportDir, r); err != nil {
+			fmt.Fprintf(e.stderr, "qualcert run: writing report.json: %v\n", err)
+			return exitBroken
+		}
+		htmlPath = filepath.Join(*reportDir, "report.json")
+	}
+	fmt.Fprintln(e.stdout)
+	color := false
+	if f, ok := e.stdout.(*os.File); ok {
+		color = reports.ColorFor(f)
+	}
+	reports.WriteSummaryWith(e.stdout, r, htmlPath, reports.SummaryOptions{Color: color, Reveal: *reveal})
+	return exitCode(r.Verdict)
+}
+
+func exitCode(verdict string) int {
+	switch verdict {
+	case reports.Passed:
+		return exitOK
+	case reports.Broken:
+		return exitBroken
+	}
+	return exitFailed
+}
+
+// ensureVerdict sets the verdict when the reports package left it empty,
+// by CONTRACT §3's rule, so that the exit code never reads an empty verdict.
+func ensureVerdict(r *reports.Report) {
+	if r.Verdict != "" {
+		return
+	}
+	r.Verdict = reports.Passed
+	if finding.HasMust(r.Findings) {
+		r.Verdict = reports.Failed
+	}
+	for _, s := range r.Scenarios {
+		if s.Status == reports.Broken {
+			r.Verdict = reports.Broken
+		}
+	}
+}
+
+// writeJSONReport is the last resort when the report writers fail: the
+// machine-readable report at least.
+func writeJSONReport(dir string, r *reports.Report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "report.json"), append(b, '\n'), 0o644)
 }

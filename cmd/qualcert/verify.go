@@ -2,11 +2,317 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/profile"
+	"github.com/qualcert/qualcert/harness/verify"
 )
 
-// cmdVerify is a placeholder until its issue lands.
+const verifyUsage = `Usage: qualcert verify [TOKEN | -] [flags]
+
+Verifies one token with the reference verifier, the way Qualifio judges the
+token a page passes to setMetaData. The token is the argument, or stdin when
+the argument is "-" or absent (surrounding whitespace is trimmed).
+
+A key source is required: qualcert never verifies a token with a key the
+token names itself (jwk, jku, x5u), and never without one.
+
+Key sources (one of, or from --profile):
+  --key FILE          PEM public key (RSA, EC, Ed25519; SPKI or certificate)
+  --jwks FILE|URL     JWKS file, or an http(s) URL (fetched once, 1 MiB cap)
+  --secret-file FILE  shared secret for HS256/384/512
+  --decrypt-key FILE  private key (PEM or JWK) or symmetric key for a JWE
+
+Expectations (override the profile):
+  --profile FILE      a qualcert profile (CONTRACT §2)
+  --alg ALG           allowed JWS algorithm; repeat or comma-separate
+                      (default: RS/PS/ES 256-512 and EdDSA; HS* with --secret-file)
+  --iss S             expected issuer (not checked when neither this nor a profile gives one)
+  --aud S             expected audience
+  --campaign-id S     expected campaignId (default: the profile's campaign when it has one)
+  --userinfo URL      user-info webservice for tokens that carry an access token
+
+Output:
+  --json              print one JSON object instead of text
+  --reveal            show claim and field values (default: sha256 fingerprints only)
+
+Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error.
+
+Example:
+  qualcert verify --key publisher.pub.pem --iss example-media --campaign-id 945644 < token.txt
+`
+
+// algList is a repeatable, comma-separating flag.
+type algList []string
+
+func (a *algList) String() string { return strings.Join(*a, ",") }
+func (a *algList) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*a = append(*a, p)
+		}
+	}
+	return nil
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments ("verify TOKEN --key k.pem" works like "verify --key k.pem TOKEN").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// newFlagSet makes a flag set whose errors and help go to e.stderr/e.stdout.
+func newFlagSet(e env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() { fmt.Fprint(e.stderr, usage) }
+	return fs
+}
+
+// helpRequested reports a -h/--help anywhere in args (and prints usage).
+func helpRequested(e env, args []string, usage string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			fmt.Fprint(e.stdout, usage)
+			return true
+		}
+		if a == "--" {
+			break
+		}
+	}
+	return false
+}
+
 func cmdVerify(ctx context.Context, e env, args []string) int {
-	fmt.Fprintln(e.stderr, "qualcert verify: not implemented yet")
-	return exitUsage
+	if helpRequested(e, args, verifyUsage) {
+		return exitOK
+	}
+	fs := newFlagSet(e, "verify", verifyUsage)
+	var (
+		profilePath = fs.String("profile", "", "")
+		jwks        = fs.String("jwks", "", "")
+		keyFile     = fs.String("key", "", "")
+		secretFile  = fs.String("secret-file", "", "")
+		decryptKey  = fs.String("decrypt-key", "", "")
+		iss         = fs.String("iss", "", "")
+		aud         = fs.String("aud", "", "")
+		campaignID  = fs.String("campaign-id", "", "")
+		userInfo    = fs.String("userinfo", "", "")
+		asJSON      = fs.Bool("json", false, "")
+		reveal      = fs.Bool("reveal", false, "")
+		algs        algList
+	)
+	fs.Var(&algs, "alg", "")
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(positional) > 1 {
+		fmt.Fprintf(e.stderr, "qualcert verify: one token at a time (got %d arguments)\n", len(positional))
+		return exitUsage
+	}
+
+	cfg := verify.Config{
+		Mode: profile.ModeAny, FieldsClaim: "form", AccessTokenClaim: profile.DefaultAccessTokenClaim,
+		MaxLifetime: profile.DefaultMaxLifetime, Leeway: profile.DefaultLeeway,
+	}
+	if *profilePath != "" {
+		p, err := profile.Load(*profilePath)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "qualcert verify: %v\n", err)
+			return exitUsage
+		}
+		cfg = verify.ConfigFromProfile(p)
+		if len(p.Campaigns) == 1 {
+			cfg.CampaignID = p.Campaigns[0].CampaignID
+		}
+	}
+	if *jwks != "" || *keyFile != "" || *secretFile != "" {
+		// key flags replace the profile's key sources rather than add to them
+		cfg.JWKSURL, cfg.JWKSFile, cfg.PublicKeyFile, cfg.SecretFile = "", "", "", ""
+		if *profilePath != "" && len(algs) == 0 {
+			cfg.Algorithms = nil
+		}
+	}
+	if strings.HasPrefix(*jwks, "http://") || strings.HasPrefix(*jwks, "https://") {
+		cfg.JWKSURL = *jwks
+	} else if *jwks != "" {
+		cfg.JWKSFile = *jwks
+	}
+	if *keyFile != "" {
+		cfg.PublicKeyFile = *keyFile
+	}
+	if *secretFile != "" {
+		cfg.SecretFile = *secretFile
+	}
+	if *decryptKey != "" {
+		cfg.DecryptionKeyFile = *decryptKey
+	}
+	if len(algs) > 0 {
+		cfg.Algorithms = algs
+	}
+	for flagValue, field := range map[string]*string{*iss: &cfg.Issuer, *aud: &cfg.Audience, *campaignID: &cfg.CampaignID} {
+		if flagValue != "" {
+			*field = flagValue
+		}
+	}
+	if *userInfo != "" {
+		cfg.UserInfo.URL = *userInfo
+	}
+	if cfg.JWKSURL == "" && cfg.JWKSFile == "" && cfg.PublicKeyFile == "" && cfg.SecretFile == "" && cfg.DecryptionKeyFile == "" {
+		fmt.Fprintln(e.stderr, "qualcert verify: refusing to verify without a key: give --key, --jwks, --secret-file or --decrypt-key (or a --profile that names one)")
+		return exitUsage
+	}
+
+	tok, err := readToken(e, positional)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "qualcert verify: %v\n", err)
+		return exitUsage
+	}
+	v, err := verify.New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "qualcert verify: %v\n", err)
+		return exitUsage
+	}
+	if cfg.Issuer == "" && !*asJSON {
+		fmt.Fprintln(e.stderr, "qualcert verify: note: no --iss given, iss is not checked")
+	}
+	res := v.Verify(ctx, tok, verify.Options{CampaignID: cfg.CampaignID})
+	if *asJSON {
+		printVerifyJSON(e.stdout, res, *reveal)
+	} else {
+		printVerifyText(e.stdout, res, *reveal)
+	}
+	if res.Valid() {
+		return exitOK
+	}
+	return exitFailed
+}
+
+// maxStdinToken bounds what is read from stdin: far over the verifier's cap,
+// so that an oversized token is judged (token.too_large), not truncated.
+const maxStdinToken = 4 << 20
+
+func readToken(e env, positional []string) (string, error) {
+	if len(positional) == 1 && positional[0] != "-" {
+		return strings.TrimSpace(positional[0]), nil
+	}
+	data, err := io.ReadAll(io.LimitReader(e.stdin, maxStdinToken+1))
+	if err != nil {
+		return "", fmt.Errorf("reading the token from stdin: %w", err)
+	}
+	if len(data) > maxStdinToken {
+		return "", fmt.Errorf("reading the token from stdin: over %d bytes", maxStdinToken)
+	}
+	tok := strings.TrimSpace(string(data))
+	if tok == "" {
+		return "", errors.New("no token: give it as an argument or on stdin")
+	}
+	return tok, nil
+}
+
+// verifyOutput is the --json document: the result, its verdict, and the raw
+// values only with --reveal.
+type verifyOutput struct {
+	Valid bool `json:"valid"`
+	*verify.Result
+	RevealedClaims map[string]any    `json:"revealed_claims,omitempty"`
+	RevealedFields map[string]string `json:"revealed_fields,omitempty"`
+}
+
+func printVerifyJSON(w io.Writer, res *verify.Result, reveal bool) {
+	out := verifyOutput{Valid: res.Valid(), Result: res}
+	if reveal {
+		out.RevealedClaims, out.RevealedFields = res.Claims, res.Fields
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(out)
+}
+
+func printVerifyText(w io.Writer, res *verify.Result, reveal bool) {
+	format := res.Format
+	if format == "" {
+		format = "unreadable"
+	}
+	fmt.Fprintf(w, "Token:    %s (%s)\n", res.Fingerprint, format)
+	if res.Header != nil {
+		fmt.Fprintf(w, "Header:   %s\n", compactJSON(res.Header))
+	}
+	if res.InnerHeader != nil {
+		fmt.Fprintf(w, "Inner:    %s\n", compactJSON(res.InnerHeader))
+	}
+	if res.Claims != nil {
+		claims, note := res.RedactedClaims, "values shown as sha256 fingerprints; --reveal shows them"
+		if reveal {
+			claims, note = res.Claims, "revealed"
+		}
+		b, _ := json.MarshalIndent(claims, "          ", "  ")
+		fmt.Fprintf(w, "Claims:   (%s)\n          %s\n", note, b)
+		for _, n := range []string{"iat", "nbf", "exp"} {
+			if f, ok := res.RedactedClaims[n].(float64); ok {
+				fmt.Fprintf(w, "          %s = %s\n", n, time.Unix(int64(f), 0).UTC().Format(time.RFC3339))
+			}
+		}
+	}
+	if res.Mode != "" {
+		fmt.Fprintf(w, "Mode:     %s\n", res.Mode)
+	}
+	if len(res.FieldNames) > 0 {
+		if reveal {
+			names := append([]string(nil), res.FieldNames...)
+			sort.Strings(names)
+			var parts []string
+			for _, n := range names {
+				parts = append(parts, fmt.Sprintf("%s=%q", n, res.Fields[n]))
+			}
+			fmt.Fprintf(w, "Fields:   %s\n", strings.Join(parts, ", "))
+		} else {
+			fmt.Fprintf(w, "Fields:   %s\n", strings.Join(res.FieldNames, ", "))
+		}
+	}
+	if ui := res.UserInfo; ui != nil {
+		fmt.Fprintf(w, "UserInfo: %s %s → status %d in %.0f ms\n", ui.Method, ui.URL, ui.Status, ui.DurationMs)
+	}
+	counts := map[finding.Level]int{}
+	if len(res.Findings) > 0 {
+		fmt.Fprintln(w, "Findings:")
+	}
+	for _, f := range res.Findings {
+		counts[f.Level]++
+		fmt.Fprintf(w, "  [%s] %s (%s): %s\n", f.Level, f.Code, f.Requirement, f.Message)
+		fmt.Fprintf(w, "         hint: %s\n", f.Hint)
+	}
+	verdict := "VALID"
+	if !res.Valid() {
+		verdict = "INVALID"
+	}
+	fmt.Fprintf(w, "%s (%d must, %d should, %d info)\n", verdict, counts[finding.Must], counts[finding.Should], counts[finding.Info])
+}
+
+func compactJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }

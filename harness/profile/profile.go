@@ -302,8 +302,34 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string) error {
 				return err
 			}
 		}
+	case t == durationType:
+		if err := new(Duration).UnmarshalYAML(n); err != nil {
+			return &Error{Line: n.Line, Key: path, Msg: err.Error()}
+		}
+	case t.Kind() == reflect.Struct && n.Kind != yaml.MappingNode && !isNull(n):
+		return &Error{Line: n.Line, Key: path, Msg: fmt.Sprintf("want a mapping of keys, not %s", describeNode(n))}
+	case t.Kind() == reflect.Slice && n.Kind != yaml.SequenceNode && !isNull(n):
+		return &Error{Line: n.Line, Key: path, Msg: fmt.Sprintf("want a list, not %s", describeNode(n))}
+	case t.Kind() == reflect.String && n.Kind != yaml.ScalarNode:
+		return &Error{Line: n.Line, Key: path, Msg: fmt.Sprintf("want a text value, not %s", describeNode(n))}
 	}
 	return nil
+}
+
+var durationType = reflect.TypeOf(Duration(0))
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+func describeNode(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("the value %q", n.Value)
+	}
+	return "that"
 }
 
 func indexLines(n *yaml.Node, path string, lines map[string]int) {

@@ -142,7 +142,12 @@ func Sign(claims any, k Key, opt SignOptions) (string, error) {
 	}
 	sk := jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Alg), Key: k.Private}
 	if !opt.NoKID && k.KID != "" {
-		sk.Key = jose.JSONWebKey{Key: k.Private, KeyID: k.KID, Algorithm: k.Alg}
+		if _, symmetric := k.Private.([]byte); symmetric {
+			// go-jose writes no kid for a symmetric JWK signer: set it by hand
+			so.WithHeader("kid", k.KID)
+		} else {
+			sk.Key = jose.JSONWebKey{Key: k.Private, KeyID: k.KID, Algorithm: k.Alg}
+		}
 	}
 	signer, err := jose.NewSigner(sk, so)
 	if err != nil {

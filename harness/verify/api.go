@@ -2,12 +2,31 @@
 // Qualifio's secure-token rules say it must be judged, and explains every
 // refusal as a finding (package finding) a publisher can act on.
 //
-// SKELETON: the types below are the agreed API; the implementation is in
-// progress (issue 2).
+// Build a [Verifier] once per configuration with [New] (it loads the key
+// files and checks them: short RSA keys, mixed or duplicate-kid key sets and
+// short shared secrets are refused up front), then call [Verifier.Verify]
+// for every token, from any goroutine:
+//
+//	v, err := verify.New(ctx, verify.ConfigFromProfile(p))
+//	res := v.Verify(ctx, token, verify.Options{CampaignID: "945644", Campaign: divID})
+//	if !res.Valid() { … res.Findings … }
+//
+// Verify works in two layers. The JOSE layer (jose.go) takes every decision
+// about algorithms and keys on a header it decoded itself (size cap, compact
+// form only, an explicit allow-list, never none/RSA1_5/PBES2, keys chosen by
+// kid only and never from the token's jwk/jku/x5u, an asymmetric JWE only
+// around a signed JWT), then asks go-jose to verify or decrypt with exactly
+// one algorithm and one key. A token refused there stops there. The claims
+// layer (claims.go) then applies Qualifio's secure-token rules and the
+// profile's participant fields, calling the user-info webservice for an
+// access token (userinfo.go).
+//
+// Results never hold a raw value in their JSON form: claims appear as
+// sha256 fingerprints (RedactedClaims), fields by name (FieldNames); the raw
+// Claims and Fields are there for the caller that must prefill a form.
 package verify
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -22,17 +41,21 @@ const MaxTokenSize = 16 << 10
 // Config is everything the verifier needs; build it from a profile with
 // ConfigFromProfile or field by field (the CLI's flags).
 type Config struct {
-	Algorithms       []string // allowed JWS algorithms
-	Issuer           string
-	Audience         string
-	CampaignID       string // default expected campaignId ("" = not checked unless Options.CampaignID)
-	Mode             string // profile.ModeInline, ModeAccessToken, ModeAny
-	FieldsClaim      string // "" = top level
-	AccessTokenClaim string
-	Required         []string
-	Optional         []string
-	MaxLifetime      time.Duration
-	Leeway           time.Duration
+	Algorithms []string // allowed JWS algorithms (nil = profile.DefaultAlgorithms, plus HS* with a secret)
+	// KeyAlgorithms and ContentEncryptions restrict JWE (nil = DefaultKeyAlgorithms,
+	// DefaultContentEncryptions); RSA1_5 and PBES2* are refused whatever they say.
+	KeyAlgorithms      []string
+	ContentEncryptions []string
+	Issuer             string
+	Audience           string
+	CampaignID         string // default expected campaignId ("" = not checked unless Options.CampaignID)
+	Mode               string // profile.ModeInline, ModeAccessToken, ModeAny
+	FieldsClaim        string // "" = top level
+	AccessTokenClaim   string
+	Required           []string
+	Optional           []string
+	MaxLifetime        time.Duration
+	Leeway             time.Duration
 
 	JWKSURL           string
 	JWKSFile          string
@@ -43,7 +66,7 @@ type Config struct {
 	UserInfo profile.UserInfo
 
 	HTTPClient *http.Client     // for the JWKS URL and user-info; nil = a default client with timeouts
-	Now        func() time.Time // nil = time.Now
+	Now        func() time.Time // nil = time.Now; the claims' clock and the user-info stopwatch
 }
 
 // ConfigFromProfile maps a loaded profile onto a Config.
@@ -96,16 +119,14 @@ func (r *Result) Valid() bool { return !finding.HasMust(r.Findings) }
 
 // Verifier checks tokens against one configuration; safe for concurrent use.
 type Verifier struct {
-	cfg Config
-}
-
-// New loads the keys of cfg (a JWKS URL is fetched on first use and cached
-// for the verifier's lifetime) and returns a verifier.
-func New(ctx context.Context, cfg Config) (*Verifier, error) {
-	return &Verifier{cfg: cfg}, nil
-}
-
-// Verify judges token. It never returns nil.
-func (v *Verifier) Verify(ctx context.Context, token string, opt Options) *Result {
-	return &Result{Fingerprint: finding.Fingerprint(token), Findings: []finding.Finding{finding.New(finding.TokenMalformed, "verifier not implemented yet")}}
+	cfg         Config
+	algs        []string // allowed JWS algorithms
+	keyAlgs     []string // allowed JWE key-management algorithms
+	contentEncs []string // allowed JWE content encryptions
+	pub         keySet   // public keys from public_key_file or jwks_file
+	remote      *remoteJWKS
+	secrets     keySet // shared secrets (HS*)
+	decKeys     keySet // JWE decryption keys
+	client      *http.Client
+	now         func() time.Time
 }

@@ -1,0 +1,34 @@
+@certification @timing
+Feature: The page hands over the token before the campaign asks for it
+  The page calls _qual_async.push(['setMetaData', 'JWT', token, divId]) for
+  each campaign. The campaign asks its parent for the metadata (getMetaData)
+  once its iframe has loaded: a token that arrives after that leaves the
+  participant blocked on a spinner.
+
+  @late-setmetadata
+  Scenario: Every campaign receives its token before it asks for it
+    Given the publisher page of the profile
+    And a logged-in participant
+    When the participant opens the page
+    Then every campaign receives its token before it asks for metadata
+    And the report shows the margin between setMetaData and getMetaData
+    And setMetaData names the type 'JWT' and the campaign's div id
+
+  @throttled @late-setmetadata
+  Scenario: The token still comes first on a slow phone and a slow network
+    Given the publisher page of the profile
+    And a logged-in participant
+    And the participant uses a slow phone on a slow network
+    When the participant opens the page
+    Then every campaign receives its token before it asks for metadata
+    And the report shows the margin between setMetaData and getMetaData
+
+  @multiple-divids
+  Scenario: Several campaigns on one page each get their own token
+    Given the publisher page of the profile
+    And the profile has several campaigns
+    And a logged-in participant
+    When the participant opens the page
+    Then setMetaData names the type 'JWT' and the campaign's div id
+    And each campaign receives its own token with its own campaignId
+    And the participant sees the identification form prefilled

@@ -1,0 +1,289 @@
+// Package browser drives the headless Chromium of a qualcert run through
+// go-rod and the Chrome DevTools Protocol (CDP).
+//
+// A [Browser] is either launched from an explicit binary (Debian's Chromium;
+// go-rod never downloads one) or connected to a remote DevTools endpoint. One
+// Browser serves a whole run; each scenario opens a [Session]: its own
+// incognito browser context with one tab, so that cookies and storage never
+// leak between scenarios, closed at the end of the scenario whatever happened.
+//
+// A Session is the low-level half of the harness: it intercepts the URLs it
+// is told to (Fetch domain, before DNS, over http and https) and answers them
+// with a Go [net/http.Handler], injects scripts before any page script,
+// receives the calls of a Runtime binding, and reports requests, console
+// messages, exceptions, dialogs (always dismissed), navigations and the load
+// event through [Hooks]. It knows nothing of Qualifio: package harness gives
+// the events their meaning.
+//
+//	b, err := browser.Launch(ctx, browser.Config{})
+//	defer b.Close()
+//	s, err := b.NewSession(ctx, browser.SessionConfig{Intercept: patterns, Handler: h, Hooks: hooks})
+//	defer s.Close()
+//	err = s.Navigate(ctx, url)
+//
+// Clean shutdown matters as much as the launch: [Browser.Close] closes the
+// browser over CDP, then kills the launched process group and every
+// descendant it finds in /proc, and removes the temporary user-data-dir, so
+// that a timeout or a panic in a scenario never leaves a Chromium behind.
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/launcher"
+)
+
+// Config chooses the browser.
+type Config struct {
+	Bin string // Chromium binary; "" = looked up (see FindBinary)
+	URL string // remote DevTools endpoint (ws://…) instead of launching
+}
+
+// Browser is a launched or connected Chromium.
+type Browser struct {
+	rod      *rod.Browser
+	launcher *launcher.Launcher // nil when connected to a remote browser
+	pid      int
+	dataDir  string
+	remote   bool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// candidates are the binaries looked up on PATH, in order.
+var candidates = []string{"chromium", "chromium-browser", "google-chrome"}
+
+// FindBinary returns bin when set (it must exist), else the first Chromium
+// found on PATH, else /usr/bin/chromium when present.
+func FindBinary(bin string) (string, error) {
+	if bin != "" {
+		p, err := exec.LookPath(bin)
+		if err != nil {
+			return "", fmt.Errorf("browser binary %q: %w", bin, err)
+		}
+		return p, nil
+	}
+	for _, name := range candidates {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	if st, err := os.Stat("/usr/bin/chromium"); err == nil && !st.IsDir() {
+		return "/usr/bin/chromium", nil
+	}
+	return "", fmt.Errorf("no Chromium found (looked for %s on PATH and /usr/bin/chromium): install it with `apt-get install chromium` or pass --browser-bin", strings.Join(candidates, ", "))
+}
+
+// launchTimeout bounds the start of Chromium and the CDP connection.
+const launchTimeout = 30 * time.Second
+
+// Launch starts Chromium (or connects to cfg.URL).
+func Launch(ctx context.Context, cfg Config) (*Browser, error) {
+	if cfg.URL != "" {
+		return connect(ctx, cfg.URL)
+	}
+	bin, err := FindBinary(cfg.Bin)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "qualcert-chromium-")
+	if err != nil {
+		return nil, fmt.Errorf("creating the browser's temporary profile: %w", err)
+	}
+	lctx, cancel := context.WithTimeout(ctx, launchTimeout)
+	defer cancel()
+	l := launcher.New().Context(lctx).Bin(bin).Leakless(false).
+		UserDataDir(dir).
+		Headless(true).
+		NoSandbox(true).
+		Set("disable-background-networking").
+		Set("disable-component-update").
+		Set("disable-sync").
+		Set("no-first-run").
+		Set("disable-quic").
+		Set("mute-audio").
+		Set("hide-scrollbars").
+		// Keep cross-origin iframes in the page's renderer so that the
+		// page-level Fetch interception sees the campaign iframe's own
+		// requests (see Session for what happens with a remote browser).
+		Set("disable-site-isolation-trials").
+		Set("disable-features", "IsolateOrigins", "site-per-process", "Translate", "OptimizationHints", "MediaRouter")
+	u, err := l.Launch()
+	b := &Browser{launcher: l, pid: l.PID(), dataDir: dir}
+	if err != nil {
+		b.kill()
+		return nil, fmt.Errorf("launching Chromium %s: %w", bin, err)
+	}
+	r, err := dial(ctx, u)
+	if err != nil {
+		b.kill()
+		return nil, fmt.Errorf("connecting to Chromium %s: %w", bin, err)
+	}
+	b.rod = r
+	return b, nil
+}
+
+func connect(ctx context.Context, wsURL string) (*Browser, error) {
+	if !strings.HasPrefix(wsURL, "ws://") && !strings.HasPrefix(wsURL, "wss://") {
+		return nil, fmt.Errorf("browser URL %q: want a DevTools WebSocket endpoint (ws://…)", wsURL)
+	}
+	r, err := dial(ctx, wsURL)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the browser at %s: %w", wsURL, err)
+	}
+	return &Browser{rod: r, remote: true}, nil
+}
+
+// dial connects go-rod to a DevTools endpoint. The connection lives as long
+// as the Browser (go-rod ties its event stream to the context given at
+// connection), so the deadline is enforced around the call instead.
+func dial(ctx context.Context, wsURL string) (*rod.Browser, error) {
+	r := rod.New().ControlURL(wsURL)
+	done := make(chan error, 1)
+	go func() { done <- r.Connect() }()
+	timer := time.NewTimer(launchTimeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-timer.C:
+		return nil, fmt.Errorf("no answer within %s", launchTimeout)
+	}
+}
+
+// PID is the launched browser's process id (0 when remote).
+func (b *Browser) PID() int { return b.pid }
+
+// UserDataDir is the temporary profile of the launched browser ("" when remote).
+func (b *Browser) UserDataDir() string { return b.dataDir }
+
+// Remote reports whether the browser was connected rather than launched.
+func (b *Browser) Remote() bool { return b.remote }
+
+// Rod exposes the go-rod browser for callers that need raw CDP.
+func (b *Browser) Rod() *rod.Browser { return b.rod }
+
+// Close shuts the browser down: for a launched one, a CDP Browser.close,
+// then SIGKILL to its process group and to any descendant left, and the
+// removal of its temporary profile. A remote browser is only disconnected.
+// Close is idempotent.
+func (b *Browser) Close() error {
+	b.closeOnce.Do(func() {
+		if b.remote {
+			if b.rod != nil {
+				b.closeErr = b.rod.Close() // closing a remote browser only drops our connection's contexts
+			}
+			return
+		}
+		if b.rod != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			_ = b.rod.Context(ctx).Close()
+			cancel()
+		}
+		b.kill()
+	})
+	return b.closeErr
+}
+
+// kill ends every process of the launched browser and removes its profile.
+func (b *Browser) kill() {
+	if b.pid > 0 {
+		procs := Processes(b.pid)
+		_ = syscall.Kill(-b.pid, syscall.SIGKILL)
+		for _, p := range procs {
+			_ = syscall.Kill(p, syscall.SIGKILL)
+		}
+		if b.launcher != nil {
+			done := make(chan struct{})
+			go func() { b.launcher.Cleanup(); close(done) }() // waits for the process to be reaped
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				b.closeErr = fmt.Errorf("chromium (pid %d) did not exit after SIGKILL", b.pid)
+			}
+		}
+	}
+	if b.dataDir != "" {
+		if err := os.RemoveAll(b.dataDir); err != nil && b.closeErr == nil {
+			b.closeErr = fmt.Errorf("removing the browser's temporary profile: %w", err)
+		}
+	}
+}
+
+// Processes lists the live processes that belong to the browser launched as
+// pid: its process group and its descendants (read from /proc). Zombies
+// are not counted. It is what the tests use to prove a clean shutdown.
+func Processes(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	type stat struct{ ppid, pgrp int }
+	all := map[int]stat{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// comm may contain spaces: fields start after the last ')'.
+		s := string(raw)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		pgrp, _ := strconv.Atoi(f[2])
+		all[p] = stat{ppid, pgrp}
+	}
+	in := map[int]bool{}
+	if _, ok := all[pid]; ok {
+		in[pid] = true
+	}
+	for p, st := range all {
+		if st.pgrp == pid {
+			in[p] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for p, st := range all {
+			if !in[p] && in[st.ppid] {
+				in[p] = true
+				changed = true
+			}
+		}
+	}
+	out := make([]int, 0, len(in))
+	for p := range in {
+		out = append(out, p)
+	}
+	return out
+}
+
+// ErrClosed is returned by a Session used after Close.
+var ErrClosed = errors.New("browser session closed")

@@ -1,0 +1,287 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-rod/rod/lib/launcher"
+)
+
+// shared is the package's one launched browser.
+var shared *Browser
+
+func TestMain(m *testing.M) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	b, err := Launch(ctx, Config{})
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "launching the shared browser:", err)
+		os.Exit(1)
+	}
+	shared = b
+	code := m.Run()
+	pid, dir := b.PID(), b.UserDataDir()
+	if err := b.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "closing:", err)
+		code = 1
+	}
+	if left := Processes(pid); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "chromium processes left after Close: %v\n", left)
+		code = 1
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(os.Stderr, "temporary profile %s left after Close\n", dir)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func TestFindBinary(t *testing.T) {
+	if _, err := FindBinary("/nonexistent/chromium"); err == nil || !strings.Contains(err.Error(), "/nonexistent/chromium") {
+		t.Fatalf("err = %v", err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	bin, err := FindBinary("")
+	if _, statErr := os.Stat("/usr/bin/chromium"); statErr == nil {
+		if err != nil || bin != "/usr/bin/chromium" {
+			t.Fatalf("FindBinary = %q, %v; want the /usr/bin/chromium fallback", bin, err)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), "apt-get install chromium") {
+		t.Fatalf("err = %v, want one naming apt-get install chromium", err)
+	}
+}
+
+func TestLaunchAndCloseLeaveNothing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := Launch(ctx, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := b.NewSession(ctx, SessionConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Navigate(ctx, "about:blank"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(Processes(b.PID())); n < 2 {
+		t.Fatalf("%d processes for a running browser with a tab, want several", n)
+	}
+	// Close the browser without closing the session first, as after a panic.
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left := Processes(b.PID()); len(left) > 0 {
+		t.Fatalf("processes left: %v", left)
+	}
+	if _, err := os.Stat(b.UserDataDir()); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("profile dir left: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// iframeSite serves a page on 127.0.0.1 that embeds a cross-origin iframe
+// from frame.test (intercepted), whose own script POSTs to its host.
+func iframeSite(t *testing.T) (pageURL string, posts chan string, handler http.Handler) {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><body><iframe src="http://frame.test/inner.html"></iframe></body>`)
+	}))
+	t.Cleanup(srv.Close)
+	posts = make(chan string, 4)
+	handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/inner.html":
+			fmt.Fprint(w, `<!doctype html><body>inner<script>
+fetch('/__qualcert/verify', {method: 'POST', body: 'token-from-the-iframe'});
+</script></body>`)
+		case "/__qualcert/verify":
+			b, _ := io.ReadAll(r.Body)
+			posts <- r.Method + " " + r.Host + " " + string(b)
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	return srv.URL, posts, handler
+}
+
+func expectIframePost(t *testing.T, b *Browser, oopif bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	u, posts, h := iframeSite(t)
+	s, err := b.NewSession(ctx, SessionConfig{Intercept: []string{"*://frame.test/*"}, Handler: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Navigate(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-posts:
+		if got != "POST frame.test token-from-the-iframe" {
+			t.Fatalf("intercepted %q", got)
+		}
+		if n := s.OutOfProcessFrames(); (n > 0) != oopif {
+			t.Fatalf("%d out-of-process frames, want them: %v", n, oopif)
+		}
+	case <-ctx.Done():
+		t.Fatal("the iframe's own POST was not intercepted")
+	}
+}
+
+func TestCrossOriginIframeRequestsAreIntercepted(t *testing.T) {
+	t.Parallel()
+	expectIframePost(t, shared, false)
+}
+
+// A remote browser with site isolation on puts the iframe out of process:
+// the session must auto-attach to it to intercept its requests.
+func TestRemoteBrowserWithSiteIsolation(t *testing.T) {
+	t.Parallel()
+	bin, err := FindBinary("")
+	if err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	l := launcher.New().Bin(bin).Leakless(false).UserDataDir(dir).Headless(true).NoSandbox(true).
+		Delete("disable-site-isolation-trials").Delete("disable-features").Set("site-per-process").
+		Set("disable-background-networking").Set("disable-component-update").Set("disable-sync").Set("no-first-run").Set("disable-quic")
+	u, err := l.Launch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	remotePID := l.PID()
+	t.Cleanup(func() {
+		l.Kill()
+		l.Cleanup()
+		if left := Processes(remotePID); len(left) > 0 {
+			t.Errorf("remote browser processes left: %v", left)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	b, err := Launch(ctx, Config{URL: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if !b.Remote() || b.PID() != 0 {
+		t.Fatalf("remote = %v, pid = %d", b.Remote(), b.PID())
+	}
+	expectIframePost(t, b, true)
+}
+
+func TestDialogsAreDismissed(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<script>alert('a'); var c = confirm('b'); var p = prompt('c', 'x'); document.title = c + '/' + p;</script>`)
+	}))
+	defer srv.Close()
+	var mu sync.Mutex
+	var got []string
+	loaded := make(chan struct{}, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := shared.NewSession(ctx, SessionConfig{Hooks: Hooks{
+		Dialog: func(d Dialog) { mu.Lock(); got = append(got, d.Type+":"+d.Message); mu.Unlock() },
+		Loaded: func() { loaded <- struct{}{} },
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Navigate(ctx, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-loaded:
+	case <-ctx.Done():
+		t.Fatal("page never loaded: a dialog was left open")
+	}
+	title, err := s.Eval(ctx, `document.title`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(title) != `"false/null"` {
+		t.Fatalf("title = %s, want dismissed confirm and prompt", title)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(got, ",") != "alert:a,confirm:b,prompt:c" {
+		t.Fatalf("dialogs = %v", got)
+	}
+}
+
+func TestCloseDoesNotHangOnAnEndlessLoop(t *testing.T) {
+	t.Parallel()
+	looping := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/looping" {
+			looping <- struct{}{}
+			return
+		}
+		fmt.Fprint(w, `<script>navigator.sendBeacon('/looping'); while(true){}</script>`)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := shared.NewSession(ctx, SessionConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Navigate(ctx, srv.URL)
+	select {
+	case <-looping:
+	case <-ctx.Done():
+		t.Fatal("the page never started its loop")
+	}
+	short, cancelShort := context.WithTimeout(ctx, time.Second)
+	if _, err := s.Eval(short, `1+1`); err == nil {
+		t.Fatal("evaluating in a page stuck in a loop should hit the deadline")
+	}
+	cancelShort()
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatal("closing the session of a looping page hangs")
+	}
+}
+
+func TestNavigationErrors(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := shared.NewSession(ctx, SessionConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var ne *NavigationError
+	if err := s.Navigate(ctx, "http://127.0.0.1:1/"); !errors.As(err, &ne) {
+		t.Fatalf("refused connection: err = %v, want a NavigationError", err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
+	defer srv.Close()
+	if err := s.Navigate(ctx, srv.URL); err != nil {
+		t.Fatalf("a 502 answer is reachable: %v", err)
+	}
+}

@@ -1,0 +1,664 @@
+package browser
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/proto"
+)
+
+// callTimeout bounds every CDP call of a session, so that a page stuck in an
+// endless script loop never hangs the harness.
+const callTimeout = 10 * time.Second
+
+// maxPostData is the largest request body Chromium copies into Network events
+// (the token leak check reads bodies; a 10 MB token must fit).
+const maxPostData = 32 << 20
+
+// Request is a request the page (or one of its frames) sent.
+type Request struct {
+	URL         string
+	Method      string
+	Referer     string
+	Body        string
+	Type        string // Document, Script, XHR, Fetch, Image…
+	Intercepted bool   // answered by the session's Handler
+}
+
+// Console is a console message or an uncaught exception.
+type Console struct {
+	Level     string // log, warning, error…; "exception" for uncaught exceptions
+	Text      string
+	Exception bool
+}
+
+// Dialog is an alert, confirm, prompt or beforeunload dialog, dismissed.
+type Dialog struct {
+	Type    string
+	Message string
+}
+
+// Hooks receive what a session observes. They may be called concurrently
+// and must not block for long; nil hooks are skipped.
+type Hooks struct {
+	Binding   func(payload string)           // a call of the session's Runtime binding
+	Request   func(Request)                  // every request sent, with its body
+	Console   func(Console)                  // console messages and exceptions
+	Dialog    func(Dialog)                   // after the dialog was dismissed
+	Navigated func(url string, sameDoc bool) // the top frame committed a navigation
+	Loaded    func()                         // the top frame's load event
+	Network   func(inflight int)             // the number of requests in flight changed
+}
+
+// SessionConfig configures one scenario's tab.
+type SessionConfig struct {
+	Intercept []string     // Fetch URL patterns (wildcards * and ?) answered by Handler
+	Handler   http.Handler // answers intercepted requests; its requests carry the session's context
+	Binding   string       // name of a Runtime binding (window.<name>(string)); "" = none
+	Scripts   []string     // evaluated in every new document before any page script
+	Cookies   []*proto.NetworkCookieParam
+	Hooks     Hooks
+	Width     int // viewport; 0 = 1280×900
+	Height    int
+}
+
+// Session is one scenario's incognito context and tab.
+type Session struct {
+	b       *Browser
+	cfg     SessionConfig
+	inc     *rod.Browser
+	page    *rod.Page
+	ctx     context.Context // lives until Close
+	cancel  context.CancelFunc
+	loop    sync.WaitGroup
+	flights sync.WaitGroup
+
+	mu       sync.Mutex
+	sessions map[proto.TargetSessionID]*rod.Page // the tab and its out-of-process iframes
+	url      string
+	urlWake  chan struct{}
+	closed   bool
+	inflight map[proto.NetworkRequestID]bool
+}
+
+// NavigationError is a navigation Chromium could not complete (DNS, refused
+// connection…), as opposed to a page that answered with an HTTP error.
+type NavigationError struct {
+	URL  string
+	Text string // net::ERR_…
+}
+
+func (e *NavigationError) Error() string { return fmt.Sprintf("navigating to %s: %s", e.URL, e.Text) }
+
+// NewSession opens an incognito context and a tab in it, wired to cfg.
+func (b *Browser) NewSession(ctx context.Context, cfg SessionConfig) (s *Session, err error) {
+	sctx, cancel := context.WithCancel(context.Background())
+	s = &Session{b: b, cfg: cfg, ctx: sctx, cancel: cancel,
+		sessions: map[proto.TargetSessionID]*rod.Page{}, urlWake: make(chan struct{}), inflight: map[proto.NetworkRequestID]bool{}}
+	defer func() {
+		if err != nil {
+			_ = s.Close()
+			s = nil
+		}
+	}()
+	call := func() (context.Context, context.CancelFunc) { return bounded(ctx) }
+
+	c, done := call()
+	inc, err := b.rod.Context(c).Incognito()
+	done()
+	if err != nil {
+		return s, fmt.Errorf("creating an incognito context: %w", err)
+	}
+	s.inc = inc.Context(sctx)
+	if len(cfg.Cookies) > 0 {
+		c, done := call()
+		err := s.inc.Context(c).SetCookies(cfg.Cookies)
+		done()
+		if err != nil {
+			return s, fmt.Errorf("setting the session cookies: %w", err)
+		}
+	}
+	c, done = call()
+	page, err := s.inc.Context(c).Page(proto.TargetCreateTarget{})
+	done()
+	if err != nil {
+		return s, fmt.Errorf("opening a tab: %w", err)
+	}
+	s.page = page.Context(sctx)
+	s.sessions[page.SessionID] = s.page
+
+	// Subscribe before enabling the domains so that no event is missed.
+	events := b.rod.Context(sctx).Event()
+	s.loop.Add(1)
+	go s.dispatch(events)
+
+	w, h := cfg.Width, cfg.Height
+	if w == 0 || h == 0 {
+		w, h = 1280, 900
+	}
+	if err := s.do(ctx, s.page, proto.EmulationSetDeviceMetricsOverride{Width: w, Height: h, DeviceScaleFactor: 1}); err != nil {
+		return s, fmt.Errorf("setting the viewport: %w", err)
+	}
+	if err := s.enable(ctx, s.page, true); err != nil {
+		return s, err
+	}
+	for _, js := range cfg.Scripts {
+		if err := s.do(ctx, s.page, proto.PageAddScriptToEvaluateOnNewDocument{Source: js}); err != nil {
+			return s, fmt.Errorf("injecting the recorder script: %w", err)
+		}
+	}
+	// Out-of-process iframes (a remote browser with site isolation on) are
+	// separate targets: attach to them, paused, so that interception is on
+	// before their first request.
+	if err := s.do(ctx, s.page, proto.TargetSetAutoAttach{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: true}); err != nil {
+		return s, fmt.Errorf("auto-attaching to iframes: %w", err)
+	}
+	return s, nil
+}
+
+// enable turns on the domains a session listens to on one target.
+func (s *Session) enable(ctx context.Context, p *rod.Page, top bool) error {
+	size := maxPostData
+	reqs := []proto.Request{
+		proto.RuntimeEnable{},
+		proto.NetworkEnable{MaxPostDataSize: &size},
+	}
+	if top {
+		reqs = append(reqs, proto.PageEnable{})
+	}
+	if len(s.cfg.Intercept) > 0 {
+		var patterns []*proto.FetchRequestPattern
+		for _, u := range s.cfg.Intercept {
+			patterns = append(patterns, &proto.FetchRequestPattern{URLPattern: u, RequestStage: proto.FetchRequestStageRequest})
+		}
+		reqs = append(reqs, proto.FetchEnable{Patterns: patterns})
+	}
+	if s.cfg.Binding != "" {
+		reqs = append(reqs, proto.RuntimeAddBinding{Name: s.cfg.Binding})
+	}
+	for _, r := range reqs {
+		if err := s.do(ctx, p, r); err != nil {
+			return fmt.Errorf("enabling %s: %w", r.ProtoReq(), err)
+		}
+	}
+	return nil
+}
+
+// bounded gives a call context with the session call timeout.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, callTimeout)
+}
+
+// do runs one CDP call on target p with a deadline.
+func (s *Session) do(ctx context.Context, p *rod.Page, r proto.Request) error {
+	c, cancel := bounded(ctx)
+	defer cancel()
+	_, err := p.Call(c, string(p.SessionID), r.ProtoReq(), r)
+	return err
+}
+
+// ownSession reports whether a CDP message belongs to this session.
+func (s *Session) target(id proto.TargetSessionID) (*rod.Page, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.sessions[id]
+	return p, ok
+}
+
+// dispatch routes the browser's CDP events to the session's handlers.
+func (s *Session) dispatch(events <-chan *rod.Message) {
+	defer s.loop.Done()
+	for msg := range events {
+		p, ok := s.target(msg.SessionID)
+		if !ok {
+			continue
+		}
+		top := p == s.page
+		switch msg.Method {
+		case (proto.FetchRequestPaused{}).ProtoEvent():
+			var e proto.FetchRequestPaused
+			if msg.Load(&e) {
+				s.goFlight(func() { s.fulfill(p, &e) })
+			}
+		case (proto.RuntimeBindingCalled{}).ProtoEvent():
+			var e proto.RuntimeBindingCalled
+			if msg.Load(&e) && e.Name == s.cfg.Binding && s.cfg.Hooks.Binding != nil {
+				s.cfg.Hooks.Binding(e.Payload)
+			}
+		case (proto.NetworkRequestWillBeSent{}).ProtoEvent():
+			var e proto.NetworkRequestWillBeSent
+			if msg.Load(&e) {
+				if e.Type != proto.NetworkResourceTypeWebSocket && e.Type != proto.NetworkResourceTypeEventSource {
+					s.track(e.RequestID, true)
+				}
+				s.request(p, &e)
+			}
+		case (proto.NetworkLoadingFinished{}).ProtoEvent():
+			var e proto.NetworkLoadingFinished
+			if msg.Load(&e) {
+				s.track(e.RequestID, false)
+			}
+		case (proto.NetworkLoadingFailed{}).ProtoEvent():
+			var e proto.NetworkLoadingFailed
+			if msg.Load(&e) {
+				s.track(e.RequestID, false)
+			}
+		case (proto.RuntimeConsoleAPICalled{}).ProtoEvent():
+			var e proto.RuntimeConsoleAPICalled
+			if msg.Load(&e) && s.cfg.Hooks.Console != nil {
+				var parts []string
+				for _, a := range e.Args {
+					parts = append(parts, remoteText(a))
+				}
+				s.cfg.Hooks.Console(Console{Level: string(e.Type), Text: strings.Join(parts, " ")})
+			}
+		case (proto.RuntimeExceptionThrown{}).ProtoEvent():
+			var e proto.RuntimeExceptionThrown
+			if msg.Load(&e) && s.cfg.Hooks.Console != nil && e.ExceptionDetails != nil {
+				text := e.ExceptionDetails.Text
+				if e.ExceptionDetails.Exception != nil {
+					text += " " + remoteText(e.ExceptionDetails.Exception)
+				}
+				s.cfg.Hooks.Console(Console{Level: "exception", Text: text, Exception: true})
+			}
+		case (proto.PageJavascriptDialogOpening{}).ProtoEvent():
+			var e proto.PageJavascriptDialogOpening
+			if msg.Load(&e) {
+				s.goFlight(func() {
+					// Dismissed (Cancel); a beforeunload is accepted so that
+					// navigations and the close of the tab go on.
+					accept := e.Type == proto.PageDialogTypeBeforeunload
+					_ = s.do(s.ctx, p, proto.PageHandleJavaScriptDialog{Accept: accept})
+					if s.cfg.Hooks.Dialog != nil {
+						s.cfg.Hooks.Dialog(Dialog{Type: string(e.Type), Message: e.Message})
+					}
+				})
+			}
+		case (proto.PageFrameNavigated{}).ProtoEvent():
+			var e proto.PageFrameNavigated
+			if msg.Load(&e) && top && e.Frame != nil && e.Frame.ParentID == "" {
+				s.navigated(e.Frame.URL, false)
+			}
+		case (proto.PageNavigatedWithinDocument{}).ProtoEvent():
+			var e proto.PageNavigatedWithinDocument
+			if msg.Load(&e) && top && string(e.FrameID) == string(s.page.TargetID) {
+				s.navigated(e.URL, true)
+			}
+		case (proto.PageLoadEventFired{}).ProtoEvent():
+			if top && s.cfg.Hooks.Loaded != nil {
+				s.cfg.Hooks.Loaded()
+			}
+		case (proto.TargetAttachedToTarget{}).ProtoEvent():
+			var e proto.TargetAttachedToTarget
+			if msg.Load(&e) {
+				s.goFlight(func() { s.attached(&e) })
+			}
+		case (proto.TargetDetachedFromTarget{}).ProtoEvent():
+			var e proto.TargetDetachedFromTarget
+			if msg.Load(&e) {
+				s.mu.Lock()
+				if c, ok := s.sessions[e.SessionID]; ok && c != s.page {
+					delete(s.sessions, e.SessionID)
+				}
+				s.mu.Unlock()
+			}
+		}
+	}
+}
+
+// track counts the requests in flight and reports changes.
+func (s *Session) track(id proto.NetworkRequestID, started bool) {
+	s.mu.Lock()
+	if started {
+		s.inflight[id] = true
+	} else {
+		delete(s.inflight, id)
+	}
+	n := len(s.inflight)
+	s.mu.Unlock()
+	if s.cfg.Hooks.Network != nil {
+		s.cfg.Hooks.Network(n)
+	}
+}
+
+// goFlight runs f in its own goroutine, tracked so that Close waits for it.
+func (s *Session) goFlight(f func()) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.flights.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.flights.Done()
+		defer func() { _ = recover() }() // a handler bug must not kill the run
+		f()
+	}()
+}
+
+// attached wires an auto-attached target: iframes get the same interception
+// and network observation as the tab; every target is then resumed.
+func (s *Session) attached(e *proto.TargetAttachedToTarget) {
+	child := s.b.rod.PageFromSession(e.SessionID)
+	if e.TargetInfo != nil && e.TargetInfo.Type == "iframe" {
+		s.mu.Lock()
+		s.sessions[e.SessionID] = child
+		s.mu.Unlock()
+		_ = s.enable(s.ctx, child, false)
+		_ = s.do(s.ctx, child, proto.TargetSetAutoAttach{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: true})
+	}
+	_ = s.do(s.ctx, child, proto.RuntimeRunIfWaitingForDebugger{})
+}
+
+func (s *Session) navigated(u string, sameDoc bool) {
+	s.mu.Lock()
+	s.url = u
+	close(s.urlWake)
+	s.urlWake = make(chan struct{})
+	s.mu.Unlock()
+	if s.cfg.Hooks.Navigated != nil {
+		s.cfg.Hooks.Navigated(u, sameDoc)
+	}
+}
+
+// request reports a request, fetching its body when Chromium left it out.
+func (s *Session) request(p *rod.Page, e *proto.NetworkRequestWillBeSent) {
+	if s.cfg.Hooks.Request == nil || e.Request == nil {
+		return
+	}
+	r := Request{URL: e.Request.URL + e.Request.URLFragment, Method: e.Request.Method, Type: string(e.Type), Body: postData(e.Request)}
+	for k, v := range e.Request.Headers {
+		if strings.EqualFold(k, "referer") {
+			r.Referer = v.Str()
+		}
+	}
+	if e.Request.HasPostData && r.Body == "" {
+		s.goFlight(func() {
+			c, cancel := bounded(s.ctx)
+			defer cancel()
+			if res, err := (proto.NetworkGetRequestPostData{RequestID: e.RequestID}).Call(p.Context(c)); err == nil {
+				r.Body = res.PostData
+			}
+			s.cfg.Hooks.Request(r)
+		})
+		return
+	}
+	s.cfg.Hooks.Request(r)
+}
+
+func postData(r *proto.NetworkRequest) string {
+	if len(r.PostDataEntries) > 0 {
+		var b bytes.Buffer
+		for _, e := range r.PostDataEntries {
+			b.Write(e.Bytes)
+		}
+		return b.String()
+	}
+	return r.PostData
+}
+
+// fulfill answers an intercepted request with the session's Handler.
+func (s *Session) fulfill(p *rod.Page, e *proto.FetchRequestPaused) {
+	if s.cfg.Handler == nil || e.Request == nil {
+		_ = s.do(s.ctx, p, proto.FetchContinueRequest{RequestID: e.RequestID})
+		return
+	}
+	body := postData(e.Request)
+	if e.Request.HasPostData && body == "" && e.NetworkID != "" {
+		c, cancel := bounded(s.ctx)
+		if res, err := (proto.NetworkGetRequestPostData{RequestID: e.NetworkID}).Call(p.Context(c)); err == nil {
+			body = res.PostData
+		}
+		cancel()
+	}
+	req, err := http.NewRequestWithContext(s.ctx, e.Request.Method, e.Request.URL, strings.NewReader(body))
+	if err != nil {
+		_ = s.do(s.ctx, p, proto.FetchFailRequest{RequestID: e.RequestID, ErrorReason: proto.NetworkErrorReasonFailed})
+		return
+	}
+	for k, v := range e.Request.Headers {
+		req.Header.Set(k, v.Str())
+	}
+	rec := httptest.NewRecorder()
+	s.cfg.Handler.ServeHTTP(rec, req)
+	res := rec.Result()
+	data, _ := io.ReadAll(res.Body)
+	var headers []*proto.FetchHeaderEntry
+	for k, vs := range res.Header {
+		for _, v := range vs {
+			headers = append(headers, &proto.FetchHeaderEntry{Name: k, Value: v})
+		}
+	}
+	_ = s.do(s.ctx, p, proto.FetchFulfillRequest{RequestID: e.RequestID, ResponseCode: res.StatusCode, ResponseHeaders: headers, Body: data})
+}
+
+// remoteText renders a console argument.
+func remoteText(o *proto.RuntimeRemoteObject) string {
+	if o == nil {
+		return ""
+	}
+	if o.Value.Nil() {
+		if o.Description != "" {
+			return o.Description
+		}
+		return string(o.Type)
+	}
+	if v := o.Value.Val(); v != nil {
+		if str, ok := v.(string); ok {
+			return str
+		}
+	}
+	raw, _ := json.Marshal(o.Value.Val())
+	return string(raw)
+}
+
+// Navigate loads url in the tab. It returns when Chromium committed the
+// navigation (the server answered), not at the load event; a navigation
+// that fails before any answer is a *NavigationError.
+func (s *Session) Navigate(ctx context.Context, url string) error {
+	res, err := proto.PageNavigate{URL: url}.Call(s.page.Context(ctx))
+	if err != nil {
+		return fmt.Errorf("navigating to %s: %w", url, err)
+	}
+	switch {
+	case res.ErrorText == "":
+		return nil
+	// An HTTP error status with an empty body, and a navigation the page
+	// itself replaced, are answers: the page is reachable.
+	case strings.Contains(res.ErrorText, "ERR_HTTP_RESPONSE_CODE_FAILURE"), strings.Contains(res.ErrorText, "ERR_ABORTED"):
+		return nil
+	}
+	return &NavigationError{URL: url, Text: res.ErrorText}
+}
+
+// OutOfProcessFrames is the number of iframe targets the session attached
+// to (0 when every frame lives in the tab's renderer).
+func (s *Session) OutOfProcessFrames() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions) - 1
+}
+
+// URL is the top frame's last committed URL.
+func (s *Session) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
+}
+
+// WaitURL waits until the top frame's URL contains part.
+func (s *Session) WaitURL(ctx context.Context, part string) error {
+	for {
+		s.mu.Lock()
+		u, wake := s.url, s.urlWake
+		s.mu.Unlock()
+		if strings.Contains(u, part) {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for a URL containing %q (at %s): %w", part, u, ctx.Err())
+		}
+	}
+}
+
+// waitElement is a JavaScript function that resolves with the element
+// matching a selector as soon as it exists (MutationObserver, no polling),
+// or rejects after a delay.
+const waitElement = `function (sel, ms) {
+  return new Promise(function (resolve, reject) {
+    var el = document.querySelector(sel);
+    if (el) return resolve(el);
+    var mo = new MutationObserver(function () {
+      var e = document.querySelector(sel);
+      if (e) { mo.disconnect(); clearTimeout(t); resolve(e); }
+    });
+    mo.observe(document, { childList: true, subtree: true });
+    var t = setTimeout(function () { mo.disconnect(); reject(new Error('no element matches ' + sel)); }, ms);
+  });
+}`
+
+// onElement waits for selector in the top frame and runs the JavaScript
+// body with the element bound to el.
+func (s *Session) onElement(ctx context.Context, selector, body string) error {
+	sel, _ := json.Marshal(selector)
+	ms := int64(callTimeout / time.Millisecond)
+	if dl, ok := ctx.Deadline(); ok {
+		ms = min(ms, time.Until(dl).Milliseconds())
+	}
+	_, err := s.Eval(ctx, fmt.Sprintf(`(%s)(%s, %d).then(function (el) { %s; return true; })`, waitElement, sel, ms, body))
+	return err
+}
+
+// Fill focuses the element matching selector, clears it and types value
+// (CDP Input.insertText: the page sees input events as from a keyboard).
+func (s *Session) Fill(ctx context.Context, selector, value string) error {
+	if err := s.onElement(ctx, selector, `el.scrollIntoView({block:'center'}); el.focus(); if ('value' in el) el.value = ''`); err != nil {
+		return fmt.Errorf("finding %q: %w", selector, err)
+	}
+	if err := s.do(ctx, s.page, proto.InputInsertText{Text: value}); err != nil {
+		return fmt.Errorf("typing into %q: %w", selector, err)
+	}
+	return nil
+}
+
+// Click clicks the element matching selector.
+func (s *Session) Click(ctx context.Context, selector string) error {
+	if err := s.onElement(ctx, selector, `el.scrollIntoView({block:'center'}); el.click()`); err != nil {
+		return fmt.Errorf("clicking %q: %w", selector, err)
+	}
+	return nil
+}
+
+// Throttle emulates a slower CPU (rate ≥ 1) and network (latency,
+// throughputs in kbit/s; 0 = unlimited).
+func (s *Session) Throttle(ctx context.Context, cpuRate float64, latency time.Duration, downKbps, upKbps float64) error {
+	if cpuRate > 1 {
+		if err := s.do(ctx, s.page, proto.EmulationSetCPUThrottlingRate{Rate: cpuRate}); err != nil {
+			return fmt.Errorf("emulating a slow CPU: %w", err)
+		}
+	}
+	bps := func(kbps float64) float64 {
+		if kbps <= 0 {
+			return -1
+		}
+		return kbps * 1000 / 8
+	}
+	if latency > 0 || downKbps > 0 || upKbps > 0 {
+		err := s.do(ctx, s.page, proto.NetworkEmulateNetworkConditions{
+			Latency: float64(latency.Milliseconds()), DownloadThroughput: bps(downKbps), UploadThroughput: bps(upKbps)})
+		if err != nil {
+			return fmt.Errorf("emulating a slow network: %w", err)
+		}
+	}
+	return nil
+}
+
+// ScreenshotElement captures the element matching selector as a PNG (the
+// part of the page it covers, scrolled into view).
+func (s *Session) ScreenshotElement(ctx context.Context, selector string) ([]byte, error) {
+	c, cancel := bounded(ctx)
+	defer cancel()
+	sel, _ := json.Marshal(selector)
+	raw, err := s.Eval(c, `(function(){var e=document.querySelector(`+string(sel)+`);if(!e)return null;e.scrollIntoView({block:'nearest'});`+
+		`var r=e.getBoundingClientRect();return {x:r.left+window.scrollX,y:r.top+window.scrollY,w:r.width,h:r.height};})()`)
+	if err != nil {
+		return nil, fmt.Errorf("finding %q: %w", selector, err)
+	}
+	var box *struct{ X, Y, W, H float64 }
+	if err := json.Unmarshal(raw, &box); err != nil || box == nil || box.W < 1 || box.H < 1 {
+		return nil, fmt.Errorf("finding %q: no such visible element", selector)
+	}
+	res, err := proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng, CaptureBeyondViewport: true,
+		Clip: &proto.PageViewport{X: box.X, Y: box.Y, Width: box.W, Height: box.H, Scale: 1}}.Call(s.page.Context(c))
+	if err != nil {
+		return nil, fmt.Errorf("capturing %q: %w", selector, err)
+	}
+	return res.Data, nil
+}
+
+// ScreenshotPage captures the viewport as a PNG.
+func (s *Session) ScreenshotPage(ctx context.Context) ([]byte, error) {
+	c, cancel := bounded(ctx)
+	defer cancel()
+	png, err := s.page.Context(c).Screenshot(false, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng})
+	if err != nil {
+		return nil, fmt.Errorf("capturing the page: %w", err)
+	}
+	return png, nil
+}
+
+// Eval evaluates a JavaScript expression in the top frame and returns its
+// JSON value (for tests and diagnostics).
+func (s *Session) Eval(ctx context.Context, expr string) (json.RawMessage, error) {
+	c, cancel := bounded(ctx)
+	defer cancel()
+	res, err := proto.RuntimeEvaluate{Expression: expr, ReturnByValue: true, AwaitPromise: true}.Call(s.page.Context(c))
+	if err != nil {
+		return nil, err
+	}
+	if res.ExceptionDetails != nil {
+		return nil, errors.New(res.ExceptionDetails.Text)
+	}
+	return json.RawMessage(res.Result.Value.JSON("", "")), nil
+}
+
+// Close disposes of the incognito context (its tab and renderer with it),
+// whatever state the page is in, and stops the session's goroutines.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	var err error
+	if s.inc != nil {
+		c, cancel := context.WithTimeout(context.Background(), callTimeout)
+		err = proto.TargetDisposeBrowserContext{BrowserContextID: s.inc.BrowserContextID}.Call(s.b.rod.Context(c))
+		if err != nil && s.page != nil {
+			_, _ = proto.TargetCloseTarget{TargetID: s.page.TargetID}.Call(s.b.rod.Context(c))
+		}
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("closing the scenario's browser context: %w", err)
+		}
+	}
+	s.cancel()
+	s.loop.Wait()
+	s.flights.Wait()
+	return err
+}

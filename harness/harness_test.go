@@ -1,0 +1,571 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qualcert/qualcert/harness/browser"
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/timeline"
+)
+
+// expectCodes fails the test unless the must/should codes of res are want.
+func expectCodes(t *testing.T, res *Result, want ...string) {
+	t.Helper()
+	slices.Sort(want)
+	if got := codes(res); !slices.Equal(got, want) {
+		dumpTimeline(t, res)
+		t.Fatalf("must/should codes = %v, want %v", got, want)
+	}
+}
+
+func campaignOf(t *testing.T, res *Result, div string) Campaign {
+	t.Helper()
+	for _, c := range res.Campaigns {
+		if c.DivID == div {
+			return c
+		}
+	}
+	t.Fatalf("no campaign %s in the result", div)
+	return Campaign{}
+}
+
+func wantBroken(t *testing.T, res *Result, err error, code finding.Code) {
+	t.Helper()
+	if !errors.Is(err, ErrBroken) {
+		dumpTimeline(t, res)
+		t.Fatalf("err = %v, want a broken result (%s)", err, code)
+	}
+	if res == nil || !slices.ContainsFunc(res.Findings, func(f finding.Finding) bool { return f.Code == code }) {
+		dumpTimeline(t, res)
+		t.Fatalf("broken result without a %s finding", code)
+	}
+}
+
+func TestGoodPagePrefillsWithEvidence(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tok := f.mint("111", nil)
+	u := f.page("/good", tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(tok, testDiv)))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+	c := campaignOf(t, res, testDiv)
+	if !c.Created || c.Outcome != OutcomePrefilled || c.Token == nil || !c.Token.Valid() {
+		t.Fatalf("campaign = %+v", c)
+	}
+	if c.SetMetaDataMs < 0 || c.GetMetaDataMs < c.SetMetaDataMs {
+		t.Fatalf("timing: set %v get %v", c.SetMetaDataMs, c.GetMetaDataMs)
+	}
+	names := map[string]bool{}
+	for _, s := range res.Screenshots {
+		names[s.Name] = len(s.PNG) > 8 && string(s.PNG[1:4]) == "PNG"
+	}
+	if !names["page.png"] || !names["campaign-"+testDiv+".png"] {
+		t.Fatalf("screenshots: %v", names)
+	}
+	for _, ev := range []string{timeline.KitRequest, timeline.KitLoaded, timeline.CreateIframe, timeline.SetMetaData,
+		timeline.IframeLoaded, timeline.GetMetaData, timeline.TokenVerified, timeline.FormPrefilled, timeline.PostMessage} {
+		if _, ok := timeline.First(res.Timeline, ev, ""); !ok {
+			t.Errorf("no %s event on the timeline", ev)
+		}
+	}
+	// Privacy: the raw token never reaches the timeline or the findings.
+	for _, e := range res.Timeline {
+		if strings.Contains(fmt.Sprint(e.Data), tok) {
+			t.Fatalf("raw token on the timeline in %s", e.Event)
+		}
+	}
+}
+
+func TestTwoCampaigns(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/two", tag(div(testDiv)+div(testDiv2),
+		create(testDiv, testHost, "G1"), create(testDiv2, testHost2, "G2"),
+		setMeta(f.mint("111", nil), testDiv), setMeta(f.mint("222", nil), testDiv2)))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+	for _, d := range []string{testDiv, testDiv2} {
+		if c := campaignOf(t, res, d); c.Outcome != OutcomePrefilled {
+			t.Fatalf("campaign %s: %+v", d, c)
+		}
+	}
+}
+
+func TestWrongCampaignIDPerDiv(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	// The tokens are swapped between the two campaigns.
+	u := f.page("/swapped", tag(div(testDiv)+div(testDiv2),
+		create(testDiv, testHost, "G1"), create(testDiv2, testHost2, "G2"),
+		setMeta(f.mint("222", nil), testDiv), setMeta(f.mint("111", nil), testDiv2)))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "campaign.blocked", "campaign.blocked", "token.campaign_mismatch", "token.campaign_mismatch")
+	for _, fd := range res.Findings {
+		if fd.Campaign == "" && fd.Level != finding.Info {
+			t.Fatalf("finding without campaign: %s", fd)
+		}
+	}
+}
+
+// The loader tag comes first (synchronous), commands are pushed later and
+// run at once: a setMetaData right after createIframe then races the
+// campaign (PROTOCOL.md), unlike the same commands queued before the loader.
+func TestQueuedAfterLoaderRunsAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	html := `<!doctype html><html><head><script src="https://files.qualifio.com/kit/qualp.2.min.js"></script></head><body>` +
+		div(testDiv) + `<script>` + create(testDiv, testHost, "G1") + setMeta(f.mint("111", nil), testDiv) + `</script></body></html>`
+	res, err := runScenario(t, Scenario{Profile: f.profile(f.page("/sync", html), 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "setmetadata.race")
+	cmds := timeline.Find(res.Timeline, timeline.Command, "")
+	if len(cmds) < 2 || cmds[0].Data["how"] != "run" {
+		t.Fatalf("commands after the kit should be recorded as run at once: %v", cmds)
+	}
+}
+
+func TestLateSetMetaData(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/late", tag(div(testDiv), create(testDiv, testHost, "G1"),
+		`window.addEventListener('load', function(){ setTimeout(function(){ `+setMeta(f.mint("111", nil), testDiv)+` }, 600); });`))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "campaign.blocked", "setmetadata.late")
+	if c := campaignOf(t, res, testDiv); c.MarginMs >= 0 || c.ErrorCode == "" {
+		t.Fatalf("campaign = %+v", c)
+	}
+}
+
+func TestLateSetMetaDataUnderThrottleIsARace(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/late-throttled", tag(div(testDiv), create(testDiv, testHost, "G1"),
+		`window.addEventListener('load', function(){ setTimeout(function(){ `+setMeta(f.mint("111", nil), testDiv)+` }, 300); });`))
+	th := Throttle{CPURate: 2, Latency: 50 * time.Millisecond}
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1), Throttle: &th})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "campaign.blocked", "setmetadata.race")
+	if _, ok := timeline.First(res.Timeline, timeline.ThrottleApplied, ""); !ok {
+		t.Fatal("no throttle.applied event")
+	}
+}
+
+func TestNoKit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/nokit", `<!doctype html><html><body>`+div(testDiv)+`<p>No campaign here.</p></body></html>`)
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "kit.missing")
+	if _, ok := timeline.First(res.Timeline, timeline.Timeout, ""); ok {
+		t.Fatal("a page without kit must conclude before the timeout")
+	}
+}
+
+func TestServerErrorPageIsReachable(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.mux.HandleFunc("/500", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
+	res, err := runScenario(t, Scenario{Profile: f.profile(f.srv.URL+"/500", 1)})
+	if err != nil {
+		t.Fatalf("a 500 page is reachable: %v", err)
+	}
+	expectCodes(t, res, "kit.missing")
+}
+
+func TestUnreachablePage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	res, err := runScenario(t, Scenario{Profile: f.profile("http://127.0.0.1:1/contest", 1)})
+	wantBroken(t, res, err, finding.EnvPageUnreachable)
+}
+
+func TestDialogsAreDismissedAndRecorded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/dialogs", `<script>alert('hello'); var ok = confirm('sure?'); var name = prompt('name?');
+document.title = 'after ' + ok + ' ' + name;</script>`+tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv)))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+	if n := len(timeline.Find(res.Timeline, timeline.Dialog, "")); n != 3 {
+		dumpTimeline(t, res)
+		t.Fatalf("%d dialogs recorded, want 3", n)
+	}
+}
+
+func TestEndlessLoopEndsBroken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/loop", `<!doctype html><html><body><script>while(true){}</script></body></html>`)
+	p := f.profile(u, 1)
+	p.Timing.Timeout = 4e9
+	res, err := runScenario(t, Scenario{Profile: p})
+	wantBroken(t, res, err, finding.EnvTimeout)
+}
+
+func TestEndlessLoopAfterTheFlow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/loop-later", tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv),
+		`window.addEventListener('message', function(e){ if (e.data && e.data.type === 'qualifio:ready') setTimeout(function(){ while(true){} }, 0); });`))
+	p := f.profile(u, 1)
+	p.Timing.Timeout = 5e9
+	res, err := runScenario(t, Scenario{Profile: p})
+	if err != nil {
+		dumpTimeline(t, res)
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+}
+
+func TestNavigationAwayMidFlow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.page("/elsewhere", `<!doctype html><html><body><p>Another page</p></body></html>`)
+	u := f.page("/leaves", tag(div(testDiv), create(testDiv, testHost, "G1"),
+		`setTimeout(function(){ location.href = '/elsewhere'; }, 50);`))
+	p := f.profile(u, 1)
+	p.Timing.GetMetaDataDelay = 2e9 // the campaign would ask long after the page left
+	res, err := runScenario(t, Scenario{Profile: p})
+	if err != nil {
+		dumpTimeline(t, res)
+		t.Fatal(err)
+	}
+	if n := len(timeline.Find(res.Timeline, timeline.Navigation, "")); n < 3 {
+		dumpTimeline(t, res)
+		t.Fatalf("%d navigation events, want the start, the page and the page it went to", n)
+	}
+	if c := campaignOf(t, res, testDiv); c.Outcome != OutcomeNone {
+		t.Fatalf("campaign = %+v", c)
+	}
+}
+
+func TestKitLoadedTwice(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/twice", tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv), loader))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+	loads := timeline.Find(res.Timeline, timeline.KitLoaded, "")
+	if len(loads) != 2 || loads[1].Data["again"] != true {
+		t.Fatalf("kit loads = %v", loads)
+	}
+	if n := len(timeline.Find(res.Timeline, timeline.CreateIframe, testDiv)); n != 1 {
+		t.Fatalf("%d iframes created, want 1", n)
+	}
+}
+
+func TestHugeToken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.mux.HandleFunc("/huge", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, tag(div(testDiv), create(testDiv, testHost, "G1"),
+			`var big = 'eyJhbGciOiJFUzI1NiJ9.' + 'A'.repeat(10 << 20) + '.sig';`,
+			`_qual_async.push(['setMetaData', 'JWT', big, '`+testDiv+`']);`))
+	})
+	res, err := runScenario(t, Scenario{Profile: f.profile(f.srv.URL+"/huge", 1)})
+	if err != nil {
+		dumpTimeline(t, res)
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "campaign.blocked", "token.too_large")
+}
+
+func TestPageThatNeverFinishesLoading(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	page := tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv))
+	page = strings.TrimSuffix(page, "</body></html>")
+	f.mux.HandleFunc("/endless", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, page+"<p>still loading…</p>")
+		w.(http.Flusher).Flush()
+		select { // hold the response open
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	res, err := runScenario(t, Scenario{Profile: f.profile(f.srv.URL+"/endless", 1)})
+	if err != nil {
+		dumpTimeline(t, res)
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+	if _, ok := timeline.First(res.Timeline, timeline.PageLoaded, ""); ok {
+		t.Fatal("the page was not supposed to finish loading")
+	}
+}
+
+func TestPageThatNeverAnswers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	f.mux.HandleFunc("/silent", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	p := f.profile(f.srv.URL+"/silent", 1)
+	p.Timing.Timeout = 3e9
+	res, err := runScenario(t, Scenario{Profile: p})
+	wantBroken(t, res, err, finding.EnvTimeout)
+}
+
+// reacting is a page listener that answers a campaign error with a banner
+// and one fresh setMetaData.
+func reacting(tok string) string {
+	return `var reacted = false; window.addEventListener('message', function (e) {
+  if (!e.data || e.data.type !== 'qualifio:error' || reacted) return;
+  reacted = true;
+  var b = document.createElement('div'); b.textContent = 'Please log in again'; document.body.prepend(b);
+  ` + setMeta(tok, testDiv) + `
+});`
+}
+
+func TestFaultHandledByThePage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tok := f.mint("111", nil)
+	u := f.page("/handled", tag(div(testDiv), reacting(tok), create(testDiv, testHost, "G1"), setMeta(tok, testDiv)))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1), Fault: finding.TokenExpired})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+	c := campaignOf(t, res, testDiv)
+	if c.PageReaction == "" || c.ErrorCode != string(finding.TokenExpired) {
+		t.Fatalf("campaign = %+v", c)
+	}
+	if _, ok := timeline.First(res.Timeline, timeline.FaultInjected, testDiv); !ok {
+		t.Fatal("no fault.injected event for the campaign")
+	}
+}
+
+func TestFaultIgnoredByThePage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/ignored", tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv)))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1), Fault: finding.TokenExpired, Observe: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "page.error_unhandled")
+}
+
+func TestLoggedOutLeftBlocked(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/out", tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta("", testDiv)))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1), LoggedOut: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "page.logged_out_blocked")
+}
+
+func TestTokenLeakedToAPixel(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.mux.HandleFunc("/pixel.gif", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	tok := f.mint("111", nil)
+	u := f.page("/leak", tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(tok, testDiv),
+		`new Image().src = '/pixel.gif?u=' + encodeURIComponent('`+tok+`');`))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "token.leaked")
+	if e, ok := timeline.First(res.Timeline, timeline.TokenLeak, testDiv); !ok || !strings.Contains(fmt.Sprint(e.Data["where"]), "URL") {
+		t.Fatalf("token.leak event = %+v", e)
+	}
+	if fd := res.Findings[slices.IndexFunc(res.Findings, func(x finding.Finding) bool { return x.Code == finding.TokenLeaked })]; fd.Campaign != testDiv || strings.Contains(fd.Message, tok) {
+		t.Fatalf("leak finding = %+v", fd)
+	}
+}
+
+func TestDivIDAsElementAndMissing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/element", tag(div(testDiv), create(testDiv, testHost, "G1"),
+		`_qual_async.push(['setMetaData', 'JWT', '`+f.mint("111", nil)+`', document.getElementById('`+testDiv+`')]);`))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "setmetadata.divid_not_string")
+
+	u2 := f.page("/nodiv", tag(div(testDiv), create(testDiv, testHost, "G1"),
+		`_qual_async.push(['setMetaData', 'jwt', '`+f.mint("111", nil)+`']);`))
+	res, err = runScenario(t, Scenario{Profile: f.profile(u2, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "setmetadata.bad_type", "setmetadata.divid_missing")
+}
+
+func TestCookiesAndScriptedLogin(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tok := f.mint("111", nil)
+	f.mux.HandleFunc("/contest", func(w http.ResponseWriter, r *http.Request) {
+		meta := setMeta("", testDiv)
+		if c, err := r.Cookie("session"); err == nil && c.Value == "s3cret" {
+			meta = setMeta(tok, testDiv)
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, tag(div(testDiv), create(testDiv, testHost, "G1"), meta))
+	})
+	f.page("/login", `<!doctype html><form method="post" action="/do-login"><input id="email" name="email"><input id="password" name="password" type="password"><button type="submit">Log in</button></form>`)
+	f.mux.HandleFunc("/do-login", func(w http.ResponseWriter, r *http.Request) {
+		if r.FormValue("email") == "qa@example.com" && r.FormValue("password") == "pw-from-env" {
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "s3cret", Path: "/"})
+		}
+		http.Redirect(w, r, "/contest", http.StatusSeeOther)
+	})
+	// os.Setenv: t.Setenv refuses parallel tests; the name is this test's own.
+	os.Setenv("QUALCERT_TEST_PASSWORD", "pw-from-env")
+	t.Cleanup(func() { os.Unsetenv("QUALCERT_TEST_PASSWORD") })
+
+	withCookie := f.profile(f.srv.URL+"/contest", 1)
+	withCookie.Page.Cookies = []profileCookie{{Name: "session", Value: "s3cret"}}
+	res, err := runScenario(t, Scenario{Profile: withCookie})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+
+	withLogin := f.profile(f.srv.URL+"/contest", 1)
+	withLogin.Page.Login = loginSteps(f.srv.URL+"/login", "qa@example.com", "QUALCERT_TEST_PASSWORD")
+	res, err = runScenario(t, Scenario{Profile: withLogin})
+	if err != nil {
+		dumpTimeline(t, res)
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+
+	res, err = runScenario(t, Scenario{Profile: withLogin, LoggedOut: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "page.logged_out_blocked")
+}
+
+func TestPanicInRunIsABrokenResult(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/panic", tag(div(testDiv), create(testDiv, testHost, "G1")))
+	res, err := runScenario(t, Scenario{Name: panicScenario, Profile: f.profile(u, 1)})
+	wantBroken(t, res, err, finding.EnvBrowser)
+	// The harness is still usable after the panic.
+	u2 := f.page("/after-panic", tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv)))
+	res, err = runScenario(t, Scenario{Profile: f.profile(u2, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+}
+
+// TestBlockedCampaignScreenshot: an expired token ends on the spinner (the
+// screenshots land in $QUALCERT_SHOTS when set, for a person to look at).
+func TestBlockedCampaignScreenshot(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/blocked", tag(`<p>Our contest of the month:</p>`+div(testDiv), create(testDiv, testHost, "G1"),
+		setMeta(f.mint("111", map[string]any{"iat": time.Now().Unix() - 1200, "exp": time.Now().Unix() - 600}), testDiv)))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "campaign.blocked", "token.expired")
+	if c := campaignOf(t, res, testDiv); c.Outcome != OutcomeBlocked || c.ErrorCode != "token.expired" {
+		t.Fatalf("campaign = %+v", c)
+	}
+	if len(res.Screenshots) != 2 {
+		t.Fatalf("%d screenshots, want the campaign and the page", len(res.Screenshots))
+	}
+}
+
+func TestTokenLeakedToTheConsole(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tok := f.mint("111", nil)
+	u := f.page("/console", tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(tok, testDiv),
+		`console.log('debug token', '`+tok+`');`))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res, "token.leaked")
+}
+
+// In observe mode (the real kit, no interception) the recorder still sees
+// the page's queue commands; with no network here the kit cannot load, and
+// the campaign side is not judged.
+func TestLiveKitRecordsTheQueue(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	h, err := Start(ctx, Options{LiveKit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := h.Browser().PID()
+	defer func() {
+		if err := h.Close(); err != nil {
+			t.Error(err)
+		}
+		if left := browser.Processes(pid); len(left) > 0 {
+			t.Errorf("processes left: %v", left)
+		}
+	}()
+	// No loader: the observe-mode run must not reach the network.
+	u := f.page("/live", `<!doctype html><body>`+div(testDiv)+`<script>var _qual_async = _qual_async || [];`+
+		create(testDiv, testHost, "G1")+setMeta(f.mint("111", nil), testDiv)+`</script></body>`)
+	p := f.profile(u, 1)
+	res, err := h.Run(ctx, Scenario{Name: t.Name(), Profile: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+	c := campaignOf(t, res, testDiv)
+	if !c.Created || c.SetMetaDataMs < 0 || c.Outcome != OutcomeNone {
+		t.Fatalf("campaign = %+v", c)
+	}
+}

@@ -1,0 +1,121 @@
+// qualcert recorder: injected by the harness into every new document before
+// any page script (Page.addScriptToEvaluateOnNewDocument). In the top page it
+// records every _qual_async command (also those pushed before a kit exists,
+// and with the real Qualifio kit in observe mode), every Qualifio postMessage
+// that reaches the page, and, once a campaign reported an error, the visible
+// content the page adds (its reaction). Raw values go to Go through a CDP
+// binding; Go redacts them (token fingerprints) before anything is recorded.
+(function () {
+  'use strict';
+  if (window.top !== window) return;
+  var bind = window.__qualcertEmit;
+  if (typeof bind !== 'function') return;
+  var stringify = JSON.stringify;
+  var perf = window.performance;
+  function now() { return perf.timeOrigin + perf.now(); }
+  function emit(o) {
+    o.t = o.t || now();
+    try { bind(stringify(o)); } catch (e) { /* unserialisable: dropped */ }
+  }
+  var api = {};
+  Object.defineProperty(api, 'emit', { value: emit });
+  Object.defineProperty(api, 'now', { value: now });
+  Object.defineProperty(window, '__qualcert', { value: api, configurable: false, enumerable: false });
+
+  // ser turns a command argument into JSON: strings stay raw (Go redacts the
+  // token), DOM elements and other objects become descriptions.
+  var BIG = 65536;
+  function ser(v, depth) {
+    if (v === null) return null;
+    var t = typeof v;
+    if (t === 'string' && v.length > BIG) return { __t: 'big', length: v.length, head: v.slice(0, BIG) };
+    if (t === 'string' || t === 'number' || t === 'boolean') return v;
+    if (t === 'undefined') return { __t: 'undefined' };
+    if (v && v.nodeType === 1) return { __t: 'element', tag: String(v.tagName).toLowerCase(), id: v.id || '' };
+    if (Array.isArray(v) && depth < 1) { var a = []; for (var i = 0; i < v.length && i < 16; i++) a.push(ser(v[i], depth + 1)); return a; }
+    return { __t: t === 'object' ? (Array.isArray(v) ? 'array' : 'object') : t };
+  }
+  function record(cmd, how) {
+    var args = [];
+    if (cmd && typeof cmd === 'object' && typeof cmd.length === 'number') {
+      for (var i = 0; i < cmd.length && i < 16; i++) args.push(ser(cmd[i], 1));
+    } else {
+      args = [ser(cmd, 1)];
+    }
+    emit({ src: 'page', ev: 'command', data: { how: how, args: args } });
+  }
+
+  var replaced = false;
+  function wrapQueue(q) {
+    if (!q || (typeof q !== 'object' && typeof q !== 'function')) return;
+    try {
+      if (q.__qualcertWrapped) return;
+      Object.defineProperty(q, '__qualcertWrapped', { value: true });
+    } catch (e) { return; }
+    if (Array.isArray(q)) for (var i = 0; i < q.length; i++) record(q[i], 'queued');
+    var inner = q.push;
+    var wrapper = function () {
+      for (var i = 0; i < arguments.length; i++) record(arguments[i], replaced ? 'run' : 'queued');
+      return typeof inner === 'function' ? inner.apply(this, arguments) : undefined;
+    };
+    try {
+      Object.defineProperty(q, 'push', {
+        configurable: true, enumerable: false,
+        get: function () { return wrapper; },
+        set: function (f) { inner = f; replaced = true; emit({ src: 'page', ev: 'queue.taken' }); }
+      });
+    } catch (e) { /* frozen queue: commands are still seen by the reference kit */ }
+  }
+  var current;
+  try {
+    Object.defineProperty(window, '_qual_async', {
+      configurable: true, enumerable: true,
+      get: function () { return current; },
+      set: function (v) { current = v; wrapQueue(v); }
+    });
+  } catch (e) { /* the page redefined it first: only the kit's own events remain */ }
+
+  // Qualifio messages that reach the page (campaign → parent).
+  var watching = false;
+  window.addEventListener('message', function (e) {
+    var d = e.data;
+    if (!d || typeof d !== 'object' || d.qualifio !== true) return;
+    var payload = {};
+    for (var k in d) {
+      if (!Object.prototype.hasOwnProperty.call(d, k)) continue;
+      var v = d[k];
+      payload[k] = (typeof v === 'number' || typeof v === 'boolean' || v === null) ? v : ser(v, 1);
+    }
+    emit({ src: 'page', ev: 'postMessage', div: typeof d.divId === 'string' ? d.divId : '', data: { origin: e.origin, type: String(d.type || ''), payload: payload } });
+    if (d.type === 'qualifio:error' && !watching) { watching = true; watchDOM(); }
+  }, true);
+
+  // watchDOM reports visible content the page adds (or reveals) outside the
+  // campaign iframes after an error: the page's reaction.
+  function watchDOM() {
+    var sent = 0;
+    function visible(el) {
+      if (!el || el.nodeType !== 1 || el.tagName === 'IFRAME' || el.tagName === 'SCRIPT' || el.tagName === 'STYLE') return false;
+      if (el.closest && el.closest('iframe')) return false;
+      var r = el.getClientRects();
+      if (!r.length) return false;
+      var text = (el.innerText || '').trim();
+      return text.length > 0 || /^(IMG|BUTTON|INPUT|A|DIALOG|FORM)$/.test(el.tagName);
+    }
+    var mo = new MutationObserver(function (list) {
+      for (var i = 0; i < list.length && sent < 5; i++) {
+        var m = list[i];
+        var nodes = m.type === 'childList' ? m.addedNodes : [m.target];
+        for (var j = 0; j < nodes.length && sent < 5; j++) {
+          var n = nodes[j];
+          if (n.nodeType === 3) n = n.parentElement;
+          if (visible(n)) {
+            sent++;
+            emit({ src: 'page', ev: 'dom', data: { tag: String(n.tagName).toLowerCase(), id: n.id || '', text_len: (n.innerText || '').trim().length } });
+          }
+        }
+      }
+    });
+    mo.observe(document.documentElement || document, { childList: true, subtree: true, attributes: true, attributeFilter: ['style', 'class', 'hidden', 'open'] });
+  }
+})();

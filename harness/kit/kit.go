@@ -1,0 +1,456 @@
+// Package kit is the Qualifio side of a certification run: the reference kit
+// (the `_qual_async` loader script), the reference campaign page and the Go
+// handlers that serve them inside the browser, plus the recorder script the
+// harness injects into the publisher's page.
+//
+// Nothing here is ever served on a network port. The harness intercepts the
+// loader URLs and the profile's campaign hosts in Chromium (package browser)
+// and hands each intercepted request to a [Server], an [net/http.Handler]
+// built for one scenario. The page therefore loads "https://files.qualifio.com/kit/qualp.2.min.js"
+// and "https://jeux.example.com/…" without DNS, and gets this package's
+// embedded assets:
+//
+//   - assets/kit.js: the queue (commands pushed before the loader replayed in
+//     order, later ones run at once), createIframe and setMetaData, and the
+//     postMessage protocol of PROTOCOL.md;
+//   - assets/campaign.html: a plausible campaign that asks for metadata
+//     get_metadata_delay after it loads, POSTs the token it gets to
+//     /__qualcert/verify, and shows the prefilled form or the blocked spinner;
+//   - assets/recorder.js: the script injected before any page script.
+//
+// The token is judged in Go by the reference verifier (package verify), not
+// in JavaScript: /__qualcert/verify is answered by [Server] with the verdict
+// and the participant fields, masked unless Reveal. Everything the kit and
+// the campaign do is put on the scenario's timeline with the timestamps the
+// browser measured.
+package kit
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/profile"
+	"github.com/qualcert/qualcert/harness/timeline"
+	"github.com/qualcert/qualcert/harness/verify"
+)
+
+//go:embed assets/kit.js assets/campaign.html assets/recorder.js
+var assets embed.FS
+
+// Binding is the name of the CDP Runtime binding through which the recorder
+// and the kit send raw events to Go.
+const Binding = "__qualcertEmit"
+
+// RecorderJS is the script to inject before any page script.
+func RecorderJS() string { return mustAsset("assets/recorder.js") }
+
+// KitJS is the reference kit.
+func KitJS() string { return mustAsset("assets/kit.js") }
+
+func mustAsset(name string) string {
+	b, err := assets.ReadFile(name)
+	if err != nil {
+		panic("kit: embedded asset missing: " + name) // a build defect, caught by every test
+	}
+	return string(b)
+}
+
+var campaignTemplate = template.Must(template.New("campaign").Parse(mustAsset("assets/campaign.html")))
+
+// LoaderPatterns are the Fetch URL patterns of the Qualifio loader.
+var LoaderPatterns = []string{
+	"*://files.qualifio.com/kit/qualp*",
+	"*://*.qualifioapp.com/kit/qualp*",
+}
+
+// IsLoader reports whether u is a Qualifio loader URL.
+func IsLoader(u *url.URL) bool {
+	h := strings.ToLower(u.Hostname())
+	if h != "files.qualifio.com" && !strings.HasSuffix(h, ".qualifioapp.com") {
+		return false
+	}
+	return strings.HasPrefix(u.Path, "/kit/qualp") && strings.HasSuffix(u.Path, ".js")
+}
+
+// Config is one scenario's kit.
+type Config struct {
+	Profile  *profile.Profile
+	Verifier *verify.Verifier
+	Timeline *timeline.Recorder
+	Fault    finding.Code // the campaign reports this error whatever the token
+	Reveal   bool         // show participant values in the form
+}
+
+// Server answers the intercepted requests of one scenario.
+type Server struct {
+	cfg   Config
+	hosts map[string]bool
+
+	mu      sync.Mutex
+	results map[string][]*verify.Result // per div, in the order received
+	tokens  map[string]string           // raw tokens received, by fingerprint
+	pending int                         // verifications in flight
+}
+
+// New returns the kit server of one scenario.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, hosts: map[string]bool{}, results: map[string][]*verify.Result{}, tokens: map[string]string{}}
+	for _, c := range cfg.Profile.Campaigns {
+		s.hosts[strings.ToLower(c.Host)] = true
+	}
+	return s
+}
+
+// Patterns are the Fetch URL patterns to intercept: the loader and every
+// campaign host of the profile, over http and https.
+func (s *Server) Patterns() []string {
+	out := append([]string(nil), LoaderPatterns...)
+	for _, c := range s.cfg.Profile.Campaigns {
+		out = append(out, "*://"+c.Host+"/*")
+	}
+	return out
+}
+
+// IsCampaignHost reports whether host is one of the profile's campaign hosts.
+func (s *Server) IsCampaignHost(host string) bool { return s.hosts[strings.ToLower(host)] }
+
+// Results returns the verifier's results for div, first token first.
+func (s *Server) Results(div string) []*verify.Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*verify.Result(nil), s.results[div]...)
+}
+
+// Verifying reports how many verifications are in flight.
+func (s *Server) Verifying() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending
+}
+
+// ServeHTTP answers an intercepted request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := s.cfg.Timeline
+	if IsLoader(r.URL) {
+		rec.Add(timeline.Kit, timeline.KitRequest, "", map[string]any{"url": r.URL.String()})
+		w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, KitJS())
+		return
+	}
+	if !s.IsCampaignHost(r.URL.Hostname()) {
+		http.Error(w, "qualcert: not a campaign host", http.StatusNotFound)
+		return
+	}
+	switch r.URL.Path {
+	case "/__qualcert/verify":
+		s.serveVerify(w, r)
+	case "/__qualcert/event":
+		s.serveEvent(w, r)
+	case "/favicon.ico":
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		s.serveCampaign(w, r)
+	}
+}
+
+// campaignView is what the campaign template shows.
+type campaignView struct {
+	Title, Brand, Initials, CampaignID string
+	Config                             campaignConfig
+}
+
+type campaignConfig struct {
+	Div     string `json:"div"`
+	DelayMs int64  `json:"delay_ms"`
+	Fault   string `json:"fault,omitempty"`
+}
+
+func (s *Server) serveCampaign(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasSuffix(r.URL.Path, "/v1.cfm") {
+		http.Error(w, "qualcert: the reference campaign lives at /<channelType>/<GUID>/v1.cfm", http.StatusNotFound)
+		return
+	}
+	div := r.URL.Query().Get("div")
+	c, _ := s.cfg.Profile.CampaignByDiv(div)
+	brand := s.cfg.Profile.Name
+	if u, err := url.Parse(brand); err == nil && u.Host != "" {
+		brand = u.Hostname() // a profile named after its URL
+	}
+	if brand == "" {
+		brand = "Publisher"
+	}
+	v := campaignView{
+		Title: "Win a €500 gift card", Brand: brand, Initials: initials(brand), CampaignID: c.CampaignID,
+		Config: campaignConfig{Div: div, DelayMs: s.cfg.Profile.Timing.GetMetaDataDelay.D().Milliseconds(), Fault: string(s.cfg.Fault)},
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := campaignTemplate.Execute(w, v); err != nil {
+		s.cfg.Timeline.Add(timeline.Harness, "kit.error", div, map[string]any{"error": err.Error()})
+	}
+}
+
+func initials(brand string) string {
+	var out []rune
+	for _, w := range strings.Fields(brand) {
+		r, _ := utf8.DecodeRuneInString(w)
+		out = append(out, r)
+		if len(out) == 2 {
+			break
+		}
+	}
+	return strings.ToUpper(string(out))
+}
+
+// campaignEvents maps the events the campaign page may report to the
+// timeline's vocabulary; anything else is refused.
+var campaignEvents = map[string]string{
+	"getMetaData":      timeline.GetMetaData,
+	"metadata":         timeline.MetaData,
+	"form.prefilled":   timeline.FormPrefilled,
+	"campaign.blocked": timeline.Blocked,
+	"error.message":    timeline.ErrorMessage,
+}
+
+type eventBody struct {
+	Div   string         `json:"div"`
+	Event string         `json:"event"`
+	T     float64        `json:"t"`
+	Data  map[string]any `json:"data"`
+}
+
+func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
+	var b eventBody
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&b); err != nil {
+		http.Error(w, "bad event", http.StatusBadRequest)
+		return
+	}
+	name, ok := campaignEvents[b.Event]
+	if !ok {
+		http.Error(w, "unknown event", http.StatusBadRequest)
+		return
+	}
+	data := map[string]any{}
+	for _, k := range []string{"code", "has_meta", "has_token", "fault", "fields"} {
+		if v, ok := b.Data[k]; ok {
+			data[k] = v
+		}
+	}
+	rec := s.cfg.Timeline
+	t := ClockMs(rec, b.T)
+	if name == timeline.Blocked && data["fault"] == true {
+		rec.AddAt(t, timeline.Harness, timeline.FaultInjected, b.Div, map[string]any{"code": data["code"]})
+	}
+	rec.AddAt(t, timeline.Campaign, name, b.Div, data)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// ClockMs converts a browser timestamp (performance.timeOrigin +
+// performance.now(), in epoch milliseconds) to the recorder's clock. Absent
+// or absurd values (a page can fake its clock) read as now.
+func ClockMs(rec *timeline.Recorder, epochMs float64) float64 {
+	now := rec.Now()
+	if epochMs <= 0 {
+		return now
+	}
+	t := rec.Since(time.UnixMicro(int64(epochMs * 1000)))
+	if t < -1000 || t > now+1000 {
+		return now
+	}
+	if t > now {
+		return now
+	}
+	return t
+}
+
+type verifyBody struct {
+	Div    string          `json:"div"`
+	JWT    json.RawMessage `json:"jwt"`
+	Length int             `json:"length"` // of the whole token, when only its head was sent
+	T      float64         `json:"t"`
+}
+
+// Field is one participant field as the campaign form shows it.
+type Field struct {
+	Name  string `json:"name"`
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+type verifyAnswer struct {
+	OK      bool    `json:"ok"`
+	Code    string  `json:"code,omitempty"`
+	Message string  `json:"message,omitempty"`
+	Fields  []Field `json:"fields,omitempty"`
+}
+
+// maxVerifyBody bounds the /__qualcert/verify body: well above the 16 KiB
+// token cap so that an oversized token is judged (token.too_large) rather
+// than cut.
+const maxVerifyBody = 64 << 20
+
+func (s *Server) serveVerify(w http.ResponseWriter, r *http.Request) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxVerifyBody))
+	var b verifyBody
+	if err == nil {
+		err = json.Unmarshal(raw, &b)
+	}
+	if err != nil {
+		http.Error(w, "bad verify request", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.pending++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.pending--
+		s.mu.Unlock()
+	}()
+	res, tok := s.judge(r.Context(), b)
+	s.mu.Lock()
+	s.results[b.Div] = append(s.results[b.Div], res)
+	if tok != "" {
+		s.tokens[res.Fingerprint] = tok
+	}
+	s.mu.Unlock()
+
+	var codes []string
+	for _, f := range res.Findings {
+		codes = append(codes, string(f.Code))
+	}
+	s.cfg.Timeline.Add(timeline.Verifier, timeline.TokenVerified, b.Div, map[string]any{
+		"fingerprint": res.Fingerprint, "format": res.Format, "mode": res.Mode, "valid": res.Valid(), "codes": codes, "length": b.Length,
+	})
+	ans := verifyAnswer{OK: res.Valid()}
+	if !ans.OK {
+		for _, f := range res.Findings {
+			if f.Level == finding.Must {
+				ans.Code, ans.Message = string(f.Code), f.Message
+				break
+			}
+		}
+	} else {
+		ans.Fields = s.fields(res)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(ans)
+}
+
+// judge runs the verifier on the token of a verify request (or produces the
+// finding for a missing or non-string token) and returns the raw token.
+func (s *Server) judge(ctx context.Context, b verifyBody) (*verify.Result, string) {
+	miss := func(code finding.Code, format string, args ...any) *verify.Result {
+		f := finding.New(code, format, args...)
+		f.Campaign = b.Div
+		return &verify.Result{Fingerprint: "", Findings: []finding.Finding{f}}
+	}
+	trimmed := strings.TrimSpace(string(b.JWT))
+	if trimmed == "" || trimmed == "null" {
+		return miss(finding.TokenMissing, "setMetaData gave no token (null or undefined)"), ""
+	}
+	var tok string
+	if err := json.Unmarshal(b.JWT, &tok); err != nil {
+		return miss(finding.SetMetaDataTokenNotString, "the token given to setMetaData is not a string"), ""
+	}
+	if tok == "" {
+		return miss(finding.TokenMissing, "setMetaData gave an empty token"), ""
+	}
+	c, _ := s.cfg.Profile.CampaignByDiv(b.Div)
+	var res *verify.Result
+	if s.cfg.Verifier == nil {
+		res = miss(finding.TokenMalformed, "no verifier configured")
+		res.Fingerprint = finding.Fingerprint(tok)
+	} else {
+		res = s.cfg.Verifier.Verify(ctx, tok, verify.Options{CampaignID: c.CampaignID, Campaign: b.Div, Timeline: s.cfg.Timeline})
+	}
+	if res.Fingerprint == "" {
+		res.Fingerprint = finding.Fingerprint(tok)
+	}
+	for i := range res.Findings {
+		if res.Findings[i].Campaign == "" {
+			res.Findings[i].Campaign = b.Div
+		}
+	}
+	return res, tok
+}
+
+// fields lists the participant fields for the form: the profile's required
+// and optional fields first, then any other the token carried.
+func (s *Server) fields(res *verify.Result) []Field {
+	var names []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, n := range s.cfg.Profile.Fields.Required {
+		add(n)
+	}
+	for _, n := range s.cfg.Profile.Fields.Optional {
+		if _, ok := res.Fields[n]; ok {
+			add(n)
+		}
+	}
+	for _, n := range res.FieldNames {
+		add(n)
+	}
+	var out []Field
+	for _, n := range names {
+		v := res.Fields[n]
+		if !s.cfg.Reveal {
+			v = Mask(v)
+		}
+		out = append(out, Field{Name: n, Label: Label(n), Value: v})
+	}
+	return out
+}
+
+// Mask hides a participant value, keeping its shape: "jane@example.com" →
+// "j•••@•••", "Jane" → "J•••".
+func Mask(v string) string {
+	if v == "" {
+		return ""
+	}
+	r, _ := utf8.DecodeRuneInString(v)
+	if strings.Contains(v, "@") {
+		return string(r) + "•••@•••"
+	}
+	return string(r) + "•••"
+}
+
+var labels = map[string]string{
+	"email": "Email", "firstname": "First name", "lastname": "Last name", "birthday": "Date of birth",
+	"zip_code": "Postcode", "zipcode": "Postcode", "phone": "Phone", "city": "City", "country": "Country",
+	"gender": "Gender", "address": "Address",
+}
+
+// Label is the form label of a field name.
+func Label(name string) string {
+	if l, ok := labels[strings.ToLower(name)]; ok {
+		return l
+	}
+	l := strings.ReplaceAll(path.Base(name), "_", " ")
+	if l == "" {
+		return name
+	}
+	return strings.ToUpper(l[:1]) + l[1:]
+}
+
+// Describe is a short description of the kit server for errors.
+func (s *Server) String() string { return fmt.Sprintf("kit for %d campaign host(s)", len(s.hosts)) }

@@ -1,0 +1,166 @@
+package kit
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/profile"
+	"github.com/qualcert/qualcert/harness/timeline"
+)
+
+func testServer(t *testing.T, fault finding.Code) (*Server, *timeline.Recorder) {
+	t.Helper()
+	secret := t.TempDir() + "/secret"
+	if err := writeFile(secret, "0123456789abcdef0123456789abcdef"); err != nil {
+		t.Fatal(err)
+	}
+	p := &profile.Profile{
+		Name:      "Demo Media",
+		Page:      profile.Page{URL: "http://127.0.0.1:8080/contest"},
+		Campaigns: []profile.Campaign{{DivID: "qualifio_insert_place_1", Host: "jeux.example.test", CampaignID: "111"}},
+		Token:     profile.Token{Issuer: "iss", SecretFile: secret},
+		Fields:    profile.Fields{Required: []string{"email"}},
+	}
+	if err := p.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	rec := timeline.New()
+	return New(Config{Profile: p, Timeline: rec, Fault: fault}), rec
+}
+
+func serve(s *Server, method, target, body string) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest(method, target, strings.NewReader(body)))
+	return w
+}
+
+func TestIsLoader(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"https://files.qualifio.com/kit/qualp.2.min.js":     true,
+		"http://files.qualifio.com/kit/qualp.js":            true,
+		"https://cdn.qualifioapp.com/kit/qualp.2.min.js":    true,
+		"https://files.qualifio.com/other/qualp.2.min.js":   false,
+		"https://files.qualifio.com.evil.test/kit/qualp.js": false,
+		"https://jeux.example.test/kit/qualp.js":            false,
+	} {
+		u, _ := url.Parse(raw)
+		if got := IsLoader(u); got != want {
+			t.Errorf("IsLoader(%s) = %v", raw, got)
+		}
+	}
+}
+
+func TestServesTheKitAndRecordsTheRequest(t *testing.T) {
+	s, rec := testServer(t, "")
+	w := serve(s, "GET", "https://files.qualifio.com/kit/qualp.2.min.js", "")
+	if w.Code != 200 || !strings.Contains(w.Header().Get("Content-Type"), "javascript") || !strings.Contains(w.Body.String(), "_qual_async") {
+		t.Fatalf("kit: %d %s", w.Code, w.Header())
+	}
+	if _, ok := timeline.First(rec.Events(), timeline.KitRequest, ""); !ok {
+		t.Fatal("no kit.request event")
+	}
+	if w := serve(s, "GET", "https://unknown.example.test/x", ""); w.Code != http.StatusNotFound {
+		t.Fatalf("a host that is not a campaign host: %d", w.Code)
+	}
+}
+
+func TestCampaignPageCarriesItsConfig(t *testing.T) {
+	s, _ := testServer(t, finding.TokenExpired)
+	w := serve(s, "GET", "https://jeux.example.test/20/GUID/v1.cfm?id=GUID&div=qualifio_insert_place_1", "")
+	body := w.Body.String()
+	for _, want := range []string{`"div":"qualifio_insert_place_1"`, `"fault":"token.expired"`, "You are blocked at the authentication step of the game", "Demo Media", "× Qualifio"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("campaign page lacks %q", want)
+		}
+	}
+	if w := serve(s, "GET", "https://jeux.example.test/other", ""); w.Code != http.StatusNotFound {
+		t.Fatalf("non-campaign path: %d", w.Code)
+	}
+}
+
+func verifyCall(t *testing.T, s *Server, jwt string) verifyAnswer {
+	t.Helper()
+	w := serve(s, "POST", "https://jeux.example.test/__qualcert/verify", `{"div":"qualifio_insert_place_1","jwt":`+jwt+`}`)
+	var a verifyAnswer
+	if err := json.Unmarshal(w.Body.Bytes(), &a); err != nil {
+		t.Fatalf("verify answer %q: %v", w.Body.String(), err)
+	}
+	return a
+}
+
+func TestVerifyEndpointJudgesMissingAndNonStringTokens(t *testing.T) {
+	s, rec := testServer(t, "")
+	for jwt, code := range map[string]finding.Code{
+		`null`:        finding.TokenMissing,
+		`""`:          finding.TokenMissing,
+		`{"__t":"x"}`: finding.SetMetaDataTokenNotString,
+		`42`:          finding.SetMetaDataTokenNotString,
+		`"not.a.jwt"`: "",
+	} {
+		a := verifyCall(t, s, jwt)
+		if a.OK {
+			t.Fatalf("jwt %s accepted", jwt)
+		}
+		if code != "" && a.Code != string(code) {
+			t.Errorf("jwt %s: code %s, want %s", jwt, a.Code, code)
+		}
+	}
+	if n := len(s.Results("qualifio_insert_place_1")); n != 5 {
+		t.Fatalf("%d results recorded, want 5", n)
+	}
+	if n := len(timeline.Find(rec.Events(), timeline.TokenVerified, "qualifio_insert_place_1")); n != 5 {
+		t.Fatalf("%d token.verified events, want 5", n)
+	}
+	if w := serve(s, "POST", "https://jeux.example.test/__qualcert/verify", `{`); w.Code != http.StatusBadRequest {
+		t.Fatalf("bad body: %d", w.Code)
+	}
+}
+
+func TestEventEndpointAcceptsOnlyTheVocabulary(t *testing.T) {
+	s, rec := testServer(t, finding.TokenExpired)
+	if w := serve(s, "POST", "https://jeux.example.test/__qualcert/event", `{"div":"d","event":"campaign.blocked","t":0,"data":{"code":"token.expired","fault":true,"secret":"x"}}`); w.Code != http.StatusNoContent {
+		t.Fatalf("event: %d", w.Code)
+	}
+	if w := serve(s, "POST", "https://jeux.example.test/__qualcert/event", `{"div":"d","event":"anything"}`); w.Code != http.StatusBadRequest {
+		t.Fatalf("unknown event: %d", w.Code)
+	}
+	evs := rec.Events()
+	e, ok := timeline.First(evs, timeline.Blocked, "d")
+	if !ok || e.Data["secret"] != nil || e.Data["code"] != "token.expired" {
+		t.Fatalf("blocked event = %+v", e)
+	}
+	if _, ok := timeline.First(evs, timeline.FaultInjected, "d"); !ok {
+		t.Fatal("an injected fault is on the timeline")
+	}
+}
+
+func TestMaskAndLabel(t *testing.T) {
+	for in, want := range map[string]string{"jane@example.com": "j•••@•••", "Jane": "J•••", "": "", "Émile": "É•••"} {
+		if got := Mask(in); got != want {
+			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if Label("zip_code") != "Postcode" || Label("loyalty_id") != "Loyalty id" {
+		t.Fatalf("labels: %q %q", Label("zip_code"), Label("loyalty_id"))
+	}
+}
+
+func TestClockMs(t *testing.T) {
+	rec := timeline.New()
+	now := rec.Now()
+	if got := ClockMs(rec, 0); got < now {
+		t.Fatalf("absent timestamp = %v", got)
+	}
+	if got := ClockMs(rec, 1); got < now { // 1970: absurd
+		t.Fatalf("absurd timestamp = %v", got)
+	}
+	start := float64(rec.Start().UnixMicro()) / 1000
+	if got := ClockMs(rec, start); got < -1 || got > 1 {
+		t.Fatalf("start = %v, want ~0", got)
+	}
+}

@@ -1,0 +1,201 @@
+package profile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
+)
+
+func TestLoadGoodProfiles(t *testing.T) {
+	for _, name := range []string{"minimal.yaml", "full.yaml", "access_token.json"} {
+		t.Run(name, func(t *testing.T) {
+			p, err := Load(filepath.Join("testdata", "good", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Name == "" || len(p.Campaigns) == 0 || p.Token.Issuer != "example-media" {
+				t.Fatalf("profile %+v", p)
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	p, err := Load(filepath.Join("testdata", "good", "minimal.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]bool{
+		"name = page url":          p.Name == "https://www.example.com/contest",
+		"mode any":                 p.Token.Mode == ModeAny,
+		"default algorithms":       strings.Join(p.Token.Algorithms, ",") == strings.Join(DefaultAlgorithms, ","),
+		"fields_claim form":        p.Token.FieldsClaimName() == "form",
+		"access_token_claim":       p.Token.AccessTokenClaim == "access_token",
+		"max_lifetime 1h":          p.Token.MaxLifetime.D() == time.Hour,
+		"leeway 60s":               p.Token.Leeway.D() == 60*time.Second,
+		"userinfo method GET":      p.UserInfo.Method == "GET",
+		"userinfo timeout 5s":      p.UserInfo.Timeout.D() == 5*time.Second,
+		"scenario timeout 20s":     p.Timing.Timeout.D() == 20*time.Second,
+		"get_metadata_delay 0":     p.Timing.GetMetaDataDelay == 0,
+		"dir is the profile's own": filepath.IsAbs(p.Dir) && strings.HasSuffix(p.Dir, filepath.Join("testdata", "good")),
+	}
+	for what, ok := range checks {
+		if !ok {
+			t.Errorf("default not applied: %s", what)
+		}
+	}
+	// HS* joins the defaults only with a secret; "" fields_claim means top level
+	p, err = Load(filepath.Join("testdata", "good", "access_token.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Token.FieldsClaimName() != "" || p.UserInfo.Method != "POST" {
+		t.Fatalf("fields_claim %q method %q", p.Token.FieldsClaimName(), p.UserInfo.Method)
+	}
+	// an explicit leeway of 0 stays 0
+	p, err = Parse([]byte(strings.Replace(minimal, "  issuer: x\n", "  issuer: x\n  leeway: 0s\n", 1)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Token.Leeway != 0 {
+		t.Fatalf("explicit leeway 0 became %s", p.Token.Leeway)
+	}
+}
+
+func TestRelativePaths(t *testing.T) {
+	p, err := Load(filepath.Join("testdata", "good", "full.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(filepath.Join("testdata", "good", "keys", "jwks.json"))
+	if p.Token.JWKSFile != abs {
+		t.Fatalf("jwks_file %q, want %q", p.Token.JWKSFile, abs)
+	}
+	if !strings.HasSuffix(p.Token.DecryptionKeyFile, filepath.Join("good", "keys", "qualifio-enc.pem")) {
+		t.Fatalf("decryption_key_file %q", p.Token.DecryptionKeyFile)
+	}
+	// from another working directory, the same profile still finds its keys
+	wd, _ := os.Getwd()
+	t.Chdir(t.TempDir())
+	if _, err := Load(filepath.Join(wd, "testdata", "good", "full.yaml")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const minimal = `page:
+  url: https://www.example.com/
+campaigns:
+  - {div_id: d1, host: jeux.example.com, campaign_id: "1"}
+token:
+  issuer: x
+  jwks_url: https://www.example.com/jwks.json
+`
+
+func TestErrorsNameKeyAndLine(t *testing.T) {
+	cases := []struct {
+		name, yaml, key string
+		line            int
+		msg             string
+	}{
+		{"unknown top-level key", minimal + "tokn: {}\n", "tokn", 8, "unknown key"},
+		{"misspelt jwks_url", strings.Replace(minimal, "jwks_url", "jwks_ulr", 1), "token.jwks_ulr", 7, "unknown key"},
+		{"unknown key in a list item", strings.Replace(minimal, "campaign_id", "campaignid", 1), "campaigns[0].campaignid", 4, "unknown key"},
+		{"bad duration", minimal + "  leeway: 60 seconds\n", "token.leeway", 8, "not a duration"},
+		{"negative duration", minimal + "timing: {timeout: -1s}\n", "timing.timeout", 8, "negative"},
+		{"list where a mapping belongs", minimal + "fields: [email]\n", "fields", 8, "want a mapping"},
+		{"scalar where a list belongs", minimal + "fields: {required: email}\n", "fields.required", 8, "want a list"},
+		{"bad mode", minimal + "  mode: cookie\n", "token.mode", 8, "not one of"},
+		{"bad algorithm", minimal + "  algorithms: [RS256, none]\n", "token.algorithms[1]", 8, "not a JWS algorithm"},
+		{"HS without secret", minimal + "  algorithms: [HS256]\n", "token.algorithms[0]", 8, "secret_file"},
+		{"page url not http", strings.Replace(minimal, "https://www.example.com/\n", "ftp://x/\n", 1), "page.url", 2, "not an http(s) URL"},
+		{"missing campaign id", strings.Replace(minimal, `, campaign_id: "1"`, "", 1), "campaigns[0].campaign_id", 4, "required"},
+		{"host with scheme", strings.Replace(minimal, "host: jeux.example.com", "host: https://jeux.example.com/", 1), "campaigns[0].host", 4, "host name"},
+		{"two key sources", minimal + "  secret_file: s.txt\n", "token", 5, "only one key source"},
+		{"missing key file", strings.Replace(minimal, "jwks_url: https://www.example.com/jwks.json", "jwks_file: nope.json", 1), "token.jwks_file", 7, "cannot read"},
+		{"userinfo method", minimal + "userinfo: {method: PUT, url: https://a.example/u}\n", "userinfo.method", 8, "not GET or POST"},
+		{"access_token without userinfo", minimal + "  mode: access_token\n", "userinfo.url", 0, "required"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), t.TempDir())
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("want *Error, got %v", err)
+			}
+			if pe.Key != tc.key || pe.Line != tc.line || !strings.Contains(pe.Msg, tc.msg) {
+				t.Fatalf("got key %q line %d msg %q; want key %q line %d msg containing %q", pe.Key, pe.Line, pe.Msg, tc.key, tc.line, tc.msg)
+			}
+		})
+	}
+}
+
+func TestLoadErrorNamesFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "p.yaml")
+	if err := os.WriteFile(p, []byte(minimal+"bogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p)
+	if err == nil || !strings.HasPrefix(err.Error(), p+":8: bogus: unknown key") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// TestSchemaAcceptsExamples validates the example profiles (and the
+// minimal one) against profile.schema.json, and checks that the schema
+// refuses what the loader refuses.
+func TestSchemaAcceptsExamples(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	f, err := os.Open("profile.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddResource("profile.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("profile.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	instance := func(t *testing.T, data []byte) any {
+		var v any
+		if err := yaml.Unmarshal(data, &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, name := range []string{"minimal.yaml", "full.yaml", "access_token.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "good", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(instance(t, data)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := sch.Validate(instance(t, []byte(minimal))); err != nil {
+		t.Errorf("minimal: %v", err)
+	}
+	for name, bad := range map[string]string{
+		"unknown key":   minimal + "tokn: {}\n",
+		"bad mode":      minimal + "  mode: cookie\n",
+		"bad alg":       minimal + "  algorithms: [none]\n",
+		"no key source": strings.Replace(minimal, "  jwks_url: https://www.example.com/jwks.json\n", "", 1),
+		"bad duration":  minimal + "  leeway: soon\n",
+		"no campaigns":  strings.Replace(minimal, `  - {div_id: d1, host: jeux.example.com, campaign_id: "1"}`, "  []", 1),
+	} {
+		if err := sch.Validate(instance(t, []byte(bad))); err == nil {
+			t.Errorf("schema accepts %s", name)
+		}
+	}
+}

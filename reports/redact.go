@@ -1,0 +1,166 @@
+package reports
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/timeline"
+)
+
+// Redaction is done upstream: the verifier fingerprints claim values and
+// the recorder is fed field names, never values. The writers add a second,
+// independent line of defence so that one careless producer cannot leak a
+// participant's token into a CI log. Unless the run was revealed:
+//
+//   - token claim values that are strings and not already "sha256:…"
+//     fingerprints are replaced by their fingerprint (numbers and booleans,
+//     such as exp and iat, are kept: they are dates, not identities);
+//   - timeline data values under token-ish keys (token, jwt, access_token,
+//     id_token, authorization, value, values) are fingerprinted;
+//   - in every free-text string of the report (messages, hints, step errors,
+//     timeline data, tags, names), anything shaped like a JWT, a JWT segment
+//     (base64url JSON, "eyJ…") or an e-mail address is replaced by
+//     "[redacted sha256:…]".
+var (
+	jwtLike   = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){0,4}`)
+	emailLike = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
+)
+
+var secretKeys = map[string]bool{
+	"token": true, "jwt": true, "access_token": true, "id_token": true,
+	"authorization": true, "value": true, "values": true, "raw": true,
+}
+
+// redactText replaces JWT-shaped and e-mail-shaped substrings by their
+// fingerprints.
+func redactText(s string) string {
+	if !strings.Contains(s, "eyJ") && !strings.Contains(s, "@") {
+		return s
+	}
+	s = jwtLike.ReplaceAllStringFunc(s, func(m string) string { return "[redacted " + finding.Fingerprint(m) + "]" })
+	s = emailLike.ReplaceAllStringFunc(s, func(m string) string { return "[redacted " + finding.Fingerprint(m) + "]" })
+	return s
+}
+
+// redactValue walks a JSON-like value; every string leaf is fingerprinted
+// when secret, otherwise scrubbed with redactText.
+func redactValue(v any, secret bool) any {
+	switch x := v.(type) {
+	case string:
+		if secret {
+			if strings.HasPrefix(x, "sha256:") {
+				return x
+			}
+			return finding.Fingerprint(x)
+		}
+		return redactText(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = redactValue(e, secret || secretKeys[strings.ToLower(k)])
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactValue(e, secret)
+		}
+		return out
+	case []string:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = redactValue(e, secret)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+func redactMap(m map[string]any, secret bool) map[string]any {
+	if m == nil {
+		return nil
+	}
+	return redactValue(m, secret).(map[string]any)
+}
+
+// forOutput returns a deep copy of r that the writers can use: nil slices
+// become empty ones (report.json has arrays, never null) and, unless reveal
+// or r.Revealed, everything is redacted as described above.
+func (r *Report) forOutput(reveal bool) *Report {
+	reveal = reveal || r.Revealed
+	c := *r
+	c.Revealed = reveal
+	if c.Schema == "" {
+		c.Schema = SchemaID
+	}
+	txt := func(s string) string {
+		if reveal {
+			return s
+		}
+		return redactText(s)
+	}
+	c.Profile.Name = txt(c.Profile.Name)
+	c.Profile.PageURL = txt(c.Profile.PageURL)
+	c.Findings = make([]finding.Finding, len(r.Findings))
+	for i, f := range r.Findings {
+		f.Message, f.Hint, f.Allowed = txt(f.Message), txt(f.Hint), txt(f.Allowed)
+		f.Scenario, f.Campaign = txt(f.Scenario), txt(f.Campaign)
+		c.Findings[i] = f
+	}
+	c.StaleAllowances = append([]AllowEntry(nil), r.StaleAllowances...)
+	for i := range c.StaleAllowances {
+		e := &c.StaleAllowances[i]
+		e.Reason, e.Scenario, e.Campaign = txt(e.Reason), txt(e.Scenario), txt(e.Campaign)
+	}
+	c.Scenarios = make([]Scenario, len(r.Scenarios))
+	for i, s := range r.Scenarios {
+		s.Name, s.Feature, s.ID, s.SkipReason = txt(s.Name), txt(s.Feature), txt(s.ID), txt(s.SkipReason)
+		tags := make([]string, len(s.Tags))
+		for j, t := range s.Tags {
+			tags[j] = txt(t)
+		}
+		s.Tags = tags
+		steps := make([]Step, len(s.Steps))
+		for j, st := range s.Steps {
+			st.Text, st.Error = txt(st.Text), txt(st.Error)
+			steps[j] = st
+		}
+		s.Steps = steps
+		events := make([]timeline.Event, len(s.Timeline))
+		for j, e := range s.Timeline {
+			ne := timeline.Event{TMs: e.TMs, Source: e.Source, Event: e.Event, Campaign: txt(e.Campaign), Data: e.Data}
+			if !reveal {
+				ne.Data = redactMap(e.Data, false)
+			}
+			events[j] = ne
+		}
+		s.Timeline = events
+		// an attachment path that leaves the report dir is a producer bug:
+		// it is neither embedded nor listed
+		s.Attachments = []Attachment{}
+		for _, a := range r.Scenarios[i].Attachments {
+			if p := filepath.FromSlash(a.Path); a.Path != "" && filepath.IsLocal(p) {
+				a.Name, a.Step = txt(a.Name), txt(a.Step)
+				s.Attachments = append(s.Attachments, a)
+			}
+		}
+		if s.Tokens != nil {
+			tokens := make([]TokenView, len(s.Tokens))
+			for j, t := range s.Tokens {
+				if !reveal {
+					t.Header = redactMap(t.Header, false)
+					t.InnerHeader = redactMap(t.InnerHeader, false)
+					t.Claims = redactMap(t.Claims, true)
+				}
+				t.Fields = append([]string(nil), t.Fields...)
+				tokens[j] = t
+			}
+			s.Tokens = tokens
+		}
+		c.Scenarios[i] = s
+	}
+	return &c
+}

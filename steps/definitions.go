@@ -1,0 +1,813 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/cucumber/godog"
+
+	"github.com/qualcert/qualcert/harness"
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/profile"
+	"github.com/qualcert/qualcert/harness/timeline"
+)
+
+// stepDef is one step definition: the pattern a step's text must match
+// (whatever its keyword: Given, When, Then, And, But) and its function.
+type stepDef struct {
+	pattern string
+	fn      any
+}
+
+// definitions lists every step of the suites; a publisher's own feature
+// files use the same sentences. Each definition reads its scenario from ctx.
+func definitions() []stepDef {
+	return []stepDef{
+		// Given: which page, which participant, which conditions.
+		{`^the publisher page of the profile$`, givenProfile},
+		{`^the demo variant "([^"]*)"$`, givenDemoVariant},
+		{`^a logged-in participant$`, givenLoggedIn},
+		{`^a visitor who is not logged in$`, givenLoggedOut},
+		{`^the participant uses a slow phone on a slow network$`, givenSlowPhone},
+		{`^the campaign reports the error "([^"]*)" whatever the token$`, givenFault},
+		{`^the profile has several campaigns$`, givenSeveralCampaigns},
+
+		// When: the page load (memoized per conditions).
+		{`^the participant opens the page$`, whenOpens},
+
+		// Then: the tag.
+		{`^the Qualifio kit is loaded$`, thenKitLoaded},
+		{`^every campaign of the profile gets its iframe$`, thenIframes},
+		{`^every campaign's div is on the page$`, thenDivs},
+		{`^every campaign is created with the host of the profile$`, thenHosts},
+		{`^every campaign host is a CNAME of the page's site$`, thenCNAME},
+		{`^the page is not a Qualifio mini-site$`, thenNotMinisite},
+
+		// Then: setMetaData.
+		{`^every campaign receives its token before it asks for metadata$`, thenOnTime},
+		{`^the report shows the margin between setMetaData and getMetaData$`, thenMargins},
+		{`^setMetaData names the type 'JWT' and the campaign's div id$`, thenArguments},
+		{`^each campaign receives its own token with its own campaignId$`, thenOwnTokens},
+
+		// Then: the token.
+		{`^the token is signed \(JWS\) with an allowed algorithm and a known key$`, thenJWS},
+		{`^the token is encrypted \(JWE\) and the campaign can decrypt it$`, thenJWE},
+		{`^the token's issuer, audience, subject and campaignId are as expected$`, thenClaims},
+		{`^the token is within its lifetime$`, thenLifetime},
+		{`^the campaign received a signed token \(JWS\)$`, thenReceivedJWS},
+		{`^the campaign received an encrypted token \(JWE\)$`, thenReceivedJWE},
+
+		// Then: participant data.
+		{`^the token carries the participant's data inline$`, thenInline},
+		{`^the token carries an access token$`, thenAccessToken},
+		{`^the user-info webservice returns the participant's data$`, thenUserInfo},
+		{`^the participant sees the identification form prefilled$`, thenPrefilled},
+
+		// Then: unhappy flows and security.
+		{`^the campaign shows the blocked spinner$`, thenBlocked},
+		{`^the page received an error message naming "([^"]*)"$`, thenErrorMessage},
+		{`^the page reacts to the error$`, thenReacts},
+		{`^the page reacts with a new setMetaData$`, thenReactsWithSetMetaData},
+		{`^the visitor is not left on the blocked spinner$`, thenNotLeftBlocked},
+		{`^the token does not leak to other hosts or to the console$`, thenNoLeak},
+
+		// Then: the run as a whole (reference suite).
+		{`^the run reports "([^"]*)"$`, thenReports},
+		{`^the run reports exactly the variant's expected findings$`, thenReportsExactly},
+		{`^the verdict is "(passed|failed)"$`, thenVerdict},
+	}
+}
+
+// register binds the definitions to a scenario.
+func register(sc *godog.ScenarioContext) {
+	for _, d := range definitions() {
+		sc.Step(d.pattern, d.fn)
+	}
+}
+
+// ---- Given ----
+
+func givenProfile(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if s.run.cfg.Profile == nil {
+		return errors.New("this run has no publisher profile (give one with qualcert run --profile FILE)")
+	}
+	s.profile = s.run.cfg.Profile
+	s.cond.profileKey = "profile"
+	return nil
+}
+
+func givenDemoVariant(ctx context.Context, slug string) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	d := s.run.cfg.Demo
+	if d == nil {
+		return errors.New("this run has no demo publisher: the reference suite runs with steps.Config.Demo set")
+	}
+	var slugs []string
+	for _, v := range d.Variants() {
+		slugs = append(slugs, v.Slug)
+		if v.Slug == slug {
+			p, err := d.Profile(slug)
+			if err != nil {
+				return fmt.Errorf("profile of demo variant %q: %w", slug, err)
+			}
+			s.profile, s.variant, s.reference = p, &v, true
+			s.cond = conditions{profileKey: "demo:" + slug, loggedOut: v.LoggedOut, fault: v.Fault}
+			return nil
+		}
+	}
+	return fmt.Errorf("the demo has no variant %q (it has: %s)", slug, strings.Join(slugs, ", "))
+}
+
+func givenLoggedIn(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	s.cond.loggedOut = false
+	return nil
+}
+
+func givenLoggedOut(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	s.cond.loggedOut = true
+	return nil
+}
+
+func givenSlowPhone(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	t := harness.SlowPhone
+	s.cond.throttle = &t
+	return nil
+}
+
+func givenFault(ctx context.Context, code string) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if _, ok := finding.Lookup(finding.Code(code)); !ok {
+		return fmt.Errorf("%q is not a finding code qualcert knows (see CONTRACT §4, e.g. token.expired)", code)
+	}
+	s.cond.fault = finding.Code(code)
+	return nil
+}
+
+func givenSeveralCampaigns(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if s.profile == nil {
+		return errors.New("no page chosen: start with \"Given the publisher page of the profile\"")
+	}
+	if n := len(s.profile.Campaigns); n < 2 {
+		return s.notApplicable("the profile has %d campaign: the several-campaigns flow (one token per divId) does not apply", n)
+	}
+	return nil
+}
+
+// ---- When ----
+
+func whenOpens(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if s.profile == nil {
+		return errors.New("no page chosen: start with \"Given the publisher page of the profile\"")
+	}
+	sc := harness.Scenario{
+		Name:      s.meta.name,
+		Profile:   s.profile,
+		Fault:     s.cond.fault,
+		Throttle:  s.cond.throttle,
+		LoggedOut: s.cond.loggedOut,
+	}
+	obs, shared, err := s.run.observer.observe(ctx, s.meta.id, s.cond, sc)
+	if err != nil {
+		s.broken = true
+		return err
+	}
+	s.obs, s.shared = obs, shared
+	if obs.err != nil {
+		s.broken = true
+		if obs.res != nil {
+			s.claim(obs.res.Findings...)
+		}
+		return fmt.Errorf("the page could not be observed (no verdict): %w", obs.err)
+	}
+	return nil
+}
+
+// ---- Then: the tag ----
+
+func thenKitLoaded(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	return s.check("the Qualifio kit is not loaded", finding.KitMissing)
+}
+
+func thenIframes(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.check("a campaign of the profile got no iframe", finding.CampaignNotCreated); err != nil {
+		return err
+	}
+	res, _ := s.result()
+	var missing []string
+	for _, c := range s.profile.Campaigns {
+		if rc, ok := campaignResult(res, c.DivID); !ok || !rc.Created {
+			missing = append(missing, c.DivID)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("no createIframe for %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func thenDivs(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	return s.check("a campaign's div is not on the page", finding.CampaignDivMissing)
+}
+
+func thenHosts(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	return s.check("a campaign is created with another host than the profile's", finding.CampaignHostMismatch)
+}
+
+func thenCNAME(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	return s.check("a campaign host is not on the page's site", finding.CampaignNotCNAME, finding.CampaignCNAMEUnchecked)
+}
+
+func thenNotMinisite(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	return s.check("the page is a Qualifio mini-site", finding.CampaignMinisite)
+}
+
+// ---- Then: setMetaData ----
+
+func thenOnTime(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	return s.check("a campaign asked for metadata before it had its token",
+		finding.SetMetaDataMissing, finding.SetMetaDataLate, finding.SetMetaDataRace, finding.SetMetaDataDivIDUnknown)
+}
+
+func thenMargins(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := s.result()
+	if err != nil {
+		return err
+	}
+	var unmeasured []string
+	for _, c := range s.profile.Campaigns {
+		rc, ok := campaignResult(res, c.DivID)
+		if !ok || rc.SetMetaDataMs < 0 || rc.GetMetaDataMs < 0 {
+			unmeasured = append(unmeasured, c.DivID)
+			continue
+		}
+		s.note(rc.GetMetaDataMs, "setmetadata.margin", c.DivID, map[string]any{
+			"set_metadata_ms": rc.SetMetaDataMs, "get_metadata_ms": rc.GetMetaDataMs, "margin_ms": rc.MarginMs,
+		})
+	}
+	if len(unmeasured) > 0 {
+		return s.failWith("no margin can be measured for "+strings.Join(unmeasured, ", ")+" (no setMetaData, or the campaign never asked for metadata)",
+			finding.SetMetaDataMissing, finding.CampaignNotCreated, finding.KitMissing)
+	}
+	return nil
+}
+
+func thenArguments(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	return s.check("setMetaData is not called as _qual_async.push(['setMetaData', 'JWT', token, divId])",
+		finding.SetMetaDataBadType, finding.SetMetaDataDivIDUnknown, finding.SetMetaDataDivIDMissing,
+		finding.SetMetaDataDivIDNotString, finding.SetMetaDataTokenNotString)
+}
+
+func thenOwnTokens(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if n := len(s.profile.Campaigns); n < 2 {
+		return s.notApplicable("the profile has %d campaign: the several-campaigns flow does not apply", n)
+	}
+	if err := s.check("a campaign did not receive its own token",
+		finding.SetMetaDataMissing, finding.SetMetaDataDivIDMissing, finding.SetMetaDataDivIDUnknown,
+		finding.TokenCampaignMismatch, finding.TokenCampaignIDMissing, finding.TokenCampaignIDNotString); err != nil {
+		return err
+	}
+	res, _ := s.result()
+	seen := map[string]string{}
+	for _, c := range s.profile.Campaigns {
+		rc, ok := campaignResult(res, c.DivID)
+		if !ok || rc.Token == nil {
+			return s.failWith("campaign "+c.DivID+" received no token", finding.SetMetaDataMissing)
+		}
+		if other, dup := seen[rc.Token.Fingerprint]; dup {
+			return fmt.Errorf("campaigns %s and %s received the same token (%s): each campaign needs a token with its own campaignId", other, c.DivID, rc.Token.Fingerprint)
+		}
+		seen[rc.Token.Fingerprint] = c.DivID
+	}
+	return nil
+}
+
+// ---- Then: the token ----
+
+// tokenCampaigns returns the campaigns that received a token, or fails
+// naming why none did: a token check that saw no token proves nothing.
+func (s *scenario) tokenCampaigns() ([]harness.Campaign, error) {
+	res, err := s.result()
+	if err != nil {
+		return nil, err
+	}
+	var out []harness.Campaign
+	for _, c := range res.Campaigns {
+		if c.Token != nil {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return nil, s.failWith("no campaign received a token", finding.SetMetaDataMissing, finding.TokenMissing,
+			finding.SetMetaDataDivIDUnknown, finding.CampaignNotCreated, finding.KitMissing)
+	}
+	return out, nil
+}
+
+func formats(cs []harness.Campaign) []string {
+	var out []string
+	for _, c := range cs {
+		if !slices.Contains(out, c.Token.Format) {
+			out = append(out, c.Token.Format)
+		}
+	}
+	return out
+}
+
+func thenJWS(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	cs, err := s.tokenCampaigns()
+	if err != nil {
+		return err
+	}
+	if f := formats(cs); len(f) == 1 && f[0] == "jwe" {
+		return s.notApplicable("the page sends tokens encrypted with a shared key (direct JWE): there is no signature to check")
+	}
+	return s.check("the token's signature cannot be trusted",
+		finding.TokenMissing, finding.TokenMalformed, finding.TokenTooLarge, finding.TokenAlgForbidden,
+		finding.TokenKeyUnknown, finding.TokenSignatureInvalid, finding.TokenTypInvalid)
+}
+
+func thenJWE(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if s.profile.Token.DecryptionKeyFile == "" {
+		return s.notApplicable("the profile has no token.decryption_key_file: the publisher sends signed tokens (JWS)")
+	}
+	cs, err := s.tokenCampaigns()
+	if err != nil {
+		return err
+	}
+	if f := formats(cs); len(f) == 1 && f[0] == "jws" {
+		return s.notApplicable("the page sends signed tokens (JWS), not encrypted ones")
+	}
+	return s.check("the encrypted token cannot be decrypted or is not authenticated",
+		finding.TokenMissing, finding.TokenMalformed, finding.TokenTooLarge, finding.TokenAlgForbidden,
+		finding.TokenDecryptFailed, finding.TokenJWEUnauthenticated, finding.TokenKeyUnknown, finding.TokenSignatureInvalid)
+}
+
+func thenClaims(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.tokenCampaigns(); err != nil {
+		return err
+	}
+	return s.check("the token's claims are not as the profile expects",
+		finding.TokenIssMismatch, finding.TokenAudMismatch, finding.TokenSubMissing, finding.TokenCampaignIDMissing,
+		finding.TokenCampaignIDNotString, finding.TokenCampaignMismatch)
+}
+
+func thenLifetime(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.tokenCampaigns(); err != nil {
+		return err
+	}
+	return s.check("the token is not within its lifetime",
+		finding.TokenExpired, finding.TokenNotYetValid, finding.TokenIATFuture, finding.TokenExpBeforeIAT,
+		finding.TokenExpMissing, finding.TokenLifetimeTooLong)
+}
+
+func thenReceivedJWS(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	cs, err := s.tokenCampaigns()
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.Token.Format != "jws" {
+			return fmt.Errorf("campaign %s received a %q token, not a signed JWS", c.DivID, c.Token.Format)
+		}
+	}
+	return nil
+}
+
+func thenReceivedJWE(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	cs, err := s.tokenCampaigns()
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.Token.Format != "jwe" && c.Token.Format != "nested" {
+			return fmt.Errorf("campaign %s received a %q token, not an encrypted JWE", c.DivID, c.Token.Format)
+		}
+	}
+	return nil
+}
+
+// ---- Then: participant data ----
+
+// modes returns the token modes the campaigns saw ("inline", "access_token").
+func modes(cs []harness.Campaign) []string {
+	var out []string
+	for _, c := range cs {
+		if c.Token.Mode != "" && !slices.Contains(out, c.Token.Mode) {
+			out = append(out, c.Token.Mode)
+		}
+	}
+	return out
+}
+
+func thenInline(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if s.profile.Token.Mode == profile.ModeAccessToken {
+		return s.notApplicable("the profile's token.mode is access_token: participant data come from the user-info webservice")
+	}
+	cs, err := s.tokenCampaigns()
+	if err != nil {
+		return err
+	}
+	if m := modes(cs); len(m) == 1 && m[0] == profile.ModeAccessToken {
+		return s.notApplicable("the page's tokens carry an access token, not the participant's data")
+	}
+	if err := s.check("the token does not carry the participant's data as the profile expects",
+		finding.TokenModeAmbiguous, finding.PIIFieldMissing, finding.PIIFieldInvalid, finding.PIIUnknownField); err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.Token.Mode != profile.ModeInline {
+			return s.failWith(fmt.Sprintf("campaign %s received a token without inline participant data (mode %q)", c.DivID, c.Token.Mode),
+				finding.TokenMalformed, finding.TokenSignatureInvalid, finding.TokenDecryptFailed, finding.TokenAlgForbidden)
+		}
+	}
+	return nil
+}
+
+func thenAccessToken(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if s.profile.Token.Mode == profile.ModeInline {
+		return s.notApplicable("the profile's token.mode is inline: the token carries the participant's data, no user-info call is made")
+	}
+	cs, err := s.tokenCampaigns()
+	if err != nil {
+		return err
+	}
+	if m := modes(cs); len(m) == 1 && m[0] == profile.ModeInline {
+		return s.notApplicable("the page's tokens carry the participant's data inline: the access-token flow does not apply")
+	}
+	if err := s.check("the token does not carry an access token as the profile expects", finding.TokenModeAmbiguous); err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.Token.Mode != profile.ModeAccessToken {
+			return s.failWith(fmt.Sprintf("campaign %s received a token without an access token (mode %q)", c.DivID, c.Token.Mode),
+				finding.TokenMalformed, finding.TokenSignatureInvalid, finding.TokenDecryptFailed, finding.TokenAlgForbidden)
+		}
+	}
+	return nil
+}
+
+func thenUserInfo(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	cs, err := s.tokenCampaigns()
+	if err != nil {
+		return err
+	}
+	if err := s.check("the user-info webservice did not return the participant's data",
+		finding.UserInfoUnreachable, finding.UserInfoTimeout, finding.UserInfoStatus, finding.UserInfoBadResponse,
+		finding.UserInfoSlow, finding.PIIFieldMissing, finding.PIIFieldInvalid, finding.PIIUnknownField); err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.Token.UserInfo == nil {
+			return s.failWith("campaign "+c.DivID+" did not call the user-info webservice",
+				finding.TokenModeAmbiguous, finding.TokenMalformed, finding.TokenSignatureInvalid, finding.TokenExpired)
+		}
+	}
+	return nil
+}
+
+func thenPrefilled(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := s.result()
+	if err != nil {
+		return err
+	}
+	var blocked []string
+	var causes []finding.Code
+	for _, c := range s.profile.Campaigns {
+		rc, ok := campaignResult(res, c.DivID)
+		if ok && rc.Outcome == harness.OutcomePrefilled {
+			continue
+		}
+		what := c.DivID + " (" + outcomeOf(rc, ok) + ")"
+		blocked = append(blocked, what)
+		if ok && rc.ErrorCode != "" {
+			causes = append(causes, finding.Code(rc.ErrorCode))
+		}
+	}
+	if len(blocked) == 0 {
+		return nil
+	}
+	codes := append([]finding.Code{finding.CampaignBlocked}, causes...)
+	return s.failWith("the participant does not see the prefilled form: "+strings.Join(blocked, ", "), codes...)
+}
+
+func outcomeOf(rc harness.Campaign, ok bool) string {
+	switch {
+	case !ok:
+		return "not on the page"
+	case rc.Outcome == harness.OutcomeBlocked && rc.ErrorCode != "":
+		return "blocked: " + rc.ErrorCode
+	case rc.Outcome == "":
+		return "no outcome"
+	}
+	return rc.Outcome
+}
+
+// ---- Then: unhappy flows and security ----
+
+func thenBlocked(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := s.result()
+	if err != nil {
+		return err
+	}
+	for _, c := range s.profile.Campaigns {
+		rc, ok := campaignResult(res, c.DivID)
+		if !ok || rc.Outcome != harness.OutcomeBlocked {
+			return fmt.Errorf("campaign %s is not on the blocked spinner (%s)", c.DivID, outcomeOf(rc, ok))
+		}
+	}
+	s.claim(s.findings(finding.CampaignBlocked)...)
+	return nil
+}
+
+func thenErrorMessage(ctx context.Context, code string) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := s.result()
+	if err != nil {
+		return err
+	}
+	var got []string
+	for _, c := range res.Campaigns {
+		if c.ErrorCode == code {
+			return nil
+		}
+		if c.ErrorCode != "" {
+			got = append(got, c.ErrorCode)
+		}
+	}
+	for _, e := range res.Timeline {
+		if e.Event == timeline.ErrorMessage {
+			if v, _ := e.Data["code"].(string); v == code {
+				return nil
+			}
+		}
+	}
+	if len(got) == 0 {
+		return fmt.Errorf("the page received no error message from the campaign (expected one naming %q)", code)
+	}
+	return fmt.Errorf("the page received error messages naming %s, not %q", strings.Join(got, ", "), code)
+}
+
+func thenReacts(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.result(); err != nil {
+		return err
+	}
+	return s.check("the page did not react to the campaign's error message", finding.PageErrorUnhandled)
+}
+
+func thenReactsWithSetMetaData(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := s.result()
+	if err != nil {
+		return err
+	}
+	for _, c := range res.Campaigns {
+		if c.PageReaction == "setMetaData" {
+			return nil
+		}
+	}
+	return s.failWith("the page did not hand over a new token after the campaign's error message", finding.PageErrorUnhandled)
+}
+
+func thenNotLeftBlocked(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	return s.check("a visitor who is not logged in is left on the spinner", finding.PageLoggedOutBlocked)
+}
+
+func thenNoLeak(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	return s.check("the token leaks out of the page", finding.TokenLeaked)
+}
+
+// ---- Then: the run as a whole ----
+
+func thenReports(ctx context.Context, code string) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := s.result()
+	if err != nil {
+		return err
+	}
+	fs := s.findings(finding.Code(code))
+	if len(fs) == 0 {
+		return fmt.Errorf("the run does not report %q; it reports: %s", code, codeList(res.Findings, true))
+	}
+	s.claim(fs...)
+	return nil
+}
+
+func thenReportsExactly(ctx context.Context) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	if s.variant == nil {
+		return errors.New("this step compares with a demo variant: start with Given the demo variant \"…\"")
+	}
+	res, err := s.result()
+	if err != nil {
+		return err
+	}
+	s.claim(res.Findings...)
+	var want []string
+	for _, c := range s.variant.Expect {
+		if spec, ok := finding.Lookup(c); ok && spec.Level != finding.Info && !slices.Contains(want, string(c)) {
+			want = append(want, string(c))
+		}
+	}
+	sort.Strings(want)
+	got := strings.Split(codeList(res.Findings, false), ", ")
+	if len(got) == 1 && got[0] == "" {
+		got = nil
+	}
+	if slices.Equal(want, got) {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "variant %q: expected the must/should findings [%s], got [%s]", s.variant.Slug, strings.Join(want, ", "), strings.Join(got, ", "))
+	for _, f := range res.Findings {
+		if f.Level != finding.Info && !slices.Contains(want, string(f.Code)) {
+			fmt.Fprintf(&b, "\n  unexpected %s [%s]: %s", f.Code, f.Level, f.Message)
+		}
+	}
+	return errors.New(b.String())
+}
+
+func thenVerdict(ctx context.Context, want string) error {
+	s, err := current(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := s.result()
+	if err != nil {
+		return err
+	}
+	got := "passed"
+	if finding.HasMust(res.Findings) {
+		got = "failed"
+	}
+	if got != want {
+		return fmt.Errorf("the verdict is %s, not %s; must/should findings: %s", got, want, codeList(res.Findings, false))
+	}
+	return nil
+}
+
+// codeList lists the distinct codes of fs, sorted; info-level ones only
+// when withInfo.
+func codeList(fs []finding.Finding, withInfo bool) string {
+	var out []string
+	for _, f := range fs {
+		if (withInfo || f.Level != finding.Info) && !slices.Contains(out, string(f.Code)) {
+			out = append(out, string(f.Code))
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 && withInfo {
+		return "no finding"
+	}
+	return strings.Join(out, ", ")
+}
+
+func campaignResult(res *harness.Result, divID string) (harness.Campaign, bool) {
+	for _, c := range res.Campaigns {
+		if c.DivID == divID {
+			return c, true
+		}
+	}
+	return harness.Campaign{}, false
+}

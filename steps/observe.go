@@ -1,0 +1,175 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/qualcert/qualcert/harness"
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/reports"
+)
+
+// conditions are what makes two page loads different: the same profile
+// opened under the same conditions is observed once per run and shared by
+// every scenario that asks (the scenarios then assert different things about
+// the very same page load).
+type conditions struct {
+	profileKey string // "profile" or "demo:<slug>"
+	loggedOut  bool
+	throttle   *harness.Throttle
+	fault      finding.Code
+}
+
+// key is the memoization key of a page load.
+func (c conditions) key() string {
+	k := c.profileKey
+	if c.loggedOut {
+		k += "|logged-out"
+	}
+	if c.throttle != nil {
+		k += fmt.Sprintf("|throttle:%gx,%s,%g/%gkbps", c.throttle.CPURate, c.throttle.Latency, c.throttle.DownloadKbps, c.throttle.UploadKbps)
+	}
+	if c.fault != "" {
+		k += "|fault:" + string(c.fault)
+	}
+	return k
+}
+
+var unsafeChars = regexp.MustCompile(`[^a-z0-9.]+`)
+
+// slug names the folder of the page load's screenshots.
+func (c conditions) slug() string {
+	s := strings.TrimPrefix(c.profileKey, "demo:")
+	if c.loggedOut {
+		s += "-logged-out"
+	}
+	if c.throttle != nil {
+		s += "-throttled"
+	}
+	if c.fault != "" {
+		s += "-fault-" + string(c.fault)
+	}
+	return strings.Trim(unsafeChars.ReplaceAllString(strings.ToLower(s), "-"), "-")
+}
+
+// observation is one page load, shared by the scenarios with its conditions.
+type observation struct {
+	key   string
+	slug  string
+	done  chan struct{} // closed when res/err are set
+	res   *harness.Result
+	err   error
+	ranBy string        // the scenario whose step started it
+	took  time.Duration // wall time of harness.Run, slot wait excluded
+	shots []reports.Attachment
+
+	mu    sync.Mutex
+	users []string // scenario ids that used it, in arrival order
+}
+
+func (o *observation) addUser(id string) {
+	o.mu.Lock()
+	o.users = append(o.users, id)
+	o.mu.Unlock()
+}
+
+// observer runs page loads: at most `slots` at a time in the browser, each
+// distinct set of conditions once (a concurrency-safe single flight), so
+// that godog can start every scenario at once while the browser works at the
+// pace the machine allows.
+type observer struct {
+	ctx       context.Context // the run's: a page load outlives the scenario that started it
+	load      pageLoader
+	slots     chan struct{}
+	reportDir string // screenshots are written under reportDir/attachments ("" = not written)
+
+	mu    sync.Mutex
+	byKey map[string]*observation
+}
+
+func newObserver(ctx context.Context, load pageLoader, slots int, reportDir string) *observer {
+	if slots < 1 {
+		slots = 1
+	}
+	return &observer{ctx: ctx, load: load, slots: make(chan struct{}, slots), reportDir: reportDir, byKey: map[string]*observation{}}
+}
+
+// observe returns the page load for sc under cond, running it if no
+// scenario has yet; shared reports whether another scenario started it.
+func (o *observer) observe(ctx context.Context, scenarioID string, cond conditions, sc harness.Scenario) (obs *observation, shared bool, err error) {
+	key := cond.key()
+	o.mu.Lock()
+	obs, shared = o.byKey[key]
+	if !shared {
+		obs = &observation{key: key, slug: cond.slug(), done: make(chan struct{}), ranBy: sc.Name}
+		o.byKey[key] = obs
+	}
+	o.mu.Unlock()
+	obs.addUser(scenarioID)
+
+	if !shared {
+		o.run(obs, sc)
+	}
+	select {
+	case <-obs.done:
+		return obs, shared, nil
+	case <-ctx.Done():
+		return nil, shared, fmt.Errorf("waiting for the page load %q: %w", key, ctx.Err())
+	}
+}
+
+// run performs the page load in a browser slot and publishes its result.
+func (o *observer) run(obs *observation, sc harness.Scenario) {
+	defer close(obs.done)
+	select {
+	case o.slots <- struct{}{}:
+	case <-o.ctx.Done():
+		obs.err = fmt.Errorf("waiting for a browser slot: %w: %w", harness.ErrBroken, o.ctx.Err())
+		return
+	}
+	defer func() { <-o.slots }()
+	start := time.Now()
+	obs.res, obs.err = o.load(o.ctx, sc)
+	obs.took = time.Since(start)
+	if obs.res != nil {
+		obs.shots = o.saveScreenshots(obs)
+	}
+}
+
+// saveScreenshots writes the page load's screenshots once, for every
+// scenario that shares it; a write failure drops the file from the report
+// rather than the run.
+func (o *observer) saveScreenshots(obs *observation) []reports.Attachment {
+	var out []reports.Attachment
+	for _, s := range obs.res.Screenshots {
+		rel := filepath.ToSlash(filepath.Join("attachments", obs.slug, filepath.Base(s.Name)))
+		if o.reportDir != "" {
+			path := filepath.Join(o.reportDir, filepath.FromSlash(rel))
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				continue
+			}
+			if err := os.WriteFile(path, s.PNG, 0o644); err != nil {
+				continue
+			}
+		}
+		out = append(out, reports.Attachment{Name: s.Name, MediaType: "image/png", Path: rel})
+	}
+	return out
+}
+
+// all returns every observation started during the run.
+func (o *observer) all() []*observation {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]*observation, 0, len(o.byKey))
+	for _, obs := range o.byKey {
+		out = append(out, obs)
+	}
+	return out
+}

@@ -1,0 +1,639 @@
+// Package steps binds qualcert's Gherkin suites (package features, or a
+// publisher's own feature files) to the browser harness, and turns a godog
+// run into a reports.Report.
+//
+// One certification run is one call:
+//
+//	r, err := steps.Run(ctx, steps.Config{Profile: p, Browser: harness.Options{BrowserBin: "/usr/bin/chromium"}})
+//	r.Finalize() // after an optional allow-list: reports.(*AllowList).Apply(r)
+//
+// Run starts one browser for the whole run and lets godog start every
+// scenario at once; the scenarios then queue for the browser, which loads at
+// most Config.Concurrency pages at a time. A scenario's state (its profile,
+// its conditions, the page load it observed, the findings its steps
+// asserted on) travels in its context.Context; nothing is kept in package
+// variables, so two runs can share a process (go test does).
+//
+// # One page load, several scenarios
+//
+// Several scenarios often ask different questions about the very same page
+// load: the tag, the timing and the token of a logged-in visit. Run opens a
+// page once per distinct set of conditions (profile, logged out or not,
+// throttle, injected fault) and shares the result (a single flight: the
+// scenarios that arrive while it loads wait for it). The report says so in
+// each scenario's timeline: a "harness" event named "observation" with the
+// conditions, whether the load was shared and which scenario started it.
+//
+// # Findings and scenarios
+//
+// Each Then step asserts on the findings of a few codes (CONTRACT §4) and
+// on the timeline. It claims those findings for its scenario: a must-level
+// one fails the step, with the code and the hint in the error; a
+// should-level one is a warning, shown in the report, and the step passes
+// (a run fails only on a must). Findings of a page load that no step
+// claimed are attributed to the first scenario that used the load, so that
+// nothing the harness saw is lost from the report.
+//
+// A scenario that does not apply to the profile (the access-token flow for
+// a publisher whose tokens carry the data inline, the several-campaigns
+// flow with one campaign, the JWE checks for a JWS publisher) is skipped
+// with its reason, which the report carries as skip_reason.
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cucumber/godog"
+	messages "github.com/cucumber/messages/go/v21"
+
+	"github.com/qualcert/qualcert/features"
+	"github.com/qualcert/qualcert/harness"
+	"github.com/qualcert/qualcert/harness/demo"
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/profile"
+	"github.com/qualcert/qualcert/harness/timeline"
+	"github.com/qualcert/qualcert/reports"
+)
+
+// Config is one certification run.
+type Config struct {
+	// Profile is the publisher page that the certification steps ("Given
+	// the publisher page of the profile") open.
+	Profile *profile.Profile
+	// Demo is the demo publisher that the reference steps ("Given the demo
+	// variant …") open; nil outside the reference suite.
+	Demo *demo.Server
+
+	// Features holds the feature files (nil: the embedded features.FS) and
+	// Paths the files or folders to run inside it (nil: the certification
+	// suite of features.FS, or every file of a given Features).
+	Features fs.FS
+	Paths    []string
+	Tags     string // godog tag expression, e.g. "@jws && ~@throttled"
+
+	Concurrency int // page loads at a time in the browser; 0 = 2
+	Browser     harness.Options
+
+	ReportDir   string    // screenshots are written under ReportDir/attachments; "" = not written
+	Progress    io.Writer // one line per finished scenario; nil = quiet
+	ToolVersion string
+	// TestingT runs each scenario as a subtest (go test -run works on
+	// scenario names).
+	TestingT *testing.T
+}
+
+// scenarioMeta is what the feature files say about a scenario, read before
+// the run so that the report lists scenarios in file order whatever order
+// they finish in.
+type scenarioMeta struct {
+	pickleID string
+	id       string // uri:line, unique (an outline row has its own line)
+	feature  string
+	name     string
+	tags     []string
+	keywords map[string]string // step AST id → keyword ("Given ", "And ")
+}
+
+// suiteRun is one Run: shared by its scenarios, guarded where they write.
+type suiteRun struct {
+	cfg      Config
+	observer *observer
+	metas    map[string]*scenarioMeta // by pickle id
+	order    []*scenarioMeta
+
+	mu     sync.Mutex
+	states map[string]*scenario // by pickle id
+
+	// godog's own formatter ("progress" to io.Discard: the report is
+	// qualcert's); tests read godog's cucumber output through them.
+	godogFormat string
+	godogOutput io.Writer
+
+	progressMu sync.Mutex
+}
+
+// Run runs the suites of cfg and returns the report, not yet finalized (the
+// caller may apply an allow-list, then calls Finalize). An error means the
+// run could not start (unreadable feature files, no scenario matching the
+// tags); a browser that cannot start or a page that cannot be reached gives
+// a report whose scenarios are broken.
+func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
+	started := time.Now()
+	run, report, err := prepare(cfg, started)
+	if err != nil {
+		return nil, err
+	}
+	h, err := harness.Start(ctx, run.cfg.Browser)
+	if err != nil {
+		run.brokenReport(report, finding.New(finding.EnvBrowser, "starting the browser: %v", err))
+		report.DurationMs = time.Since(started).Milliseconds()
+		return report, nil
+	}
+	defer h.Close()
+	run.execute(ctx, report, h.Run)
+	report.DurationMs = time.Since(started).Milliseconds()
+	return report, nil
+}
+
+// notRun is the skip reason of a scenario that never started.
+const notRun = "not run (filtered out)"
+
+// pageLoader observes one page load: (*harness.Harness).Run, or a fake in
+// this package's tests.
+type pageLoader func(context.Context, harness.Scenario) (*harness.Result, error)
+
+// prepare fills cfg's defaults, reads the feature files and starts the
+// report.
+func prepare(cfg Config, started time.Time) (*suiteRun, *reports.Report, error) {
+	if cfg.Features == nil {
+		cfg.Features = features.FS
+		if cfg.Paths == nil {
+			cfg.Paths = []string{features.Certification}
+		}
+	}
+	if cfg.Paths == nil {
+		cfg.Paths = []string{"."}
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 2
+	}
+	if cfg.ToolVersion == "" {
+		cfg.ToolVersion = "dev"
+	}
+	run := &suiteRun{cfg: cfg, metas: map[string]*scenarioMeta{}, states: map[string]*scenario{}, godogFormat: "progress", godogOutput: io.Discard}
+	if err := run.readFeatures(); err != nil {
+		return nil, nil, err
+	}
+	report := &reports.Report{
+		Schema:    reports.SchemaID,
+		Tool:      reports.Tool{Name: "qualcert", Version: cfg.ToolVersion},
+		Profile:   profileRef(cfg),
+		StartedAt: started.UTC(),
+		Revealed:  cfg.Browser.Reveal,
+	}
+	return run, report, nil
+}
+
+// execute runs godog over the scenarios, loading pages with load.
+func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load pageLoader) {
+	cfg := run.cfg
+	run.observer = newObserver(ctx, load, cfg.Concurrency, cfg.ReportDir)
+
+	// Every scenario starts at once and queues for the browser (the
+	// observer's slots bound the page loads); godog's own concurrency only
+	// bounds goroutines that mostly wait.
+	godogConcurrency := min(max(len(run.order), 1), 64)
+	suite := godog.TestSuite{
+		Name:                "qualcert",
+		ScenarioInitializer: run.initScenario,
+		Options: &godog.Options{
+			Format:         run.godogFormat,
+			Output:         run.godogOutput,
+			NoColors:       true,
+			FS:             cfg.Features,
+			Paths:          cfg.Paths,
+			Tags:           cfg.Tags,
+			Concurrency:    godogConcurrency,
+			Strict:         true,
+			DefaultContext: ctx,
+			TestingT:       cfg.TestingT,
+		},
+	}
+	suite.Run()
+	run.fillReport(ctx, report)
+}
+
+func profileRef(cfg Config) reports.ProfileRef {
+	switch {
+	case cfg.Profile != nil:
+		return reports.ProfileRef{Name: cfg.Profile.Name, PageURL: cfg.Profile.Page.URL}
+	case cfg.Demo != nil:
+		return reports.ProfileRef{Name: "Demo Media (reference suite)", PageURL: cfg.Demo.URL}
+	}
+	return reports.ProfileRef{}
+}
+
+var tagShape = regexp.MustCompile(`^~?@?[^\s,&~@]+$`)
+
+// CheckTags validates a tag expression in godog's syntax: "&&" between
+// terms that must all hold, "," between alternatives, "~" to negate, as in
+// "@jws,@jwe && ~@throttled".
+func CheckTags(expr string) error {
+	if strings.TrimSpace(expr) == "" {
+		return nil
+	}
+	for _, and := range strings.Split(expr, "&&") {
+		for _, tag := range strings.Split(and, ",") {
+			if t := strings.TrimSpace(tag); !tagShape.MatchString(t) {
+				return fmt.Errorf("tag expression %q: %q is not a tag (write @tag or ~@tag, joined by && or ,)", expr, t)
+			}
+		}
+	}
+	return nil
+}
+
+// readFeatures parses the feature files once, for the report's order and
+// names and to fail early on a file godog cannot read.
+func (run *suiteRun) readFeatures() error {
+	if err := CheckTags(run.cfg.Tags); err != nil {
+		return err
+	}
+	ts := godog.TestSuite{Options: &godog.Options{FS: run.cfg.Features, Paths: run.cfg.Paths, Tags: run.cfg.Tags}}
+	feats, err := ts.RetrieveFeatures()
+	if err != nil {
+		return fmt.Errorf("reading the feature files: %w", err)
+	}
+	for _, ft := range feats {
+		doc := ft.GherkinDocument
+		if doc == nil || doc.Feature == nil {
+			continue
+		}
+		keywords := map[string]string{}
+		lines := map[string]int64{}
+		for _, child := range doc.Feature.Children {
+			collectSteps(child.Background, child.Scenario, keywords, lines)
+			if child.Rule != nil {
+				for _, rc := range child.Rule.Children {
+					collectSteps(rc.Background, rc.Scenario, keywords, lines)
+				}
+			}
+		}
+		for _, p := range ft.Pickles {
+			line := int64(0)
+			for _, id := range p.AstNodeIds {
+				if l, ok := lines[id]; ok {
+					line = l // the last one: the example row of an outline
+				}
+			}
+			m := &scenarioMeta{
+				pickleID: p.Id,
+				id:       p.Uri + ":" + strconv.FormatInt(line, 10),
+				feature:  doc.Feature.Name,
+				name:     p.Name,
+				keywords: keywords,
+			}
+			for _, t := range p.Tags {
+				m.tags = append(m.tags, t.Name)
+			}
+			run.metas[p.Id] = m
+			run.order = append(run.order, m)
+		}
+	}
+	if len(run.order) == 0 {
+		if run.cfg.Tags != "" {
+			return fmt.Errorf("no scenario matches the tags %q", run.cfg.Tags)
+		}
+		return fmt.Errorf("no scenario in the feature files (%s)", strings.Join(run.cfg.Paths, ", "))
+	}
+	return nil
+}
+
+// initScenario registers the steps and the hooks that keep each scenario's
+// state in its context.
+func (run *suiteRun) initScenario(sc *godog.ScenarioContext) {
+	register(sc)
+	sc.Before(func(ctx context.Context, p *godog.Scenario) (context.Context, error) {
+		m, ok := run.metas[p.Id]
+		if !ok || m.name != p.Name {
+			m = &scenarioMeta{pickleID: p.Id, id: p.Uri + "#" + p.Id, name: p.Name}
+		}
+		s := &scenario{meta: m, run: run}
+		run.mu.Lock()
+		run.states[p.Id] = s
+		run.mu.Unlock()
+		return withScenario(ctx, s), nil
+	})
+	sc.StepContext().Before(func(ctx context.Context, st *godog.Step) (context.Context, error) {
+		if s, err := current(ctx); err == nil {
+			s.stepStart = time.Now()
+			s.hadObs = s.obs != nil
+		}
+		return ctx, nil
+	})
+	sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+		// A hook returns no error of its own: godog would add it to the
+		// step's error a second time.
+		s, cerr := current(ctx)
+		if cerr != nil {
+			return ctx, nil
+		}
+		return run.afterStep(ctx, s, st, status, err), nil
+	})
+	sc.After(func(ctx context.Context, p *godog.Scenario, err error) (context.Context, error) {
+		if s, cerr := current(ctx); cerr == nil {
+			s.finished = true
+			run.printProgress(s)
+		}
+		return ctx, nil
+	})
+}
+
+// afterStep records the step and, when it failed, attaches the page load's
+// screenshots to it (godog carries them into Cucumber JSON).
+func (run *suiteRun) afterStep(ctx context.Context, s *scenario, st *godog.Step, status godog.StepResultStatus, err error) context.Context {
+	rs := reports.Step{Text: st.Text, Status: status.String()}
+	if len(st.AstNodeIds) > 0 {
+		rs.Keyword = strings.TrimSpace(s.meta.keywords[st.AstNodeIds[0]])
+	}
+	if !s.stepStart.IsZero() {
+		rs.DurationMs = time.Since(s.stepStart).Milliseconds()
+	}
+	var skip *skipError
+	switch {
+	case errors.As(err, &skip):
+		if s.skipReason == "" {
+			s.skipReason = skip.reason
+		}
+	case errors.Is(err, godog.ErrSkip):
+		if s.skipReason == "" {
+			s.skipReason = "skipped by step: " + st.Text
+		}
+	case err != nil:
+		rs.Error = err.Error()
+	}
+	if status != godog.StepPassed && status != godog.StepSkipped && s.failedStep == "" {
+		s.failedStep = st.Text
+		if rs.Error == "" {
+			rs.Error = "step " + status.String()
+		}
+		if s.obs != nil && s.obs.res != nil {
+			for _, shot := range s.obs.res.Screenshots {
+				ctx = godog.Attach(ctx, godog.Attachment{FileName: shot.Name, MediaType: "image/png", Body: shot.PNG})
+			}
+		}
+	}
+	// The step that opened the page takes as long as the page load, not as
+	// long as it queued for a browser slot.
+	if !s.hadObs && s.obs != nil {
+		rs.DurationMs = s.obs.took.Milliseconds()
+	}
+	s.steps = append(s.steps, rs)
+	return ctx
+}
+
+func (run *suiteRun) printProgress(s *scenario) {
+	w := run.cfg.Progress
+	if w == nil {
+		return
+	}
+	var dur int64
+	for _, st := range s.steps {
+		dur += st.DurationMs
+	}
+	line := fmt.Sprintf("  %-8s %6.2fs  %s › %s", s.status(), float64(dur)/1000, s.meta.feature, s.meta.name)
+	if s.shared {
+		line += "  (shared page load)"
+	}
+	if len(s.warnings) > 0 {
+		line += "  warning: " + strings.Join(s.warnings, ", ")
+	}
+	if s.skipReason != "" {
+		line += "\n           skipped: " + s.skipReason
+	}
+	for _, st := range s.steps {
+		if st.Error != "" {
+			line += "\n           ✗ " + st.Text + "\n             " + strings.ReplaceAll(st.Error, "\n", "\n             ")
+			break
+		}
+	}
+	if !run.cfg.Browser.Reveal {
+		line = redactText(line)
+	}
+	run.progressMu.Lock()
+	fmt.Fprintln(w, line)
+	run.progressMu.Unlock()
+}
+
+// brokenReport lists every scenario as broken when the run could not start.
+func (run *suiteRun) brokenReport(r *reports.Report, f finding.Finding) {
+	r.Findings = append(r.Findings, f)
+	for _, m := range run.order {
+		r.Scenarios = append(r.Scenarios, reports.Scenario{
+			ID: m.id, Feature: m.feature, Name: m.name, Tags: nonNil(m.tags), Status: reports.Broken,
+			Steps: []reports.Step{}, Timeline: []timeline.Event{}, Attachments: []reports.Attachment{},
+		})
+		if w := run.cfg.Progress; w != nil {
+			fmt.Fprintf(w, "  %-8s %6.2fs  %s › %s\n", reports.Broken, 0.0, m.feature, m.name)
+		}
+	}
+	if w := run.cfg.Progress; w != nil {
+		fmt.Fprintf(w, "  no verdict: %s\n", f.Message)
+	}
+}
+
+// fillReport turns the scenarios' states into the report's scenarios and
+// findings, in feature-file order.
+func (run *suiteRun) fillReport(ctx context.Context, r *reports.Report) {
+	byID := map[string]*scenario{}
+	for _, m := range run.order {
+		if s := run.states[m.pickleID]; s != nil {
+			byID[m.id] = s
+		}
+	}
+	for _, m := range run.order {
+		s := run.states[m.pickleID]
+		if s == nil {
+			// Never started: filtered out by go test -run, or the run was
+			// interrupted (then no verdict).
+			rs := reports.Scenario{
+				ID: m.id, Feature: m.feature, Name: m.name, Tags: nonNil(m.tags), Status: reports.Skipped, SkipReason: notRun,
+				Steps: []reports.Step{}, Timeline: []timeline.Event{}, Attachments: []reports.Attachment{},
+			}
+			if ctx.Err() != nil {
+				rs.Status, rs.SkipReason = reports.Broken, ""
+			}
+			r.Scenarios = append(r.Scenarios, rs)
+			continue
+		}
+		r.Scenarios = append(r.Scenarios, run.scenarioReport(s))
+		for _, f := range s.claimed {
+			f.Scenario = s.meta.name
+			r.Findings = append(r.Findings, f)
+		}
+	}
+	// Findings of a page load that no step asserted on go to the first
+	// scenario (in file order) that used the load; an info-level one that
+	// the report already states (the same on every load of the page) is not
+	// repeated.
+	if run.observer == nil {
+		return
+	}
+	type said struct{ code, campaign, message string }
+	stated := map[said]bool{}
+	for _, f := range r.Findings {
+		stated[said{string(f.Code), f.Campaign, f.Message}] = true
+	}
+	order := map[string]int{}
+	for i, m := range run.order {
+		order[m.id] = i
+	}
+	type load struct {
+		obs   *observation
+		users []*scenario
+	}
+	var loads []load
+	for _, obs := range run.observer.all() {
+		if users := usersInOrder(obs, run, order); obs.res != nil && len(users) > 0 {
+			loads = append(loads, load{obs, users})
+		}
+	}
+	sort.Slice(loads, func(i, j int) bool { return order[loads[i].users[0].meta.id] < order[loads[j].users[0].meta.id] })
+	for _, l := range loads {
+		obs, users := l.obs, l.users
+		for _, f := range obs.res.Findings {
+			k := said{string(f.Code), f.Campaign, f.Message}
+			if claimedByAny(f, users) || (f.Level == finding.Info && stated[k]) {
+				continue
+			}
+			stated[k] = true
+			f.Scenario = users[0].meta.name
+			r.Findings = append(r.Findings, f)
+		}
+	}
+	finding.Sort(r.Findings)
+}
+
+func usersInOrder(obs *observation, run *suiteRun, order map[string]int) []*scenario {
+	obs.mu.Lock()
+	ids := append([]string(nil), obs.users...)
+	obs.mu.Unlock()
+	var out []*scenario
+	for _, id := range ids {
+		for _, s := range run.states {
+			if s.meta.id == id {
+				out = append(out, s)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return order[out[i].meta.id] < order[out[j].meta.id] })
+	return out
+}
+
+func claimedByAny(f finding.Finding, users []*scenario) bool {
+	for _, s := range users {
+		for _, c := range s.claimed {
+			if c.Code == f.Code && c.Campaign == f.Campaign && c.Message == f.Message {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// scenarioReport is one scenario of report.json.
+func (run *suiteRun) scenarioReport(s *scenario) reports.Scenario {
+	rs := reports.Scenario{
+		ID: s.meta.id, Feature: s.meta.feature, Name: s.meta.name, Tags: nonNil(s.meta.tags),
+		Status: s.status(), SkipReason: s.skipReason,
+		Steps: nonNil(s.steps), Timeline: []timeline.Event{}, Attachments: []reports.Attachment{},
+	}
+	if rs.Status == reports.Skipped && rs.SkipReason == "" {
+		rs.SkipReason = "skipped"
+	}
+	for _, st := range s.steps {
+		rs.DurationMs += st.DurationMs
+	}
+	if s.obs == nil {
+		return rs
+	}
+	obs := s.obs
+	obs.mu.Lock()
+	sharing := len(obs.users)
+	obs.mu.Unlock()
+	events := []timeline.Event{{TMs: 0, Source: timeline.Harness, Event: "observation", Data: map[string]any{
+		"conditions": obs.key,
+		"shared":     s.shared,
+		"started_by": obs.ranBy,
+		"scenarios":  sharing,
+		"run_ms":     obs.took.Milliseconds(),
+	}}}
+	if obs.res != nil {
+		events = append(events, obs.res.Timeline...)
+	}
+	for _, n := range s.extra {
+		events = append(events, timeline.Event{TMs: n.tMs, Source: timeline.Harness, Event: n.event, Campaign: n.campaign, Data: n.data})
+	}
+	sort.SliceStable(events, func(i, j int) bool { return events[i].TMs < events[j].TMs })
+	rs.Timeline = events
+	for _, a := range obs.shots {
+		if s.failedStep != "" {
+			a.Step = s.failedStep
+		}
+		rs.Attachments = append(rs.Attachments, a)
+	}
+	if obs.res != nil {
+		for _, c := range obs.res.Campaigns {
+			if c.Token == nil {
+				continue
+			}
+			claims := c.Token.RedactedClaims
+			if run.cfg.Browser.Reveal && c.Token.Claims != nil {
+				claims = c.Token.Claims
+			}
+			rs.Tokens = append(rs.Tokens, reports.TokenView{
+				Campaign: c.DivID, Fingerprint: c.Token.Fingerprint, Format: c.Token.Format,
+				Header: c.Token.Header, InnerHeader: c.Token.InnerHeader, Claims: claims,
+				Mode: c.Token.Mode, Fields: c.Token.FieldNames,
+			})
+		}
+	}
+	return rs
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// collectSteps indexes the keywords of the steps and the lines of the
+// scenario and its example rows.
+func collectSteps(bg *messages.Background, sc *messages.Scenario, keywords map[string]string, lines map[string]int64) {
+	if bg != nil {
+		for _, st := range bg.Steps {
+			keywords[st.Id] = st.Keyword
+		}
+	}
+	if sc == nil {
+		return
+	}
+	if sc.Location != nil {
+		lines[sc.Id] = sc.Location.Line
+	}
+	for _, st := range sc.Steps {
+		keywords[st.Id] = st.Keyword
+	}
+	for _, ex := range sc.Examples {
+		for _, row := range ex.TableBody {
+			if row.Location != nil {
+				lines[row.Id] = row.Location.Line
+			}
+		}
+	}
+}
+
+// Shapes of secrets in free text: a JWS or JWE, an e-mail address.
+var (
+	jwtShape   = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}(\.[A-Za-z0-9_-]*){2,4}`)
+	emailShape = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+)
+
+// redactText replaces anything shaped like a token or an e-mail address
+// in terminal output with its fingerprint: finding messages are written to
+// be safe, and this is the belt to their braces.
+func redactText(s string) string {
+	s = jwtShape.ReplaceAllStringFunc(s, finding.Fingerprint)
+	return emailShape.ReplaceAllStringFunc(s, finding.Fingerprint)
+}

@@ -1,0 +1,526 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/qualcert/qualcert/features"
+	"github.com/qualcert/qualcert/harness"
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/profile"
+	"github.com/qualcert/qualcert/harness/timeline"
+	"github.com/qualcert/qualcert/harness/verify"
+	"github.com/qualcert/qualcert/reports"
+)
+
+// Every step of the embedded suites matches exactly one definition: an
+// undefined or ambiguous sentence would fail every run.
+func TestEveryStepOfTheSuitesMatchesOneDefinition(t *testing.T) {
+	var res []*regexp.Regexp
+	for _, d := range definitions() {
+		res = append(res, regexp.MustCompile(d.pattern))
+	}
+	ts := godog.TestSuite{Options: &godog.Options{FS: features.FS, Paths: []string{features.Certification, features.Reference}}}
+	feats, err := ts.RetrieveFeatures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := 0
+	for _, ft := range feats {
+		for _, p := range ft.Pickles {
+			for _, st := range p.Steps {
+				steps++
+				n := 0
+				for _, re := range res {
+					if re.MatchString(st.Text) {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("%s: step %q matches %d definitions, want 1", p.Uri, st.Text, n)
+				}
+			}
+		}
+	}
+	if steps < 50 {
+		t.Errorf("only %d steps read from the embedded features", steps)
+	}
+}
+
+// Every documented flow of share-info-at-campaign-load has a scenario in
+// both suites, found by its tag.
+func TestEveryDocumentedFlowHasScenarios(t *testing.T) {
+	flows := []string{"@jws", "@jwe", "@inline-pii", "@access-token", "@invalid-token", "@expired-token",
+		"@missing-token", "@late-setmetadata", "@multiple-divids", "@unhappy", "@tag"}
+	for _, suite := range []string{features.Certification, features.Reference} {
+		for _, tag := range flows {
+			ts := godog.TestSuite{Options: &godog.Options{FS: features.FS, Paths: []string{suite}, Tags: tag}}
+			feats, err := ts.RetrieveFeatures()
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, ft := range feats {
+				n += len(ft.Pickles)
+			}
+			if n == 0 {
+				t.Errorf("the %s suite has no scenario tagged %s", suite, tag)
+			}
+		}
+	}
+}
+
+func TestConditionsKeyAndSlug(t *testing.T) {
+	slow := harness.SlowPhone
+	all := []conditions{
+		{profileKey: "profile"},
+		{profileKey: "profile", loggedOut: true},
+		{profileKey: "profile", throttle: &slow},
+		{profileKey: "profile", fault: finding.TokenExpired},
+		{profileKey: "demo:expired"},
+	}
+	keys := map[string]bool{}
+	safe := regexp.MustCompile(`^[a-z0-9.-]+$`)
+	for _, c := range all {
+		if keys[c.key()] {
+			t.Errorf("two conditions share the key %q", c.key())
+		}
+		keys[c.key()] = true
+		if !safe.MatchString(c.slug()) {
+			t.Errorf("slug %q is not a safe folder name", c.slug())
+		}
+	}
+	same := conditions{profileKey: "profile", throttle: &harness.Throttle{CPURate: slow.CPURate, Latency: slow.Latency, DownloadKbps: slow.DownloadKbps, UploadKbps: slow.UploadKbps}}
+	if same.key() != all[2].key() {
+		t.Errorf("equal throttles give different keys: %q and %q", same.key(), all[2].key())
+	}
+}
+
+// Many scenarios asking for the same conditions at once share one page
+// load; different conditions get their own; the browser never loads more
+// pages at a time than its slots.
+func TestObserverLoadsEachConditionsOnce(t *testing.T) {
+	var calls, inFlight, maxInFlight atomic.Int32
+	release := make(chan struct{})
+	load := func(ctx context.Context, sc harness.Scenario) (*harness.Result, error) {
+		calls.Add(1)
+		n := inFlight.Add(1)
+		for {
+			m := maxInFlight.Load()
+			if n <= m || maxInFlight.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		defer inFlight.Add(-1)
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return &harness.Result{Findings: []finding.Finding{finding.New(finding.TokenLeaked, "seen in %s", sc.Name)}}, nil
+	}
+	o := newObserver(context.Background(), load, 2, "")
+	conds := []conditions{{profileKey: "a"}, {profileKey: "a", loggedOut: true}, {profileKey: "b"}}
+	var wg sync.WaitGroup
+	got := make([]*observation, 30)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := conds[i%len(conds)]
+			obs, _, err := o.observe(context.Background(), fmt.Sprint("s", i), c, harness.Scenario{Name: c.key()})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[i] = obs
+		}()
+	}
+	close(release)
+	wg.Wait()
+	if n := calls.Load(); n != 3 {
+		t.Errorf("%d page loads for 3 sets of conditions", n)
+	}
+	if m := maxInFlight.Load(); m > 2 {
+		t.Errorf("%d page loads at a time with 2 slots", m)
+	}
+	for i, obs := range got {
+		if obs == nil || obs.key != conds[i%len(conds)].key() {
+			t.Fatalf("scenario %d got the wrong page load", i)
+		}
+	}
+	if n := len(o.all()); n != 3 {
+		t.Errorf("%d observations recorded", n)
+	}
+}
+
+func TestCheckNamesMustFindingsWithHintsAndWarnsOnShould(t *testing.T) {
+	expired := finding.New(finding.TokenExpired, "token expired 5m0s ago").WithCampaign("qualifio_insert_place_1")
+	race := finding.New(finding.SetMetaDataRace, "setMetaData 120 ms before getMetaData").WithCampaign("qualifio_insert_place_1")
+	s := &scenario{obs: &observation{res: &harness.Result{Findings: []finding.Finding{expired, race}}}}
+
+	err := s.check("the token is not within its lifetime", finding.TokenExpired)
+	var ce *checkError
+	if !errors.As(err, &ce) {
+		t.Fatalf("check = %v, want a checkError", err)
+	}
+	for _, want := range []string{"token.expired [must]", "qualifio_insert_place_1", "hint: " + expired.Hint} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if err := s.check("no race", finding.SetMetaDataRace); err != nil {
+		t.Errorf("a should-level finding failed the step: %v", err)
+	}
+	if len(s.claimed) != 2 || !slices.Equal(s.warnings, []string{"setmetadata.race"}) {
+		t.Errorf("claimed %v, warnings %v", s.claimed, s.warnings)
+	}
+	s.claim(expired)
+	if len(s.claimed) != 2 {
+		t.Errorf("a finding claimed twice is listed twice")
+	}
+
+	allowed := expired
+	allowed.Allowed = "known, fixed in the next release"
+	s2 := &scenario{obs: &observation{res: &harness.Result{Findings: []finding.Finding{allowed}}}}
+	if err := s2.check("lifetime", finding.TokenExpired); err != nil {
+		t.Errorf("an allowed finding failed the step: %v", err)
+	}
+	if err := (&scenario{}).check("anything", finding.KitMissing); err == nil || !strings.Contains(err.Error(), "participant opens the page") {
+		t.Errorf("a check before the page load = %v, want the missing step named", err)
+	}
+}
+
+func TestNotApplicableSkipsWithReasonButFailsInTheReferenceSuite(t *testing.T) {
+	err := (&scenario{}).notApplicable("the profile's token.mode is %s", "inline")
+	var skip *skipError
+	if !errors.Is(err, godog.ErrSkip) || !errors.As(err, &skip) || skip.reason != "the profile's token.mode is inline" {
+		t.Errorf("certification: %v, want a skip with its reason", err)
+	}
+	err = (&scenario{reference: true}).notApplicable("inline")
+	if err == nil || errors.Is(err, godog.ErrSkip) {
+		t.Errorf("reference: %v, want a failure", err)
+	}
+}
+
+// fakePage is a loader that answers like the harness would for a good
+// single-campaign inline JWS integration, with faults and logged-out visits
+// reported the documented way, and an expired token when expired is set.
+type fakePage struct {
+	expired bool
+	calls   atomic.Int32
+	keys    sync.Map
+}
+
+const fakeDiv = "qualifio_insert_place_945645"
+
+func (f *fakePage) load(ctx context.Context, sc harness.Scenario) (*harness.Result, error) {
+	f.calls.Add(1)
+	rec := timeline.New()
+	rec.Add(timeline.Kit, timeline.SetMetaData, fakeDiv, map[string]any{"fingerprint": "sha256:0123456789ab"})
+	rec.Add(timeline.Campaign, timeline.GetMetaData, fakeDiv, nil)
+	tok := &verify.Result{Format: "jws", Header: map[string]any{"alg": "ES256", "kid": "k1"}, Fingerprint: "sha256:0123456789ab",
+		Mode: "inline", FieldNames: []string{"email"}, RedactedClaims: map[string]any{"email": "sha256:aaaaaaaaaaaa"},
+		Claims: map[string]any{"email": "qa@example.com"}}
+	c := harness.Campaign{DivID: fakeDiv, Created: true, Host: "jeux.example.com", SetMetaDataMs: 10, GetMetaDataMs: 300, MarginMs: 290, Outcome: harness.OutcomePrefilled, Token: tok}
+	res := &harness.Result{
+		Findings:    []finding.Finding{finding.New(finding.CampaignCNAMEUnchecked, "").WithCampaign(fakeDiv)},
+		Screenshots: []harness.Screenshot{{Name: "page.png", PNG: []byte("\x89PNG fake")}},
+		Duration:    time.Millisecond,
+	}
+	switch {
+	case sc.Fault != "":
+		c.Outcome, c.ErrorCode, c.PageReaction = harness.OutcomeBlocked, string(sc.Fault), "setMetaData"
+	case sc.LoggedOut:
+		c.Outcome, c.Token = harness.OutcomeBlocked, nil
+		res.Findings = append(res.Findings, finding.New(finding.PageLoggedOutBlocked, "").WithCampaign(fakeDiv))
+	case f.expired:
+		c.Outcome, c.ErrorCode = harness.OutcomeBlocked, string(finding.TokenExpired)
+		res.Findings = append(res.Findings,
+			finding.New(finding.TokenExpired, "token expired 2m0s ago").WithCampaign(fakeDiv),
+			finding.New(finding.CampaignBlocked, "").WithCampaign(fakeDiv))
+	}
+	res.Campaigns = []harness.Campaign{c}
+	res.Timeline = rec.Events()
+	return res, nil
+}
+
+func fakeProfile() *profile.Profile {
+	return &profile.Profile{
+		Name:      "Example Media",
+		Page:      profile.Page{URL: "http://127.0.0.1:9/contest"},
+		Campaigns: []profile.Campaign{{DivID: fakeDiv, Host: "jeux.example.com", CampaignID: "945644"}},
+		Token:     profile.Token{Mode: profile.ModeInline, Issuer: "example-media"},
+	}
+}
+
+func runFake(t *testing.T, page *fakePage, cfg Config) *reports.Report {
+	t.Helper()
+	run, report, err := prepare(cfg, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.execute(context.Background(), report, page.load)
+	return report
+}
+
+func scenarioNamed(t *testing.T, r *reports.Report, name string) reports.Scenario {
+	t.Helper()
+	for _, s := range r.Scenarios {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no scenario %q in the report", name)
+	return reports.Scenario{}
+}
+
+// The whole certification suite over a fake page: one page load per set of
+// conditions, inapplicable flows skipped with their reason, the report in
+// file order with redacted tokens.
+func TestCertificationSuiteOverAGoodPage(t *testing.T) {
+	page := &fakePage{}
+	dir := t.TempDir()
+	var progress strings.Builder
+	r := runFake(t, page, Config{Profile: fakeProfile(), ReportDir: dir, Progress: &syncWriter{w: &progress}})
+
+	// logged in, throttled, two faults, logged out.
+	if n := page.calls.Load(); n != 5 {
+		t.Errorf("%d page loads, want 5 (one per set of conditions)", n)
+	}
+	counts := map[string]int{}
+	for _, s := range r.Scenarios {
+		counts[s.Status]++
+		if s.Status == reports.Failed || s.Status == reports.Broken {
+			t.Errorf("scenario %q %s: %+v", s.Name, s.Status, s.Steps)
+		}
+	}
+	for name, reason := range map[string]string{
+		"The token carries an access token for the user-info webservice": "token.mode is inline",
+		"Several campaigns on one page each get their own token":         "1 campaign",
+		"An encrypted token can be decrypted and is authenticated":       "decryption_key_file",
+	} {
+		s := scenarioNamed(t, r, name)
+		if s.Status != reports.Skipped || !strings.Contains(s.SkipReason, reason) {
+			t.Errorf("%q: status %s, skip reason %q; want skipped naming %q", name, s.Status, s.SkipReason, reason)
+		}
+	}
+	if counts[reports.Passed] < 10 {
+		t.Errorf("only %d scenarios passed: %v", counts[reports.Passed], counts)
+	}
+	if r.Scenarios[0].Feature != "The campaign tag" || !strings.HasPrefix(r.Scenarios[0].ID, "certification/1-tag.feature:") {
+		t.Errorf("first scenario %q (%s): the report is not in file order", r.Scenarios[0].Name, r.Scenarios[0].ID)
+	}
+
+	kit := scenarioNamed(t, r, "The page loads the Qualifio kit")
+	if len(kit.Tokens) != 1 || kit.Tokens[0].Claims["email"] != "sha256:aaaaaaaaaaaa" {
+		t.Errorf("token view %+v: want the redacted claims", kit.Tokens)
+	}
+	if kit.Timeline[0].Event != "observation" || kit.Timeline[0].Data["conditions"] != "profile" {
+		t.Errorf("first event %+v: want the observation note", kit.Timeline[0])
+	}
+	shared := 0
+	for _, s := range r.Scenarios {
+		if len(s.Timeline) > 0 && s.Timeline[0].Data["shared"] == true {
+			shared++
+		}
+	}
+	if shared == 0 {
+		t.Error("no scenario says it shared a page load")
+	}
+	margin := scenarioNamed(t, r, "Every campaign receives its token before it asks for it")
+	if !slices.ContainsFunc(margin.Timeline, func(e timeline.Event) bool {
+		return e.Event == "setmetadata.margin" && e.Data["margin_ms"] == 290.0
+	}) {
+		t.Errorf("no margin event in %+v", margin.Timeline)
+	}
+	if len(kit.Attachments) != 1 {
+		t.Fatalf("attachments %+v", kit.Attachments)
+	}
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(kit.Attachments[0].Path))); err != nil {
+		t.Errorf("screenshot not written: %v", err)
+	}
+	logout := scenarioNamed(t, r, "A visitor who is not logged in is not left on the spinner")
+	if logout.Status != reports.Passed || !slices.ContainsFunc(r.Findings, func(f finding.Finding) bool {
+		return f.Code == finding.PageLoggedOutBlocked && f.Scenario == logout.Name
+	}) {
+		t.Errorf("the logged-out warning is not attributed to its scenario: %s, %+v", logout.Status, r.Findings)
+	}
+	t.Logf("progress:\n%s", progress.String())
+	if !strings.Contains(progress.String(), "passed") || !strings.Contains(progress.String(), "warning: page.logged_out_blocked") {
+		t.Errorf("progress:\n%s", progress.String())
+	}
+}
+
+// An expired token fails the lifetime scenario with the code and its hint,
+// and the failing step carries the screenshots, in the report and in
+// godog's own Cucumber JSON.
+func TestCertificationSuiteOverAnExpiredToken(t *testing.T) {
+	run, r, err := prepare(Config{Profile: fakeProfile(), Tags: "~@throttled"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cucumber syncWriter
+	cucumber.w = &strings.Builder{}
+	run.godogFormat, run.godogOutput = "cucumber", &cucumber
+	run.execute(context.Background(), r, (&fakePage{expired: true}).load)
+	var doc []struct {
+		Elements []struct {
+			Name  string `json:"name"`
+			Steps []struct {
+				Result struct {
+					Status string `json:"status"`
+				} `json:"result"`
+				Embeddings []struct {
+					MimeType string `json:"mime_type"`
+				} `json:"embeddings"`
+			} `json:"steps"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal([]byte(cucumber.w.String()), &doc); err != nil {
+		t.Fatalf("godog's cucumber JSON: %v", err)
+	}
+	embedded := 0
+	for _, f := range doc {
+		for _, e := range f.Elements {
+			for _, st := range e.Steps {
+				if len(st.Embeddings) > 0 && st.Result.Status == "failed" && st.Embeddings[0].MimeType == "image/png" {
+					embedded++
+				}
+			}
+		}
+	}
+	if embedded == 0 {
+		t.Error("no failed step carries a screenshot in godog's cucumber JSON")
+	}
+
+	s := scenarioNamed(t, r, "The token is used within its short lifetime")
+	if s.Status != reports.Failed {
+		t.Fatalf("status %s", s.Status)
+	}
+	failed := s.Steps[len(s.Steps)-1]
+	spec, _ := finding.Lookup(finding.TokenExpired)
+	if failed.Status != "failed" || !strings.Contains(failed.Error, "token.expired [must]") || !strings.Contains(failed.Error, spec.Hint) {
+		t.Errorf("failed step %+v: want the code and hint", failed)
+	}
+	if len(s.Attachments) == 0 || s.Attachments[0].Step != failed.Text {
+		t.Errorf("attachments %+v: want the screenshot on the failing step", s.Attachments)
+	}
+	n := 0
+	for _, f := range r.Findings {
+		if f.Code == finding.TokenExpired {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Error("token.expired is not in the report's findings")
+	}
+	for _, sc := range r.Scenarios {
+		if slices.Contains(sc.Tags, "@throttled") {
+			t.Errorf("--tags ~@throttled ran %q", sc.Name)
+		}
+	}
+}
+
+func TestPublisherFeatureFilesAndBadInput(t *testing.T) {
+	dir := t.TempDir()
+	own := `Feature: Our contest page
+  Scenario: The contest campaign shows the prefilled form
+    Given the publisher page of the profile
+    When the participant opens the page
+    Then the participant sees the identification form prefilled
+  Scenario: A sentence qualcert does not know
+    Given the publisher page of the profile
+    Then the moon is made of cheese
+`
+	if err := os.WriteFile(filepath.Join(dir, "own.feature"), []byte(own), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runFake(t, &fakePage{}, Config{Profile: fakeProfile(), Features: os.DirFS(dir)})
+	if len(r.Scenarios) != 2 || r.Scenarios[0].Status != reports.Passed || r.Scenarios[1].Status != reports.Failed {
+		t.Errorf("scenarios %+v", r.Scenarios)
+	}
+	if st := r.Scenarios[1].Steps; len(st) < 2 || st[1].Status != "undefined" {
+		t.Errorf("an unknown sentence: steps %+v, want it undefined", st)
+	}
+
+	if _, _, err := prepare(Config{Profile: fakeProfile(), Tags: "@no-such-tag"}, time.Now()); err == nil || !strings.Contains(err.Error(), "@no-such-tag") {
+		t.Errorf("unmatched tags: %v", err)
+	}
+	bad := fstest.MapFS{"broken.feature": {Data: []byte("this is not Gherkin\nFeature: x\n  Scenario: y\n    Given a step\n")}}
+	if _, _, err := prepare(Config{Profile: fakeProfile(), Features: bad}, time.Now()); err == nil {
+		t.Error("a broken feature file was accepted")
+	}
+}
+
+// A page that cannot be observed makes its scenarios broken, not failed.
+func TestUnreachablePageIsBroken(t *testing.T) {
+	run, report, err := prepare(Config{Profile: fakeProfile(), Tags: "@tag"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.execute(context.Background(), report, func(ctx context.Context, sc harness.Scenario) (*harness.Result, error) {
+		f := finding.New(finding.EnvPageUnreachable, "connection refused")
+		return &harness.Result{Findings: []finding.Finding{f}}, fmt.Errorf("opening the page: %w", harness.ErrBroken)
+	})
+	for _, s := range report.Scenarios {
+		if s.Status != reports.Broken {
+			t.Errorf("%q: %s, want broken", s.Name, s.Status)
+		}
+	}
+	if !slices.ContainsFunc(report.Findings, func(f finding.Finding) bool { return f.Code == finding.EnvPageUnreachable }) {
+		t.Errorf("findings %+v: want env.page_unreachable", report.Findings)
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func TestRedactTextHidesTokensAndEmails(t *testing.T) {
+	jws := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+	got := redactText("token " + jws + " for alice@demo-media.test, done")
+	if strings.Contains(got, "eyJ") || strings.Contains(got, "alice@") {
+		t.Errorf("not redacted: %q", got)
+	}
+	if !strings.Contains(got, finding.Fingerprint(jws)) || !strings.Contains(got, finding.Fingerprint("alice@demo-media.test")) {
+		t.Errorf("fingerprints missing: %q", got)
+	}
+	if s := "campaign qualifio_insert_place_1 (blocked: token.expired)"; redactText(s) != s {
+		t.Errorf("plain text changed: %q", redactText(s))
+	}
+}
+
+func TestCheckTags(t *testing.T) {
+	for _, ok := range []string{"", "@jws", "@jws,@jwe && ~@throttled", "~@unhappy", " @tag "} {
+		if err := CheckTags(ok); err != nil {
+			t.Errorf("CheckTags(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"@tag &&", "&&", "@a,,@b", "~", "@a @b", "@a&&~"} {
+		if err := CheckTags(bad); err == nil {
+			t.Errorf("CheckTags(%q) accepted", bad)
+		}
+	}
+}
