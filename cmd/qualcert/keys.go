@@ -51,10 +51,11 @@ Exit status: 0 written, 2 usage or I/O error.
 
 func cmdKeys(ctx context.Context, e env, args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(e.stdout, keysUsage)
 		if len(args) == 0 {
+			fmt.Fprint(e.stderr, keysUsage)
 			return exitUsage
 		}
+		fmt.Fprint(e.stdout, keysUsage)
 		return exitOK
 	}
 	if args[0] != "generate" {

@@ -49,10 +49,11 @@ Example:
 
 func cmdToken(ctx context.Context, e env, args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(e.stdout, tokenUsage)
 		if len(args) == 0 {
+			fmt.Fprint(e.stderr, tokenUsage)
 			return exitUsage
 		}
+		fmt.Fprint(e.stdout, tokenUsage)
 		return exitOK
 	}
 	if args[0] != "mint" {

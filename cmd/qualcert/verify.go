@@ -193,8 +193,11 @@ func cmdVerify(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "qualcert verify: %v\n", err)
 		return exitUsage
 	}
-	if cfg.Issuer == "" && !*asJSON {
+	if cfg.Issuer == "" {
 		fmt.Fprintln(e.stderr, "qualcert verify: note: no --iss given, iss is not checked")
+	}
+	if cfg.CampaignID == "" {
+		fmt.Fprintln(e.stderr, "qualcert verify: note: no --campaign-id given, campaignId is required but not compared")
 	}
 	res := v.Verify(ctx, tok, verify.Options{CampaignID: cfg.CampaignID})
 	if *asJSON {

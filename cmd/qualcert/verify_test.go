@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,4 +197,36 @@ fields: {required: [email, firstname, lastname, phone]}
 		t.Fatalf("exit %d\n%s%s", code, out, stderr)
 	}
 	assertNoSecrets(t, tok, out+stderr)
+}
+
+func TestVerifyJWKSURLAndMintFromProfile(t *testing.T) {
+	f := newFixture(t)
+	jwks, err := os.ReadFile(filepath.Join(f.sig, "jwks.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(jwks) }))
+	defer srv.Close()
+	profilePath := filepath.Join(f.dir, "p.yaml")
+	profileYAML := "page: {url: \"https://www.example.com/\"}\n" +
+		"campaigns: [{div_id: d1, host: jeux.example.com, campaign_id: \"555\"}]\n" +
+		"token: {issuer: minted-from-profile, jwks_url: \"" + srv.URL + "/jwks.json\"}\n"
+	if err := os.WriteFile(profilePath, []byte(profileYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// claims without iss and campaignId: mint fills them from the profile
+	bare := filepath.Join(f.dir, "bare.json")
+	_ = os.WriteFile(bare, []byte(`{"sub":"1","form":{"email":"qa@example.com"}}`), 0o600)
+	code, tok, stderr := run(t, "", "token", "mint", "--profile", profilePath, "--claims", bare, "--key", filepath.Join(f.sig, "private.pem"), "--kid", "sig1")
+	if code != exitOK {
+		t.Fatalf("mint: %d %s", code, stderr)
+	}
+	code, out, stderr := run(t, tok, "verify", "--profile", profilePath)
+	if code != exitOK {
+		t.Fatalf("verify with jwks_url profile: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = run(t, tok, "verify", "--jwks", srv.URL+"/jwks.json", "--iss", "minted-from-profile", "--campaign-id", "555")
+	if code != exitOK {
+		t.Fatalf("verify --jwks URL: exit %d\n%s", code, out)
+	}
 }

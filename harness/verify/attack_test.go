@@ -370,3 +370,23 @@ func BenchmarkAttack(b *testing.B) {
 		})
 	}
 }
+
+func TestDirectJWEPlaintextCap(t *testing.T) {
+	k, _ := token.DirKey(jose.A256GCM, "")
+	cfg := baseConfig()
+	cfg.DecryptionKeyFile = writeSecret(t, k.Private.([]byte))
+	v := newVerifier(t, cfg)
+	e, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.DIRECT, Key: k.Private}, &jose.EncrypterOptions{Compression: jose.DEFLATE})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goodClaims()
+	c["pad"] = strings.Repeat("a", 100_000) // compresses to almost nothing, inflates past the cap
+	payload, _ := json.Marshal(c)
+	obj, err := e.Encrypt(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := obj.CompactSerialize()
+	expectOnly(t, v.Verify(context.Background(), tok, Options{}), finding.TokenTooLarge)
+}

@@ -33,6 +33,10 @@ var (
 	DefaultContentEncryptions = []string{"A128GCM", "A192GCM", "A256GCM", "A128CBC-HS256", "A192CBC-HS384", "A256CBC-HS512"}
 )
 
+// MaxPlaintextSize caps what a JWE may decrypt (or inflate, with zip: DEF)
+// to; go-jose stops inflating at 250 kB, this is qualcert's own, tighter cap.
+const MaxPlaintextSize = 4 * MaxTokenSize
+
 // jwsAlgs are the JWS algorithms the verifier can check at all.
 var jwsAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512"}
 
@@ -427,6 +431,9 @@ func (v *Verifier) openToken(ctx context.Context, token string) (*opened, *findi
 		op := &opened{format: "jwe", header: h}
 		if bad != nil {
 			return op, bad
+		}
+		if len(pt) > MaxPlaintextSize {
+			return op, refusal(finding.TokenTooLarge, "the decrypted content is %d bytes, over the %d-byte cap", len(pt), MaxPlaintextSize)
 		}
 		alg, _ := h["alg"].(string)
 		cty, _ := h["cty"].(string)
