@@ -13,10 +13,15 @@ import (
 // broken if any scenario is broken, failed if a must-level finding is not
 // allowed (or an allowance went stale), passed otherwise.
 //
-// Call it after (*AllowList).Apply. A scenario that the steps marked failed
-// only because of findings that are all allowed is counted as passed (its
-// steps keep their record); a failed scenario with no finding to explain it
-// still fails the run: a failure is never silently dropped.
+// Call it after (*AllowList).Apply. Scenario statuses are reconciled with
+// the findings, so that every report tells one story:
+//   - a scenario that the steps marked failed only because of findings that
+//     are all allowed counts as passed (its steps keep their record);
+//   - a scenario whose steps passed but that carries a must-level finding
+//     that is not allowed (one its page load produced and no step asserted)
+//     counts as failed;
+//   - a failed scenario with no finding to explain it still fails the run:
+//     a failure is never silently dropped.
 func (r *Report) Finalize() {
 	if r.Schema == "" {
 		r.Schema = SchemaID
@@ -30,6 +35,9 @@ func (r *Report) Finalize() {
 	unexplainedFailure := false
 	for i := range r.Scenarios {
 		s := &r.Scenarios[i]
+		if s.Status == Passed && finding.HasMust(byScenario[i]) {
+			s.Status = Failed
+		}
 		if s.Status == Failed {
 			fs := byScenario[i]
 			if len(fs) > 0 && !finding.HasMust(fs) && hasAllowedMust(fs) {

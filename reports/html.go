@@ -197,10 +197,6 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 
 	// findings grouped by requirement, in the catalogue's reading order
 	reqs := finding.Requirements()
-	known := map[string]bool{}
-	for _, q := range reqs {
-		known[q.ID] = true
-	}
 	groups := map[string]*findingGroup{}
 	var order []string
 	// the same finding seen by several scenarios (a shared page load) is one
@@ -251,8 +247,11 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 	}
 
 	v.Campaigns, v.Matrix, v.Coverage = buildMatrix(r, reqs, groups)
+	listed := map[string]bool{}
 	for _, f := range r.Findings {
-		if f.Level == finding.Must && f.Allowed == "" {
+		key := string(f.Code) + "\x00" + f.Campaign + "\x00" + f.Message
+		if f.Level == finding.Must && f.Allowed == "" && !listed[key] {
+			listed[key] = true
 			view := fv(f)
 			view.GroupAnchor = "req-" + slug(f.Requirement)
 			v.ToFix = append(v.ToFix, view)
@@ -324,7 +323,7 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 	return v
 }
 
-var reqTag = regexp.MustCompile(`^@?(R-[A-Za-z]+-[0-9]+)$`)
+var reqTag = regexp.MustCompile(`(?i)^@?(R-[A-Z]+-[0-9]+)$`)
 
 // scenarioCoverage returns the requirement ids a scenario declares with tags
 // such as @R-TOKEN-3 (nil: it declares none).

@@ -33,7 +33,7 @@ type xsdElement struct {
 
 var junitXSD = map[string]xsdElement{
 	"testsuites": {
-		attrs:    map[string]string{"name": "string", "time": "decimal", "tests": "int", "failures": "int", "disabled": "int", "errors": "int", "skipped": "int"},
+		attrs:    map[string]string{"name": "string", "time": "decimal", "tests": "int", "failures": "int", "disabled": "int", "errors": "int"},
 		children: []xsdChild{{"testsuite", 0, -1}},
 	},
 	"testsuite": {

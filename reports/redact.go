@@ -17,8 +17,9 @@ import (
 //   - token claim values that are strings and not already "sha256:…"
 //     fingerprints are replaced by their fingerprint (numbers and booleans,
 //     such as exp and iat, are kept: they are dates, not identities);
-//   - timeline data values under token-ish keys (token, jwt, access_token,
-//     id_token, authorization, value, values) are fingerprinted;
+//   - timeline data values under token-ish or participant-field keys (token,
+//     jwt, access_token, authorization, cookie, password, value, email,
+//     firstname… see secretKeys) are fingerprinted;
 //   - in every free-text string of the report (messages, hints, step errors,
 //     timeline data, tags, names), anything shaped like a JWT, a JWT segment
 //     (base64url JSON, "eyJ…") or an e-mail address is replaced by
@@ -29,8 +30,10 @@ var (
 )
 
 var secretKeys = map[string]bool{
-	"token": true, "jwt": true, "access_token": true, "id_token": true,
-	"authorization": true, "value": true, "values": true, "raw": true,
+	"token": true, "jwt": true, "access_token": true, "id_token": true, "refresh_token": true,
+	"authorization": true, "cookie": true, "password": true, "value": true, "values": true, "raw": true,
+	// participant fields, should a producer record one with its value
+	"email": true, "firstname": true, "lastname": true, "birthday": true, "phone": true, "zip_code": true,
 }
 
 // redactText replaces JWT-shaped and e-mail-shaped substrings by their

@@ -162,3 +162,37 @@ func stripEmbeddings(t *testing.T, s string) string {
 	}
 	return string(b)
 }
+
+// TestDevRealRun is a developer aid, skipped unless REAL_RUN_DIR is set: it
+// certifies the demo variant REAL_RUN_VARIANT (default token-late) and
+// writes every report into REAL_RUN_DIR, to look at a real failure.
+func TestDevRealRun(t *testing.T) {
+	dir := os.Getenv("REAL_RUN_DIR")
+	if dir == "" {
+		t.Skip("REAL_RUN_DIR not set")
+	}
+	variant := os.Getenv("REAL_RUN_VARIANT")
+	if variant == "" {
+		variant = "token-late"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	srv, err := demo.Start(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	p, err := srv.Profile(variant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := steps.Run(ctx, steps.Config{Profile: p, ReportDir: dir, Browser: harness.Options{BrowserBin: "/usr/bin/chromium"}, ToolVersion: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Finalize()
+	if _, err := reports.WriteAll(dir, r, reports.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reports.WriteSummary(os.Stdout, r, filepath.Join(dir, reports.HTMLFile))
+}

@@ -107,6 +107,16 @@ func TestFinalizeRules(t *testing.T) {
 			t.Fatalf("verdict = %s, want failed", r.Verdict)
 		}
 	})
+	t.Run("passed scenario carrying a must finding fails", func(t *testing.T) {
+		r := passedReport()
+		f := finding.New(finding.CampaignBlocked, "blocked on the shared page load")
+		f.Scenario = r.Scenarios[1].Name
+		r.Findings = append(r.Findings, f)
+		r.Finalize()
+		if r.Scenarios[1].Status != Failed || r.Summary.Failed != 1 || r.Verdict != Failed {
+			t.Fatalf("status %s, summary %+v, verdict %s", r.Scenarios[1].Status, r.Summary, r.Verdict)
+		}
+	})
 	t.Run("broken wins", func(t *testing.T) {
 		r := failedReport()
 		r.Scenarios[1].Status = Broken
@@ -697,5 +707,18 @@ func TestHTMLSharesRepeats(t *testing.T) {
 	}
 	if !strings.Contains(html, "in 3 scenarios") {
 		t.Error("the repeated finding is not one card naming its 3 scenarios")
+	}
+}
+
+// BenchmarkWriteAll writes the four reports of the failed run with
+// screenshots (the shape of a real run, smaller).
+func BenchmarkWriteAll(b *testing.B) {
+	dir := b.TempDir()
+	r := screenshotReport(b, dir)
+	r.Finalize()
+	for b.Loop() {
+		if _, err := WriteAll(dir, r, WriteOptions{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -80,7 +80,28 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 		} else {
 			fmt.Fprintf(w, "\nMust-level findings (%d):\n", len(must))
 		}
+		// the same finding in several scenarios (a shared page load) is
+		// printed once, with the scenarios counted
+		type entry struct {
+			f         finding.Finding
+			scenarios []string
+		}
+		var entries []*entry
+		index := map[string]*entry{}
 		for _, f := range must {
+			key := strings.Join([]string{string(f.Code), f.Campaign, f.Message, f.Allowed}, "\x00")
+			e := index[key]
+			if e == nil {
+				e = &entry{f: f}
+				index[key] = e
+				entries = append(entries, e)
+			}
+			if f.Scenario != "" {
+				e.scenarios = append(e.scenarios, f.Scenario)
+			}
+		}
+		for _, e := range entries {
+			f := e.f
 			mark := paint("31", "✗")
 			if f.Allowed != "" {
 				mark = paint("2", "○")
@@ -89,8 +110,12 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 			if f.Campaign != "" {
 				fmt.Fprintf(w, " [%s]", f.Campaign)
 			}
-			if f.Scenario != "" {
-				fmt.Fprintf(w, " in %q", f.Scenario)
+			switch len(e.scenarios) {
+			case 0:
+			case 1:
+				fmt.Fprintf(w, " in %q", e.scenarios[0])
+			default:
+				fmt.Fprintf(w, " in %d scenarios", len(e.scenarios))
 			}
 			fmt.Fprintf(w, "\n      %s\n", f.Message)
 			if f.Allowed != "" {
@@ -115,7 +140,7 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 		}
 	}
 	if len(unexplained) > 0 {
-		fmt.Fprintf(w, "\nScenarios that failed without a finding (%d):\n%s\n", len(unexplained), strings.Join(unexplained, "\n"))
+		fmt.Fprintf(w, "\nOther failed scenarios (%d; the findings above may explain them):\n%s\n", len(unexplained), strings.Join(unexplained, "\n"))
 	}
 	if len(v.StaleAllowances) > 0 {
 		fmt.Fprintf(w, "\nStale expected deviations (%d, each fails the run; remove or correct them):\n", len(v.StaleAllowances))

@@ -3,15 +3,16 @@ package reports
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/go-rod/rod/lib/proto"
 )
 
-// TestZZDump is a developer aid, skipped unless DUMP names a folder: it
+// TestDevDump is a developer aid, skipped unless DUMP names a folder: it
 // writes every sample report there (one folder each) with a 1280 px
 // full-page screenshot of its HTML, for a human to look at.
-func TestZZDump(t *testing.T) {
+func TestDevDump(t *testing.T) {
 	root := os.Getenv("DUMP")
 	if root == "" {
 		t.Skip("DUMP not set")
@@ -56,9 +57,9 @@ func TestZZDump(t *testing.T) {
 	}
 }
 
-// TestZZShoot screenshots an existing report (SHOOT=path/report.html) at
+// TestDevShoot screenshots an existing report (SHOOT=path/report.html) at
 // 1280 and 390 px into SHOOT_OUT: a developer aid for real runs.
-func TestZZShoot(t *testing.T) {
+func TestDevShoot(t *testing.T) {
 	file, out := os.Getenv("SHOOT"), os.Getenv("SHOOT_OUT")
 	if file == "" || out == "" {
 		t.Skip("SHOOT and SHOOT_OUT not set")
@@ -93,5 +94,12 @@ func TestZZShoot(t *testing.T) {
 		}
 	}
 	reqs, errs := w.snapshot()
-	t.Logf("requests %d, errors %v", len(reqs), errs)
+	for _, e := range errs {
+		t.Errorf("console: %s", e)
+	}
+	for _, u := range reqs {
+		if u != "file://"+file && !strings.HasPrefix(u, "data:") {
+			t.Errorf("request besides the file: %s", u)
+		}
+	}
 }
