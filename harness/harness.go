@@ -107,7 +107,7 @@ type Campaign struct {
 	MarginMs      float64        `json:"margin_ms"`               // get − set; negative when late
 	Outcome       string         `json:"outcome"`                 // prefilled, blocked, none
 	ErrorCode     string         `json:"error_code,omitempty"`    // code in the error message to the parent
-	PageReaction  string         `json:"page_reaction,omitempty"` // setMetaData, navigation, login_prompt, "" when none
+	PageReaction  string         `json:"page_reaction,omitempty"` // setMetaData, navigation, dialog, dom (content shown); "" when none
 	Token         *verify.Result `json:"token,omitempty"`         // the verifier's result on the token received
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/qualcert/qualcert/harness/browser"
 	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/harness/timeline"
 )
 
@@ -125,21 +126,39 @@ func TestWrongCampaignIDPerDiv(t *testing.T) {
 }
 
 // The loader tag comes first (synchronous), commands are pushed later and
-// run at once: a setMetaData right after createIframe then races the
-// campaign (PROTOCOL.md), unlike the same commands queued before the loader.
+// run at once (recorded as "run", not "queued").
 func TestQueuedAfterLoaderRunsAtOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	html := `<!doctype html><html><head><script src="https://files.qualifio.com/kit/qualp.2.min.js"></script></head><body>` +
 		div(testDiv) + `<script>` + create(testDiv, testHost, "G1") + setMeta(f.mint("111", nil), testDiv) + `</script></body></html>`
-	res, err := runScenario(t, Scenario{Profile: f.profile(f.page("/sync", html), 1)})
+	p := f.profile(f.page("/sync", html), 1)
+	p.Timing.GetMetaDataDelay = profile.Duration(400 * time.Millisecond) // a comfortable margin: no race
+	res, err := runScenario(t, Scenario{Profile: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+	cmds := timeline.Find(res.Timeline, timeline.Command, "")
+	if len(cmds) < 2 || cmds[0].Data["how"] != "run" {
+		t.Fatalf("commands after the kit should be recorded as run at once: %v", cmds)
+	}
+}
+
+// A setMetaData pushed when the campaign iframe has just loaded comes a few
+// milliseconds before the campaign asks: on time, but a race (PROTOCOL.md).
+func TestSetMetaDataJustBeforeGetMetaDataIsARace(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/race", tag(div(testDiv), create(testDiv, testHost, "G1"),
+		`document.getElementById('`+testDiv+`').addEventListener('load', function () { `+setMeta(f.mint("111", nil), testDiv)+` }, true);`))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	expectCodes(t, res, "setmetadata.race")
-	cmds := timeline.Find(res.Timeline, timeline.Command, "")
-	if len(cmds) < 2 || cmds[0].Data["how"] != "run" {
-		t.Fatalf("commands after the kit should be recorded as run at once: %v", cmds)
+	if c := campaignOf(t, res, testDiv); c.Outcome != OutcomePrefilled || c.MarginMs < 0 || c.MarginMs >= 200 {
+		t.Fatalf("campaign = %+v", c)
 	}
 }
 
@@ -568,4 +587,21 @@ func TestLiveKitRecordsTheQueue(t *testing.T) {
 	if !c.Created || c.SetMetaDataMs < 0 || c.Outcome != OutcomeNone {
 		t.Fatalf("campaign = %+v", c)
 	}
+}
+
+func TestSlowPhone(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/slow", tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv)))
+	th := SlowPhone
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1), Throttle: &th})
+	if err != nil {
+		dumpTimeline(t, res)
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+	if c := campaignOf(t, res, testDiv); c.Outcome != OutcomePrefilled {
+		t.Fatalf("campaign = %+v", c)
+	}
+	t.Logf("slow phone run: %s", res.Duration)
 }

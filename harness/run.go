@@ -53,6 +53,17 @@ type run struct {
 	wake      chan struct{} // signalled when the network state changes
 }
 
+// maxConsole caps the console messages kept per run (a page that logs in a
+// loop must not exhaust memory or flood the timeline).
+const maxConsole = 1000
+
+// maxRequests and maxBody cap what is kept of the page's requests for the
+// token leak check.
+const (
+	maxRequests = 5000
+	maxBody     = 1 << 20
+)
+
 // brokenError is the error of a Run that reached no verdict.
 type brokenError struct {
 	code finding.Code
@@ -126,16 +137,24 @@ func (r *run) hooks() browser.Hooks {
 	return browser.Hooks{
 		Binding: func(payload string) { safe(func() { r.onBinding(payload) }) },
 		Request: func(q browser.Request) {
+			if len(q.Body) > maxBody {
+				q.Body = q.Body[:maxBody]
+			}
 			r.mu.Lock()
-			r.requests = append(r.requests, q)
+			if len(r.requests) < maxRequests {
+				r.requests = append(r.requests, q)
+			}
 			r.mu.Unlock()
 		},
 		Console: func(c browser.Console) {
 			safe(func() {
 				r.mu.Lock()
-				r.console = append(r.console, c)
+				n := len(r.console)
+				if n < maxConsole {
+					r.console = append(r.console, c)
+				}
 				r.mu.Unlock()
-				if c.Exception || c.Level == "error" || c.Level == "assert" {
+				if n < maxConsole && (c.Exception || c.Level == "error" || c.Level == "assert") {
 					r.rec.Add(timeline.Browser, timeline.ConsoleError, "", map[string]any{"level": c.Level, "text": r.redactText(c.Text)})
 				}
 			})
@@ -347,7 +366,7 @@ func hostOf(raw string) string {
 	return strings.ToLower(u.Hostname())
 }
 
-// verifierFor builds the run's verifier.
+// verifier builds the run's verifier (one per Run, shared by its campaigns).
 func (r *run) verifier(ctx context.Context) (*verify.Verifier, error) {
 	v, err := verify.New(ctx, verify.ConfigFromProfile(r.sc.Profile))
 	if err != nil {

@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/cdp"
 	"github.com/go-rod/rod/lib/launcher"
 )
 
@@ -52,11 +53,12 @@ type Config struct {
 
 // Browser is a launched or connected Chromium.
 type Browser struct {
-	rod      *rod.Browser
-	launcher *launcher.Launcher // nil when connected to a remote browser
-	pid      int
-	dataDir  string
-	remote   bool
+	rod     *rod.Browser
+	conn    *cdp.WebSocket // the DevTools connection
+	exited  chan struct{}  // closed when the launched process was reaped (nil when remote)
+	pid     int
+	dataDir string
+	remote  bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -102,9 +104,11 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the browser's temporary profile: %w", err)
 	}
-	lctx, cancel := context.WithTimeout(ctx, launchTimeout)
-	defer cancel()
-	l := launcher.New().Context(lctx).Bin(bin).Leakless(false).
+	// go-rod's launcher only assembles the flags: the process is started
+	// here, in its own process group (Close kills the group) and with
+	// Pdeathsig, so that Chromium dies with the Go process even when that
+	// one is killed or panics before Close.
+	l := launcher.New().Bin(bin).Leakless(false).
 		UserDataDir(dir).
 		Headless(true).
 		NoSandbox(true).
@@ -113,6 +117,8 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 		Set("disable-sync").
 		Set("no-first-run").
 		Set("disable-quic").
+		Set("disable-breakpad").
+		Set("disable-crash-reporter").
 		Set("mute-audio").
 		Set("hide-scrollbars").
 		// Keep cross-origin iframes in the page's renderer so that the
@@ -120,18 +126,39 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 		// requests (see Session for what happens with a remote browser).
 		Set("disable-site-isolation-trials").
 		Set("disable-features", "IsolateOrigins", "site-per-process", "Translate", "OptimizationHints", "MediaRouter")
-	u, err := l.Launch()
-	b := &Browser{launcher: l, pid: l.PID(), dataDir: dir}
-	if err != nil {
-		b.kill()
+	cmd := exec.Command(bin, l.FormatArgs()...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	lctx, cancel := context.WithTimeout(ctx, launchTimeout)
+	defer cancel()
+	parser := launcher.NewURLParser().Context(lctx)
+	cmd.Stdout, cmd.Stderr = parser, parser
+	if err := cmd.Start(); err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("launching Chromium %s: %w", bin, err)
 	}
-	r, err := dial(ctx, u)
+	b := &Browser{pid: cmd.Process.Pid, dataDir: dir, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(b.exited) }()
+	var u string
+	select {
+	case u = <-parser.URL:
+	case <-b.exited:
+		b.kill()
+		return nil, fmt.Errorf("launching Chromium %s: it exited: %w", bin, parser.Err())
+	case <-lctx.Done():
+		b.kill()
+		return nil, fmt.Errorf("launching Chromium %s: no DevTools endpoint: %w", bin, lctx.Err())
+	}
+	u, err = launcher.ResolveURL(u)
+	if err != nil {
+		b.kill()
+		return nil, fmt.Errorf("launching Chromium %s: resolving its DevTools endpoint: %w", bin, err)
+	}
+	r, conn, err := dial(ctx, u)
 	if err != nil {
 		b.kill()
 		return nil, fmt.Errorf("connecting to Chromium %s: %w", bin, err)
 	}
-	b.rod = r
+	b.rod, b.conn = r, conn
 	return b, nil
 }
 
@@ -139,32 +166,50 @@ func connect(ctx context.Context, wsURL string) (*Browser, error) {
 	if !strings.HasPrefix(wsURL, "ws://") && !strings.HasPrefix(wsURL, "wss://") {
 		return nil, fmt.Errorf("browser URL %q: want a DevTools WebSocket endpoint (ws://…)", wsURL)
 	}
-	r, err := dial(ctx, wsURL)
+	r, conn, err := dial(ctx, wsURL)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the browser at %s: %w", wsURL, err)
 	}
-	return &Browser{rod: r, remote: true}, nil
+	return &Browser{rod: r, conn: conn, remote: true}, nil
 }
 
 // dial connects go-rod to a DevTools endpoint. The connection lives as long
 // as the Browser (go-rod ties its event stream to the context given at
-// connection), so the deadline is enforced around the call instead.
-func dial(ctx context.Context, wsURL string) (*rod.Browser, error) {
-	r := rod.New().ControlURL(wsURL)
-	done := make(chan error, 1)
-	go func() { done <- r.Connect() }()
-	timer := time.NewTimer(launchTimeout)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			return nil, err
+// connection), so the deadline is enforced around the call instead. The
+// WebSocket is kept so that a remote browser can be left without closing it.
+func dial(ctx context.Context, wsURL string) (*rod.Browser, *cdp.WebSocket, error) {
+	type conn struct {
+		b   *rod.Browser
+		ws  *cdp.WebSocket
+		err error
+	}
+	done := make(chan conn, 1)
+	dctx, cancel := context.WithTimeout(ctx, launchTimeout)
+	defer cancel()
+	go func() {
+		ws := &cdp.WebSocket{}
+		if err := ws.Connect(dctx, wsURL, nil); err != nil {
+			done <- conn{err: err}
+			return
 		}
-		return r, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-timer.C:
-		return nil, fmt.Errorf("no answer within %s", launchTimeout)
+		r := rod.New().Client(cdp.New().Start(ws))
+		if err := r.Connect(); err != nil {
+			_ = ws.Close()
+			done <- conn{err: err}
+			return
+		}
+		done <- conn{b: r, ws: ws}
+	}()
+	select {
+	case c := <-done:
+		return c.b, c.ws, c.err
+	case <-dctx.Done():
+		go func() { // a connection that completes late is dropped
+			if c := <-done; c.ws != nil {
+				_ = c.ws.Close()
+			}
+		}()
+		return nil, nil, fmt.Errorf("no answer within %s: %w", launchTimeout, dctx.Err())
 	}
 }
 
@@ -187,8 +232,10 @@ func (b *Browser) Rod() *rod.Browser { return b.rod }
 func (b *Browser) Close() error {
 	b.closeOnce.Do(func() {
 		if b.remote {
-			if b.rod != nil {
-				b.closeErr = b.rod.Close() // closing a remote browser only drops our connection's contexts
+			// A remote browser belongs to its pool: only our connection
+			// goes (each Session disposed of its own context already).
+			if b.conn != nil {
+				_ = b.conn.Close()
 			}
 			return
 		}
@@ -210,11 +257,9 @@ func (b *Browser) kill() {
 		for _, p := range procs {
 			_ = syscall.Kill(p, syscall.SIGKILL)
 		}
-		if b.launcher != nil {
-			done := make(chan struct{})
-			go func() { b.launcher.Cleanup(); close(done) }() // waits for the process to be reaped
+		if b.exited != nil {
 			select {
-			case <-done:
+			case <-b.exited: // reaped
 			case <-time.After(10 * time.Second):
 				b.closeErr = fmt.Errorf("chromium (pid %d) did not exit after SIGKILL", b.pid)
 			}

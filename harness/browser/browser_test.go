@@ -186,6 +186,13 @@ func TestRemoteBrowserWithSiteIsolation(t *testing.T) {
 		t.Fatalf("remote = %v, pid = %d", b.Remote(), b.PID())
 	}
 	expectIframePost(t, b, true)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Leaving a remote browser does not close it.
+	if n := len(Processes(remotePID)); n == 0 {
+		t.Fatal("closing our connection killed the remote browser")
+	}
 }
 
 func TestDialogsAreDismissed(t *testing.T) {

@@ -207,7 +207,8 @@ func (s *Session) do(ctx context.Context, p *rod.Page, r proto.Request) error {
 	return err
 }
 
-// ownSession reports whether a CDP message belongs to this session.
+// target returns the page of one of the session's CDP sessions (the tab or
+// an attached iframe), and whether the session is ours.
 func (s *Session) target(id proto.TargetSessionID) (*rod.Page, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

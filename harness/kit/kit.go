@@ -452,5 +452,5 @@ func Label(name string) string {
 	return strings.ToUpper(l[:1]) + l[1:]
 }
 
-// Describe is a short description of the kit server for errors.
+// String describes the kit server (for errors and logs).
 func (s *Server) String() string { return fmt.Sprintf("kit for %d campaign host(s)", len(s.hosts)) }

@@ -11,6 +11,7 @@ import (
 	"github.com/qualcert/qualcert/harness/finding"
 	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/harness/timeline"
+	"github.com/qualcert/qualcert/harness/verify"
 )
 
 func testServer(t *testing.T, fault finding.Code) (*Server, *timeline.Recorder) {
@@ -162,5 +163,18 @@ func TestClockMs(t *testing.T) {
 	start := float64(rec.Start().UnixMicro()) / 1000
 	if got := ClockMs(rec, start); got < -1 || got > 1 {
 		t.Fatalf("start = %v, want ~0", got)
+	}
+}
+
+func TestFormFieldsAreMaskedUnlessReveal(t *testing.T) {
+	s, _ := testServer(t, "")
+	res := &verify.Result{Fields: map[string]string{"email": "jane@example.com", "zip_code": "1000"}, FieldNames: []string{"email", "zip_code"}}
+	got := s.fields(res)
+	if len(got) != 2 || got[0].Name != "email" || got[0].Value != "j•••@•••" || got[1].Label != "Postcode" || got[1].Value != "1•••" {
+		t.Fatalf("masked fields = %+v", got)
+	}
+	s.cfg.Reveal = true
+	if got := s.fields(res); got[0].Value != "jane@example.com" {
+		t.Fatalf("revealed fields = %+v", got)
 	}
 }
