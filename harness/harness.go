@@ -172,7 +172,7 @@ func (h *Harness) Run(ctx context.Context, sc Scenario) (res *Result, err error)
 		}
 		if r.ses != nil {
 			if cerr := r.ses.Close(); cerr != nil && err == nil {
-				r.rec.Add(timeline.Harness, "harness.error", "", map[string]any{"error": cerr.Error()})
+				r.rec.Add(timeline.Harness, timeline.HarnessError, "", map[string]any{"error": cerr.Error()})
 			}
 		}
 		res.Duration = time.Since(begin)

@@ -10,6 +10,7 @@ import (
 	"github.com/qualcert/qualcert/harness/finding"
 	"github.com/qualcert/qualcert/harness/kit"
 	"github.com/qualcert/qualcert/harness/timeline"
+	"golang.org/x/net/publicsuffix"
 )
 
 // judge turns what the run saw into campaigns and findings (PROTOCOL.md,
@@ -427,26 +428,17 @@ func isQualifioHost(h string) bool {
 	return false
 }
 
-// twoLevelSuffixes are common public suffixes of two labels. qualcert has no
-// full public-suffix list (no extra module): a page on one of these gets its
-// registrable domain from the last three labels.
-var twoLevelSuffixes = map[string]bool{
-	"co.uk": true, "org.uk": true, "ac.uk": true, "gov.uk": true, "com.au": true, "net.au": true, "org.au": true,
-	"co.nz": true, "co.jp": true, "com.br": true, "com.cn": true, "co.in": true, "co.za": true, "com.mx": true,
-	"com.tr": true, "com.ar": true, "co.kr": true, "com.sg": true, "com.hk": true, "co.il": true,
-}
-
-// registrable returns the registrable domain of host (eTLD+1, approximated).
+// registrable returns the registrable domain of host (eTLD+1) from the
+// Public Suffix List compiled into golang.org/x/net/publicsuffix, so that
+// jeux.example.co.uk belongs to example.co.uk and a page on a private suffix
+// (myshop.github.io) is not taken to share a site with every other.
 func registrable(host string) string {
-	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
-	n := 2
-	if len(labels) >= 3 && twoLevelSuffixes[strings.Join(labels[len(labels)-2:], ".")] {
-		n = 3
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	d, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
+		return host // host is itself a public suffix: only itself is on its site
 	}
-	if len(labels) <= n {
-		return host
-	}
-	return strings.Join(labels[len(labels)-n:], ".")
+	return d
 }
 
 func underDomain(host, domain string) bool {

@@ -129,7 +129,7 @@ func (r *run) hooks() browser.Hooks {
 	safe := func(f func()) {
 		defer func() {
 			if p := recover(); p != nil {
-				r.rec.Add(timeline.Harness, "harness.error", "", map[string]any{"panic": fmt.Sprint(p)})
+				r.rec.Add(timeline.Harness, timeline.HarnessError, "", map[string]any{"panic": fmt.Sprint(p)})
 			}
 		}()
 		f()

@@ -199,7 +199,7 @@ func (s *Server) serveCampaign(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := campaignTemplate.Execute(w, v); err != nil {
-		s.cfg.Timeline.Add(timeline.Harness, "kit.error", div, map[string]any{"error": err.Error()})
+		s.cfg.Timeline.Add(timeline.Harness, timeline.KitError, div, map[string]any{"error": err.Error()})
 	}
 }
 

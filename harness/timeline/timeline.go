@@ -57,6 +57,8 @@ const (
 	ThrottleApplied = "throttle.applied" // CPU/network conditions were emulated
 	Screenshot      = "screenshot"       // evidence captured
 	Timeout         = "timeout"          // the scenario deadline was reached
+	HarnessError    = "harness.error"    // the harness itself failed (diagnostics)
+	KitError        = "kit.error"        // the reference kit or campaign failed (diagnostics)
 )
 
 // Event is one entry of a timeline (CONTRACT §3).
