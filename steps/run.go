@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 }
 
 // notRun is the skip reason of a scenario that never started.
-const notRun = "not run (filtered out)"
+const notRun = "not run (filtered out by go test -run)"
 
 // pageLoader observes one page load: (*harness.Harness).Run, or a fake in
 // this package's tests.
@@ -444,14 +444,14 @@ func (run *suiteRun) fillReport(ctx context.Context, r *reports.Report) {
 	for _, m := range run.order {
 		s := run.states[m.pickleID]
 		if s == nil {
-			// Never started: filtered out by go test -run, or the run was
-			// interrupted (then no verdict).
+			// Never started: filtered out by go test -run (skipped), or
+			// the run was interrupted or godog refused it (no verdict).
 			rs := reports.Scenario{
-				ID: m.id, Feature: m.feature, Name: m.name, Tags: nonNil(m.tags), Status: reports.Skipped, SkipReason: notRun,
+				ID: m.id, Feature: m.feature, Name: m.name, Tags: nonNil(m.tags), Status: reports.Broken,
 				Steps: []reports.Step{}, Timeline: []timeline.Event{}, Attachments: []reports.Attachment{},
 			}
-			if ctx.Err() != nil {
-				rs.Status, rs.SkipReason = reports.Broken, ""
+			if run.cfg.TestingT != nil && ctx.Err() == nil {
+				rs.Status, rs.SkipReason = reports.Skipped, notRun
 			}
 			r.Scenarios = append(r.Scenarios, rs)
 			continue

@@ -222,6 +222,7 @@ func TestNotApplicableSkipsWithReasonButFailsInTheReferenceSuite(t *testing.T) {
 // reported the documented way, and an expired token when expired is set.
 type fakePage struct {
 	expired bool
+	extra   []finding.Finding // added to the logged-in, unthrottled load
 	calls   atomic.Int32
 	keys    sync.Map
 }
@@ -248,6 +249,8 @@ func (f *fakePage) load(ctx context.Context, sc harness.Scenario) (*harness.Resu
 	case sc.LoggedOut:
 		c.Outcome, c.Token = harness.OutcomeBlocked, nil
 		res.Findings = append(res.Findings, finding.New(finding.PageLoggedOutBlocked, "").WithCampaign(fakeDiv))
+	case sc.Throttle == nil && len(f.extra) > 0:
+		res.Findings = append(res.Findings, f.extra...)
 	case f.expired:
 		c.Outcome, c.ErrorCode = harness.OutcomeBlocked, string(finding.TokenExpired)
 		res.Findings = append(res.Findings,
@@ -522,5 +525,32 @@ func TestCheckTags(t *testing.T) {
 		if err := CheckTags(bad); err == nil {
 			t.Errorf("CheckTags(%q) accepted", bad)
 		}
+	}
+}
+
+// Findings that no step asserted on go to the first scenario (in file
+// order) that used the page load; an info-level one already stated is not
+// repeated.
+func TestUnclaimedFindingsAreAttributedOnce(t *testing.T) {
+	unhandled := finding.New(finding.PageErrorUnhandled, "no reaction").WithCampaign(fakeDiv)
+	r := runFake(t, &fakePage{extra: []finding.Finding{unhandled}}, Config{Profile: fakeProfile()})
+	var got []finding.Finding
+	info := 0
+	for _, f := range r.Findings {
+		if f.Code == finding.PageErrorUnhandled {
+			got = append(got, f)
+		}
+		if f.Code == finding.CampaignCNAMEUnchecked {
+			info++
+			if f.Scenario != "The campaigns are served from the publisher's own site" {
+				t.Errorf("cname_unchecked attributed to %q, want the scenario that checks it", f.Scenario)
+			}
+		}
+	}
+	if len(got) != 1 || got[0].Scenario != "The page loads the Qualifio kit" {
+		t.Errorf("unclaimed finding reported as %+v, want once, on the first scenario of the load", got)
+	}
+	if info != 1 {
+		t.Errorf("the same info finding is reported %d times", info)
 	}
 }

@@ -3,7 +3,8 @@ Feature: The page hands over the token before the campaign asks for it
   The page calls _qual_async.push(['setMetaData', 'JWT', token, divId]) for
   each campaign. The campaign asks its parent for the metadata (getMetaData)
   once its iframe has loaded: a token that arrives after that leaves the
-  participant blocked on a spinner.
+  participant blocked on a spinner. A token that comes first by less than
+  200 ms, or late only on a slow phone, is a race: a warning.
 
   @late-setmetadata
   Scenario: Every campaign receives its token before it asks for it

@@ -4,7 +4,8 @@ Feature: Unhappy flows
   the parent page and shows a spinner telling the participant they are blocked
   at the authentication step. The page should listen for that message and
   react: hand over a fresh token, ask the participant to log in again, or take
-  them somewhere useful.
+  them somewhere useful. A page that does not react gets a warning (the
+  certification still passes).
 
   @expired-token
   Scenario: The page reacts when the campaign reports an expired token
