@@ -48,6 +48,12 @@ func newSettleState(divs []string, observe, settle time.Duration, liveKit bool) 
 	return s
 }
 
+// stalledNetwork is how long requests may stay in flight with nothing
+// starting or ending before the run stops waiting on them for a late token:
+// a long poll or a pixel that never answers must not hold every run until
+// its timeout.
+const stalledNetwork = 5000.0 // ms
+
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // only returns the single profile div, or "" with several.
@@ -174,8 +180,9 @@ func (s *settleState) next(now float64, verifying int) (done bool, wake float64)
 		if !c.waitingForToken() {
 			continue
 		}
-		if s.inflight > 0 {
-			return false, -1 // woken when the network changes
+		if s.inflight > 0 && now < s.lastNetAt+stalledNetwork {
+			later(s.lastNetAt + stalledNetwork)
+			return false, wake // woken when the network changes, or when it looks stalled
 		}
 		if now < s.lastNetAt+s.settle {
 			later(s.lastNetAt + s.settle)

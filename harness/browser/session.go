@@ -244,6 +244,15 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 				}
 				s.request(p, &e)
 			}
+		case (proto.NetworkResponseReceived{}).ProtoEvent():
+			// The answer has arrived: a token in it is in the page's hands.
+			// Chromium sends no loadingFinished for a fetch whose body the
+			// page never reads (a 401 it ignores), so the headers are the
+			// end of the wait.
+			var e proto.NetworkResponseReceived
+			if msg.Load(&e) {
+				s.track(e.RequestID, false)
+			}
 		case (proto.NetworkLoadingFinished{}).ProtoEvent():
 			var e proto.NetworkLoadingFinished
 			if msg.Load(&e) {
