@@ -1,4 +1,4 @@
-@certification @tag
+@certification @tag @R-ENV-1
 Feature: The campaign tag
   Qualifio's JS tag loads the kit and puts each campaign in an iframe inside
   its div. The campaign must be served from the publisher's own CNAME, and the
@@ -9,14 +9,17 @@ Feature: The campaign tag
     And a logged-in participant
     When the participant opens the page
 
+  @R-TAG-1
   Scenario: The page loads the Qualifio kit
     Then the Qualifio kit is loaded
 
+  @R-TAG-2
   Scenario: Every campaign gets its iframe in its own div
     Then every campaign of the profile gets its iframe
     And every campaign's div is on the page
     And every campaign is created with the host of the profile
 
+  @R-TAG-3 @R-TAG-4
   Scenario: The campaigns are served from the publisher's own site
     Then every campaign host is a CNAME of the page's site
     And the page is not a Qualifio mini-site

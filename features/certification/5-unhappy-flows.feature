@@ -1,4 +1,4 @@
-@certification @unhappy
+@certification @unhappy @R-ENV-1
 Feature: Unhappy flows
   When something is wrong with the token, Qualifio sends an error message to
   the parent page and shows a spinner telling the participant they are blocked
@@ -7,7 +7,7 @@ Feature: Unhappy flows
   them somewhere useful. A page that does not react gets a warning (the
   certification still passes).
 
-  @expired-token
+  @expired-token @R-FLOW-2
   Scenario: The page reacts when the campaign reports an expired token
     Given the publisher page of the profile
     And a logged-in participant
@@ -16,7 +16,7 @@ Feature: Unhappy flows
     Then the page received an error message naming "token.expired"
     And the page reacts to the error
 
-  @invalid-token
+  @invalid-token @R-FLOW-2
   Scenario: The page reacts when the campaign reports an invalid token
     Given the publisher page of the profile
     And a logged-in participant
@@ -25,7 +25,7 @@ Feature: Unhappy flows
     Then the page received an error message naming "token.signature_invalid"
     And the page reacts to the error
 
-  @logged-out @missing-token
+  @logged-out @missing-token @R-FLOW-3
   Scenario: A visitor who is not logged in is not left on the spinner
     Given the publisher page of the profile
     And a visitor who is not logged in
