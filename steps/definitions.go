@@ -40,12 +40,12 @@ func definitions() []stepDef {
 		{`^the participant opens the page$`, whenOpens},
 
 		// Then: the tag.
-		{`^the Qualifio kit is loaded$`, thenKitLoaded},
+		{`^the Qualifio kit is loaded$`, noFinding("the Qualifio kit is not loaded", finding.KitMissing)},
 		{`^every campaign of the profile gets its iframe$`, thenIframes},
-		{`^every campaign's div is on the page$`, thenDivs},
-		{`^every campaign is created with the host of the profile$`, thenHosts},
-		{`^every campaign host is a CNAME of the page's site$`, thenCNAME},
-		{`^the page is not a Qualifio mini-site$`, thenNotMinisite},
+		{`^every campaign's div is on the page$`, noFinding("a campaign's div is not on the page", finding.CampaignDivMissing)},
+		{`^every campaign is created with the host of the profile$`, noFinding("a campaign is created with another host than the profile's", finding.CampaignHostMismatch)},
+		{`^every campaign host is a CNAME of the page's site$`, noFinding("a campaign host is not on the page's site", finding.CampaignNotCNAME, finding.CampaignCNAMEUnchecked)},
+		{`^the page is not a Qualifio mini-site$`, noFinding("the page is a Qualifio mini-site", finding.CampaignMinisite)},
 
 		// Then: setMetaData.
 		{`^every campaign receives its token before it asks for metadata$`, thenOnTime},
@@ -72,8 +72,8 @@ func definitions() []stepDef {
 		{`^the page received an error message naming "([^"]*)"$`, thenErrorMessage},
 		{`^the page reacts to the error$`, thenReacts},
 		{`^the page reacts with a new setMetaData$`, thenReactsWithSetMetaData},
-		{`^the visitor is not left on the blocked spinner$`, thenNotLeftBlocked},
-		{`^the token does not leak to other hosts or to the console$`, thenNoLeak},
+		{`^the visitor is not left on the blocked spinner$`, noFinding("a visitor who is not logged in is left on the spinner", finding.PageLoggedOutBlocked)},
+		{`^the token does not leak to other hosts or to the console$`, noFinding("the token leaks out of the page", finding.TokenLeaked)},
 
 		// Then: the run as a whole (reference suite).
 		{`^the run reports "([^"]*)"$`, thenReports},
@@ -218,12 +218,16 @@ func whenOpens(ctx context.Context) error {
 
 // ---- Then: the tag ----
 
-func thenKitLoaded(ctx context.Context) error {
-	s, err := current(ctx)
-	if err != nil {
-		return err
+// noFinding is a Then step that passes when the scenario's observation has
+// none of codes; failure says what went wrong in the publisher's words.
+func noFinding(failure string, codes ...finding.Code) func(context.Context) error {
+	return func(ctx context.Context) error {
+		s, err := current(ctx)
+		if err != nil {
+			return err
+		}
+		return s.check(failure, codes...)
 	}
-	return s.check("the Qualifio kit is not loaded", finding.KitMissing)
 }
 
 func thenIframes(ctx context.Context) error {
@@ -245,38 +249,6 @@ func thenIframes(ctx context.Context) error {
 		return fmt.Errorf("no createIframe for %s", strings.Join(missing, ", "))
 	}
 	return nil
-}
-
-func thenDivs(ctx context.Context) error {
-	s, err := current(ctx)
-	if err != nil {
-		return err
-	}
-	return s.check("a campaign's div is not on the page", finding.CampaignDivMissing)
-}
-
-func thenHosts(ctx context.Context) error {
-	s, err := current(ctx)
-	if err != nil {
-		return err
-	}
-	return s.check("a campaign is created with another host than the profile's", finding.CampaignHostMismatch)
-}
-
-func thenCNAME(ctx context.Context) error {
-	s, err := current(ctx)
-	if err != nil {
-		return err
-	}
-	return s.check("a campaign host is not on the page's site", finding.CampaignNotCNAME, finding.CampaignCNAMEUnchecked)
-}
-
-func thenNotMinisite(ctx context.Context) error {
-	s, err := current(ctx)
-	if err != nil {
-		return err
-	}
-	return s.check("the page is a Qualifio mini-site", finding.CampaignMinisite)
 }
 
 // ---- Then: setMetaData ----
@@ -694,22 +666,6 @@ func thenReactsWithSetMetaData(ctx context.Context) error {
 		}
 	}
 	return s.failWith("the page did not hand over a new token after the campaign's error message", finding.PageErrorUnhandled)
-}
-
-func thenNotLeftBlocked(ctx context.Context) error {
-	s, err := current(ctx)
-	if err != nil {
-		return err
-	}
-	return s.check("a visitor who is not logged in is left on the spinner", finding.PageLoggedOutBlocked)
-}
-
-func thenNoLeak(ctx context.Context) error {
-	s, err := current(ctx)
-	if err != nil {
-		return err
-	}
-	return s.check("the token leaks out of the page", finding.TokenLeaked)
 }
 
 // ---- Then: the run as a whole ----

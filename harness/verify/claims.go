@@ -31,8 +31,8 @@ var registeredClaims = map[string]bool{
 }
 
 func (v *Verifier) judgeClaims(ctx context.Context, r *Result, op *opened, opt Options, add func(finding.Finding)) {
-	var claims map[string]any
-	if err := json.Unmarshal(op.payload, &claims); err != nil || claims == nil {
+	claims, err := decodeObject(op.payload)
+	if err != nil || claims == nil {
 		add(finding.New(finding.TokenMalformed, "the payload is not a JSON object of claims"))
 		return
 	}
@@ -274,6 +274,7 @@ func (v *Verifier) judgeFields(r *Result, fields map[string]any, add func(findin
 	}
 	sort.Strings(names)
 	var unknown []string
+	kept := names[:0] // FieldNames: the valid names, filtered in place (still sorted)
 	for _, name := range names {
 		known := slices.Contains(v.cfg.Required, name) || slices.Contains(v.cfg.Optional, name)
 		if !known && (len(v.cfg.Required) > 0 || len(v.cfg.Optional) > 0) {
@@ -285,7 +286,10 @@ func (v *Verifier) judgeFields(r *Result, fields map[string]any, add func(findin
 			continue
 		}
 		r.Fields[name] = val
-		r.FieldNames = append(r.FieldNames, name)
+		kept = append(kept, name)
+	}
+	if len(kept) > 0 {
+		r.FieldNames = kept
 	}
 	for _, name := range unknown {
 		add(finding.New(finding.PIIUnknownField, "field %q is not in the profile's required or optional fields", name))

@@ -9,7 +9,6 @@ import (
 	"crypto/rsa"
 	_ "crypto/sha512" // PS384, PS512
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -122,12 +121,23 @@ func decodeHeader(seg string) (map[string]any, *finding.Finding) {
 	if seg == "" {
 		return nil, refusal(finding.TokenMalformed, "the token has no header")
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(seg)
+	// A header of up to 384 bytes is decoded on the stack; decodeObject
+	// makes the one copy the map's strings share.
+	var src [512]byte
+	var dst [384]byte
+	var raw []byte
+	var err error
+	if len(seg) <= len(src) {
+		n := copy(src[:], seg)
+		raw, err = base64.RawURLEncoding.AppendDecode(dst[:0], src[:n])
+	} else {
+		raw, err = base64.RawURLEncoding.DecodeString(seg)
+	}
 	if err != nil {
 		return nil, refusal(finding.TokenMalformed, "the header is not base64url: %v", err)
 	}
-	var h map[string]any
-	if err := json.Unmarshal(raw, &h); err != nil || h == nil {
+	h, err := decodeObject(raw)
+	if err != nil || h == nil {
 		return nil, refusal(finding.TokenMalformed, "the header is not a JSON object")
 	}
 	return h, nil
