@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
@@ -72,6 +73,10 @@ func dispatch(ctx context.Context, e env, args []string) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
+			if slices.Contains(args[1:], "--version") || slices.Contains(args[1:], "-version") {
+				fmt.Fprintf(e.stdout, "qualcert %s\n", Version)
+				return exitOK
+			}
 			return c.run(ctx, e, args[1:])
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/qualcert/qualcert/harness"
 	"github.com/qualcert/qualcert/harness/demo"
-	"github.com/qualcert/qualcert/harness/finding"
 	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/reports"
 	"github.com/qualcert/qualcert/steps"
@@ -158,16 +156,16 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		allow.Apply(r)
 	}
 	r.Finalize()
-	ensureVerdict(r)
 
-	htmlPath := filepath.Join(*reportDir, "report.html")
-	if _, err := reports.WriteAll(*reportDir, r, reports.WriteOptions{Reveal: *reveal}); err != nil {
+	// WriteAll writes report.json first: when a later writer fails, the
+	// machine-readable report (redacted like the others) is already there.
+	htmlPath := filepath.Join(*reportDir, reports.HTMLFile)
+	if written, err := reports.WriteAll(*reportDir, r, reports.WriteOptions{Reveal: *reveal}); err != nil {
 		fmt.Fprintf(e.stderr, "qualcert run: writing the reports: %v\n", err)
-		if err := writeJSONReport(*reportDir, r); err != nil {
-			fmt.Fprintf(e.stderr, "qualcert run: writing report.json: %v\n", err)
+		if len(written) == 0 {
 			return exitBroken
 		}
-		htmlPath = filepath.Join(*reportDir, "report.json")
+		htmlPath = written[0]
 	}
 	fmt.Fprintln(e.stdout)
 	color := false
@@ -186,31 +184,4 @@ func exitCode(verdict string) int {
 		return exitBroken
 	}
 	return exitFailed
-}
-
-// ensureVerdict sets the verdict when the reports package left it empty,
-// by CONTRACT §3's rule, so that the exit code never reads an empty verdict.
-func ensureVerdict(r *reports.Report) {
-	if r.Verdict != "" {
-		return
-	}
-	r.Verdict = reports.Passed
-	if finding.HasMust(r.Findings) {
-		r.Verdict = reports.Failed
-	}
-	for _, s := range r.Scenarios {
-		if s.Status == reports.Broken {
-			r.Verdict = reports.Broken
-		}
-	}
-}
-
-// writeJSONReport is the last resort when the report writers fail: the
-// machine-readable report at least.
-func writeJSONReport(dir string, r *reports.Report) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "report.json"), append(b, '\n'), 0o644)
 }

@@ -123,7 +123,7 @@ func cmdToken(ctx context.Context, e env, args []string) int {
 		keyFile = p.Token.SecretFile
 	}
 	if keyFile == "" {
-		return fail("--key is required (a private key or shared secret to sign with)")
+		return fail("--key is required: the profile names only public keys, and minting signs with a private key or shared secret (make a test key pair with qualcert keys generate --alg ES256 --out DIR)")
 	}
 	sigKey, err := loadPrivateKey(keyFile)
 	if err != nil {

@@ -170,10 +170,14 @@ func cmdVerify(ctx context.Context, e env, args []string) int {
 	if len(algs) > 0 {
 		cfg.Algorithms = algs
 	}
-	for flagValue, field := range map[string]*string{*iss: &cfg.Issuer, *aud: &cfg.Audience, *campaignID: &cfg.CampaignID} {
-		if flagValue != "" {
-			*field = flagValue
-		}
+	if *iss != "" {
+		cfg.Issuer = *iss
+	}
+	if *aud != "" {
+		cfg.Audience = *aud
+	}
+	if *campaignID != "" {
+		cfg.CampaignID = *campaignID
 	}
 	if *userInfo != "" {
 		cfg.UserInfo.URL = *userInfo
@@ -193,17 +197,22 @@ func cmdVerify(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "qualcert verify: %v\n", err)
 		return exitUsage
 	}
+	// What was not checked is part of the verdict, not a side note: a
+	// VALID without an issuer expectation says so on the verdict line.
+	var unchecked []string
 	if cfg.Issuer == "" {
 		fmt.Fprintln(e.stderr, "qualcert verify: note: no --iss given, iss is not checked")
+		unchecked = append(unchecked, "iss not checked")
 	}
 	if cfg.CampaignID == "" {
 		fmt.Fprintln(e.stderr, "qualcert verify: note: no --campaign-id given, campaignId is required but not compared")
+		unchecked = append(unchecked, "campaignId not compared")
 	}
 	res := v.Verify(ctx, tok, verify.Options{CampaignID: cfg.CampaignID})
 	if *asJSON {
-		printVerifyJSON(e.stdout, res, *reveal)
+		printVerifyJSON(e.stdout, res, *reveal, unchecked)
 	} else {
-		printVerifyText(e.stdout, res, *reveal)
+		printVerifyText(e.stdout, res, *reveal, unchecked)
 	}
 	if res.Valid() {
 		return exitOK
@@ -236,14 +245,15 @@ func readToken(e env, positional []string) (string, error) {
 // verifyOutput is the --json document: the result, its verdict, and the raw
 // values only with --reveal.
 type verifyOutput struct {
-	Valid bool `json:"valid"`
+	Valid     bool     `json:"valid"`
+	Unchecked []string `json:"unchecked,omitempty"` // expectations that were not given, so not checked
 	*verify.Result
 	RevealedClaims map[string]any    `json:"revealed_claims,omitempty"`
 	RevealedFields map[string]string `json:"revealed_fields,omitempty"`
 }
 
-func printVerifyJSON(w io.Writer, res *verify.Result, reveal bool) {
-	out := verifyOutput{Valid: res.Valid(), Result: res}
+func printVerifyJSON(w io.Writer, res *verify.Result, reveal bool, unchecked []string) {
+	out := verifyOutput{Valid: res.Valid(), Unchecked: unchecked, Result: res}
 	if reveal {
 		out.RevealedClaims, out.RevealedFields = res.Claims, res.Fields
 	}
@@ -252,7 +262,7 @@ func printVerifyJSON(w io.Writer, res *verify.Result, reveal bool) {
 	_ = enc.Encode(out)
 }
 
-func printVerifyText(w io.Writer, res *verify.Result, reveal bool) {
+func printVerifyText(w io.Writer, res *verify.Result, reveal bool, unchecked []string) {
 	format := res.Format
 	if format == "" {
 		format = "unreadable"
@@ -309,7 +319,10 @@ func printVerifyText(w io.Writer, res *verify.Result, reveal bool) {
 	if !res.Valid() {
 		verdict = "INVALID"
 	}
-	fmt.Fprintf(w, "%s (%d must, %d should, %d info)\n", verdict, counts[finding.Must], counts[finding.Should], counts[finding.Info])
+	if len(unchecked) > 0 {
+		verdict += " (" + strings.Join(unchecked, ", ") + ")"
+	}
+	fmt.Fprintf(w, "%s: %d must, %d should, %d info\n", verdict, counts[finding.Must], counts[finding.Should], counts[finding.Info])
 }
 
 func compactJSON(v any) string {

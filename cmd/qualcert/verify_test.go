@@ -230,3 +230,34 @@ func TestVerifyJWKSURLAndMintFromProfile(t *testing.T) {
 		t.Fatalf("verify --jwks URL: exit %d\n%s", code, out)
 	}
 }
+
+// Expectations given with the same value must each be checked: a wrong
+// issuer must not pass because --aud or --campaign-id happens to equal --iss.
+func TestVerifyChecksEveryExpectationEvenWithEqualValues(t *testing.T) {
+	f := newFixture(t)
+	tok := f.mint(t) // iss example-media, campaignId 945644, no aud
+	pub := filepath.Join(f.sig, "public.pem")
+	for _, args := range [][]string{
+		{"--iss", "other", "--aud", "other"},
+		{"--iss", "945644", "--campaign-id", "945644"},
+	} {
+		code, out, _ := run(t, tok, append([]string{"verify", "--key", pub}, args...)...)
+		if code != exitFailed || !strings.Contains(out, "token.iss_mismatch") {
+			t.Errorf("verify %v: exit %d, want 1 with token.iss_mismatch:\n%s", args, code, out)
+		}
+	}
+	// and a VALID without expectations says what it did not check
+	code, out, _ := run(t, tok, "verify", "--key", pub)
+	if code != exitOK || !strings.Contains(out, "VALID (iss not checked, campaignId not compared)") {
+		t.Errorf("exit %d, the verdict line does not say what was not checked:\n%s", code, out)
+	}
+}
+
+func TestVersionOnEverySubcommand(t *testing.T) {
+	for _, c := range commands {
+		code, out, stderr := run(t, "", c.name, "--version")
+		if code != exitOK || !strings.Contains(out, "qualcert "+Version) {
+			t.Errorf("qualcert %s --version: exit %d, %q %q", c.name, code, out, stderr)
+		}
+	}
+}
