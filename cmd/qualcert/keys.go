@@ -231,32 +231,13 @@ func loadPrivateKey(path string) (token.Key, error) {
 		}
 		return token.Key{Alg: alg, KID: jwk.KeyID, Private: jwk.Key}, nil
 	case bytes.Contains(data, []byte("-----BEGIN")):
-		block, _ := pem.Decode(data)
-		if block == nil {
-			return token.Key{}, fmt.Errorf("reading key %s: bad PEM", path)
-		}
-		var priv any
-		switch block.Type {
-		case "PRIVATE KEY":
-			priv, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-		case "RSA PRIVATE KEY":
-			priv, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-		case "EC PRIVATE KEY":
-			priv, err = x509.ParseECPrivateKey(block.Bytes)
-		default:
-			return token.Key{}, fmt.Errorf("reading key %s: a %s block is not a private key", path, block.Type)
-		}
+		priv, err := token.ParsePrivatePEM(data)
 		if err != nil {
 			return token.Key{}, fmt.Errorf("reading key %s: %w", path, err)
 		}
 		return token.Key{Alg: guessAlg(priv), Private: priv}, nil
 	}
-	secret := data // a raw secret: its bytes, less one trailing newline
-	if bytes.HasSuffix(secret, []byte("\r\n")) {
-		secret = secret[:len(secret)-2]
-	} else {
-		secret = bytes.TrimSuffix(secret, []byte("\n"))
-	}
+	secret := token.RawSecret(data)
 	if len(secret) == 0 {
 		return token.Key{}, fmt.Errorf("reading key %s: the file is empty", path)
 	}

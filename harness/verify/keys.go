@@ -22,6 +22,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/qualcert/qualcert/harness/token"
 )
 
 // Limits of the key sources.
@@ -169,7 +170,7 @@ func loadSecretFile(path string) (keySet, error) {
 		}
 		return ks, nil
 	}
-	k := &key{source: "secret_file", value: rawSecret(data)}
+	k := &key{source: "secret_file", value: token.RawSecret(data)}
 	if err := checkKeyStrength(k); err != nil {
 		return nil, fmt.Errorf("reading shared secret %s: %w", path, err)
 	}
@@ -199,21 +200,7 @@ func loadDecryptionKeyFile(path string) (keySet, error) {
 		return ks, nil
 	}
 	if bytes.Contains(data, []byte("-----BEGIN")) {
-		block, _ := pem.Decode(data)
-		if block == nil {
-			return nil, fmt.Errorf("reading decryption key %s: bad PEM", path)
-		}
-		var priv any
-		switch block.Type {
-		case "PRIVATE KEY":
-			priv, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-		case "RSA PRIVATE KEY":
-			priv, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-		case "EC PRIVATE KEY":
-			priv, err = x509.ParseECPrivateKey(block.Bytes)
-		default:
-			return nil, fmt.Errorf("reading decryption key %s: a %s block is not a private key", path, block.Type)
-		}
+		priv, err := token.ParsePrivatePEM(data)
 		if err != nil {
 			return nil, fmt.Errorf("reading decryption key %s: %w", path, err)
 		}
@@ -228,7 +215,7 @@ func loadDecryptionKeyFile(path string) (keySet, error) {
 		}
 		return keySet{k}, nil
 	}
-	secret := rawSecret(data)
+	secret := token.RawSecret(data)
 	switch len(secret) {
 	case 16, 24, 32, 48, 64:
 	default:
@@ -242,14 +229,6 @@ func loadDecryptionKeyFile(path string) (keySet, error) {
 func looksJSON(data []byte) bool {
 	t := bytes.TrimSpace(data)
 	return len(t) > 0 && t[0] == '{' && json.Valid(t)
-}
-
-// rawSecret is a raw key file's content less one trailing "\n" or "\r\n".
-func rawSecret(data []byte) []byte {
-	if bytes.HasSuffix(data, []byte("\r\n")) {
-		return data[:len(data)-2]
-	}
-	return bytes.TrimSuffix(data, []byte("\n"))
 }
 
 // parseJWKS reads a JWKS ({"keys": […]}) or a single JWK. Private keys are
