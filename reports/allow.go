@@ -185,6 +185,11 @@ func parseAllowEntry(n *yaml.Node) (AllowEntry, error) {
 			return e, fmt.Errorf("line %d: bad pattern %q: %w", n.Line, g, err)
 		}
 	}
+	// A code pattern must name a family at least ("token.*"): a bare "*"
+	// would turn every failure into an allowed deviation.
+	if fam, _, ok := strings.Cut(e.Code, "."); !ok || strings.ContainsAny(fam, "*?[") {
+		return e, fmt.Errorf("line %d: code %q is too broad: name a code or a family such as \"token.*\"", n.Line, e.Code)
+	}
 	known := false
 	for _, c := range finding.Codes() {
 		if ok, _ := path.Match(e.Code, string(c)); ok {

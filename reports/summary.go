@@ -62,69 +62,8 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 	}
 	fmt.Fprintf(w, " (%s)\n", durationText(v.DurationMs))
 
-	var must []finding.Finding
-	for _, f := range v.Findings {
-		if f.Level == finding.Must {
-			must = append(must, f)
-		}
-	}
-	if len(must) > 0 {
-		n := 0
-		for _, f := range must {
-			if f.Allowed != "" {
-				n++
-			}
-		}
-		if n > 0 {
-			fmt.Fprintf(w, "\nMust-level findings (%d, %d allowed):\n", len(must), n)
-		} else {
-			fmt.Fprintf(w, "\nMust-level findings (%d):\n", len(must))
-		}
-		// the same finding in several scenarios (a shared page load) is
-		// printed once, with the scenarios counted
-		type entry struct {
-			f         finding.Finding
-			scenarios []string
-		}
-		var entries []*entry
-		index := map[string]*entry{}
-		for _, f := range must {
-			key := strings.Join([]string{string(f.Code), f.Campaign, f.Message, f.Allowed}, "\x00")
-			e := index[key]
-			if e == nil {
-				e = &entry{f: f}
-				index[key] = e
-				entries = append(entries, e)
-			}
-			if f.Scenario != "" {
-				e.scenarios = append(e.scenarios, f.Scenario)
-			}
-		}
-		for _, e := range entries {
-			f := e.f
-			mark := paint("31", "✗")
-			if f.Allowed != "" {
-				mark = paint("2", "○")
-			}
-			fmt.Fprintf(w, "  %s %s", mark, paint("1", string(f.Code)))
-			if f.Campaign != "" {
-				fmt.Fprintf(w, " [%s]", f.Campaign)
-			}
-			switch len(e.scenarios) {
-			case 0:
-			case 1:
-				fmt.Fprintf(w, " in %q", e.scenarios[0])
-			default:
-				fmt.Fprintf(w, " in %d scenarios", len(e.scenarios))
-			}
-			fmt.Fprintf(w, "\n      %s\n", f.Message)
-			if f.Allowed != "" {
-				fmt.Fprintf(w, "      %s %s\n", paint("2", "allowed:"), f.Allowed)
-			} else if f.Hint != "" {
-				fmt.Fprintf(w, "      %s %s\n", paint("36", "fix:"), f.Hint)
-			}
-		}
-	}
+	printFindingGroup(w, paint, "Must-level findings", "✗", "31", levelOf(v.Findings, finding.Must), true)
+	printFindingGroup(w, paint, "Warnings", "!", "33", levelOf(v.Findings, finding.Should), false)
 	byScenario := findingsByScenario(v)
 	var unexplained []string
 	for i, sc := range v.Scenarios {
@@ -161,5 +100,85 @@ func durationText(ms int64) string {
 		return fmt.Sprintf("%.1f s", float64(ms)/1000)
 	default:
 		return fmt.Sprintf("%dm%02ds", ms/60_000, ms/1000%60)
+	}
+}
+
+func levelOf(fs []finding.Finding, l finding.Level) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range fs {
+		if f.Level == l {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// printFindingGroup prints one block of findings. A finding seen in several
+// scenarios (a shared page load, or the same fault under several
+// conditions) is printed once per code and campaign, with the scenarios
+// counted and its first message: the reader needs the cause and the fix
+// once, not once per timing figure. With withMessage false (warnings) each
+// entry is one line plus its fix.
+func printFindingGroup(w io.Writer, paint func(code, s string) string, title, mark, colour string, fs []finding.Finding, withMessage bool) {
+	if len(fs) == 0 {
+		return
+	}
+	type entry struct {
+		f         finding.Finding
+		scenarios map[string]bool
+	}
+	var entries []*entry
+	index := map[string]*entry{}
+	allowed := 0
+	for _, f := range fs {
+		if f.Allowed != "" {
+			allowed++
+		}
+		key := strings.Join([]string{string(f.Code), f.Campaign, f.Allowed}, "\x00")
+		e := index[key]
+		if e == nil {
+			e = &entry{f: f, scenarios: map[string]bool{}}
+			index[key] = e
+			entries = append(entries, e)
+		}
+		if f.Scenario != "" {
+			e.scenarios[f.Scenario] = true
+		}
+	}
+	if allowed > 0 {
+		fmt.Fprintf(w, "\n%s (%d, %d allowed):\n", title, len(entries), allowed)
+	} else {
+		fmt.Fprintf(w, "\n%s (%d):\n", title, len(entries))
+	}
+	for _, e := range entries {
+		f := e.f
+		m := paint(colour, mark)
+		if f.Allowed != "" {
+			m = paint("2", "○")
+		}
+		fmt.Fprintf(w, "  %s %s", m, paint("1", string(f.Code)))
+		if f.Campaign != "" {
+			fmt.Fprintf(w, " [%s]", f.Campaign)
+		}
+		switch len(e.scenarios) {
+		case 0:
+		case 1:
+			for sc := range e.scenarios {
+				fmt.Fprintf(w, " in %q", sc)
+			}
+		default:
+			fmt.Fprintf(w, " in %d scenarios", len(e.scenarios))
+		}
+		if withMessage {
+			fmt.Fprintf(w, "\n      %s", f.Message)
+		} else {
+			fmt.Fprintf(w, ": %s", f.Message)
+		}
+		fmt.Fprintln(w)
+		if f.Allowed != "" {
+			fmt.Fprintf(w, "      %s %s\n", paint("2", "allowed:"), f.Allowed)
+		} else if f.Hint != "" {
+			fmt.Fprintf(w, "      %s %s\n", paint("36", "fix:"), f.Hint)
+		}
 	}
 }

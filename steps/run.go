@@ -463,16 +463,17 @@ func (run *suiteRun) fillReport(ctx context.Context, r *reports.Report) {
 		}
 	}
 	// Findings of a page load that no step asserted on go to the first
-	// scenario (in file order) that used the load; an info-level one that
-	// the report already states (the same on every load of the page) is not
-	// repeated.
+	// scenario (in file order) that used the load, unless the report already
+	// states the same code for the same campaign: the same problem seen on
+	// another load of the page (under a throttle, logged out) is one problem,
+	// whose messages differ only by timing ("expired 2s ago").
 	if run.observer == nil {
 		return
 	}
-	type said struct{ code, campaign, message string }
+	type said struct{ code, campaign string }
 	stated := map[said]bool{}
 	for _, f := range r.Findings {
-		stated[said{string(f.Code), f.Campaign, f.Message}] = true
+		stated[said{string(f.Code), f.Campaign}] = true
 	}
 	order := map[string]int{}
 	for i, m := range run.order {
@@ -492,8 +493,8 @@ func (run *suiteRun) fillReport(ctx context.Context, r *reports.Report) {
 	for _, l := range loads {
 		obs, users := l.obs, l.users
 		for _, f := range obs.res.Findings {
-			k := said{string(f.Code), f.Campaign, f.Message}
-			if claimedByAny(f, users) || (f.Level == finding.Info && stated[k]) {
+			k := said{string(f.Code), f.Campaign}
+			if claimedByAny(f, users) || stated[k] {
 				continue
 			}
 			stated[k] = true

@@ -138,6 +138,12 @@ func def(code Code, level Level, req, summary, hint string) {
 	catalogue[code] = Spec{Code: code, Level: level, Requirement: req, Summary: summary, Hint: hint}
 }
 
+func outcome(code Code) {
+	s := catalogue[code]
+	s.Outcome = true
+	catalogue[code] = s
+}
+
 func init() {
 	def(KitMissing, Must, "R-TAG-1", "the Qualifio loader never ran on the page",
 		"Add Qualifio's JS tag to the page: the loader snippet that inserts https://files.qualifio.com/kit/qualp.2.min.js and defines window._qual_async.")
@@ -235,7 +241,8 @@ func init() {
 		"Speed up the user-info endpoint: every millisecond is spent by the participant on a spinner.")
 
 	def(CampaignBlocked, Must, "R-FLOW-1", "the participant was left on the blocked spinner",
-		"Fix the findings above for this campaign: the participant must reach the prefilled identification form.")
+		"Fix the other findings of this campaign, listed with it: they are why the participant did not reach the prefilled identification form.")
+	outcome(CampaignBlocked)
 	def(PageErrorUnhandled, Should, "R-FLOW-2", "the page showed no reaction to the campaign's error message",
 		"Listen for the campaign's error message and react: push a fresh setMetaData, show a login prompt, or navigate to the login page.")
 	def(PageLoggedOutBlocked, Should, "R-FLOW-3", "a logged-out visitor was left on the spinner",

@@ -105,6 +105,9 @@ type Spec struct {
 	Requirement string
 	Summary     string // what the code means, in one line
 	Hint        string // what the publisher should change
+	// Outcome marks a code that states a consequence of other findings
+	// (the participant ended blocked): it is listed after its causes.
+	Outcome bool
 }
 
 // Lookup returns the catalogue entry of code.
@@ -143,8 +146,8 @@ func Has(fs []Finding, code Code) bool {
 	return false
 }
 
-// Sort orders findings by level (must first), then campaign, then code, so
-// that every report lists them the same way.
+// Sort orders findings by level (must first), then campaign, then code with
+// outcomes after their causes, so that every report lists them the same way.
 func Sort(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
@@ -153,6 +156,9 @@ func Sort(fs []Finding) {
 		}
 		if a.Campaign != b.Campaign {
 			return a.Campaign < b.Campaign
+		}
+		if ao, bo := catalogue[a.Code].Outcome, catalogue[b.Code].Outcome; ao != bo {
+			return bo // causes first, their outcome after
 		}
 		return a.Code < b.Code
 	})

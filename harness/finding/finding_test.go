@@ -143,3 +143,19 @@ func TestFingerprint(t *testing.T) {
 		t.Fatalf("Fingerprint(abc) = %s", got)
 	}
 }
+
+func TestOutcomesSortAfterTheirCauses(t *testing.T) {
+	fs := []Finding{
+		New(CampaignBlocked, "x").WithCampaign("a"),
+		New(TokenExpired, "x").WithCampaign("a"),
+		New(CampaignBlocked, "x").WithCampaign("b"),
+		New(SetMetaDataLate, "x").WithCampaign("b"),
+	}
+	Sort(fs)
+	want := []Code{TokenExpired, CampaignBlocked, SetMetaDataLate, CampaignBlocked}
+	for i := range want {
+		if fs[i].Code != want[i] {
+			t.Fatalf("position %d: %s, want %s (%v)", i, fs[i].Code, want[i], fs)
+		}
+	}
+}
