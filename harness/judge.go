@@ -50,12 +50,16 @@ func (r *run) judge(evs []timeline.Event) ([]Campaign, []finding.Finding) {
 		if kind == "missing" {
 			div = only
 			if judged {
+				// CONTRACT §4: should with one campaign (the token still
+				// reaches it), must with several (it cannot be routed).
 				if only != "" {
-					add(finding.SetMetaDataDivIDMissing, only, "setMetaData was called without a divId; with one campaign it was routed to %s", only)
+					out = append(out, finding.New(finding.SetMetaDataDivIDMissing,
+						"setMetaData was called without a divId; with one campaign it was routed to %s", only).
+						WithCampaign(only).WithLevel(finding.Should))
 				} else {
-					f := finding.New(finding.SetMetaDataDivIDMissing, "setMetaData was called without a divId on a page with %d campaigns", len(p.Campaigns))
-					f.Level = finding.Must // must with several campaigns (CONTRACT §4)
-					out = append(out, f)
+					out = append(out, finding.New(finding.SetMetaDataDivIDMissing,
+						"setMetaData was called without a divId on a page with %d campaigns", len(p.Campaigns)).
+						WithLevel(finding.Must))
 				}
 			}
 		} else if kind != "string" && judged {

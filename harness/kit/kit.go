@@ -421,17 +421,19 @@ func (s *Server) fields(res *verify.Result) []Field {
 	return out
 }
 
-// Mask hides a participant value, keeping its shape: "jane@example.com" →
-// "j•••@•••", "Jane" → "J•••".
+// Mask hides a participant value entirely, keeping only its kind, so that a
+// screenshot shows that the field was prefilled and nothing of the value:
+// "jane@example.com" → "•••@•••", "Jane" → "•••". Even a first letter,
+// next to the other fields, narrows down who the participant is.
 func Mask(v string) string {
-	if v == "" {
+	switch {
+	case v == "":
 		return ""
+	case strings.Contains(v, "@"):
+		return "•••@•••"
+	default:
+		return "•••"
 	}
-	r, _ := utf8.DecodeRuneInString(v)
-	if strings.Contains(v, "@") {
-		return string(r) + "•••@•••"
-	}
-	return string(r) + "•••"
 }
 
 var labels = map[string]string{

@@ -141,7 +141,7 @@ func TestEventEndpointAcceptsOnlyTheVocabulary(t *testing.T) {
 }
 
 func TestMaskAndLabel(t *testing.T) {
-	for in, want := range map[string]string{"jane@example.com": "j•••@•••", "Jane": "J•••", "": "", "Émile": "É•••"} {
+	for in, want := range map[string]string{"jane@example.com": "•••@•••", "Jane": "•••", "": "", "Émile": "•••"} {
 		if got := Mask(in); got != want {
 			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
 		}
@@ -170,7 +170,7 @@ func TestFormFieldsAreMaskedUnlessReveal(t *testing.T) {
 	s, _ := testServer(t, "")
 	res := &verify.Result{Fields: map[string]string{"email": "jane@example.com", "zip_code": "1000"}, FieldNames: []string{"email", "zip_code"}}
 	got := s.fields(res)
-	if len(got) != 2 || got[0].Name != "email" || got[0].Value != "j•••@•••" || got[1].Label != "Postcode" || got[1].Value != "1•••" {
+	if len(got) != 2 || got[0].Name != "email" || got[0].Value != "•••@•••" || got[1].Label != "Postcode" || got[1].Value != "•••" {
 		t.Fatalf("masked fields = %+v", got)
 	}
 	s.cfg.Reveal = true
