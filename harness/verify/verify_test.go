@@ -92,6 +92,20 @@ func TestFindingsCarryCampaignAndRedaction(t *testing.T) {
 	if r.Fingerprint != finding.Fingerprint(tok) {
 		t.Fatal("token fingerprint")
 	}
+	// iss and campaignId name the publisher and the campaign, not the
+	// participant: shown in clear so a mismatch can be read
+	if r.RedactedClaims["campaignId"] != "1" || r.RedactedClaims["iss"] != c["iss"] {
+		t.Fatalf("iss/campaignId not in clear: %v %v", r.RedactedClaims["iss"], r.RedactedClaims["campaignId"])
+	}
+	if r.RedactedClaims["sub"] != finding.Fingerprint("user-42") {
+		t.Fatalf("sub not fingerprinted: %v", r.RedactedClaims["sub"])
+	}
+	// something long stuffed into iss is not a name: fingerprinted
+	c["iss"] = strings.Repeat("ada@example.com ", 10)
+	r = v.Verify(context.Background(), sign(t, c, k), Options{})
+	if r.RedactedClaims["iss"] != finding.Fingerprint(c["iss"].(string)) {
+		t.Fatalf("a 160-byte iss is shown in clear: %v", r.RedactedClaims["iss"])
+	}
 }
 
 func TestNestedAndDirectJWE(t *testing.T) {
