@@ -16,7 +16,9 @@ import (
 //
 //   - token claim values that are strings and not already "sha256:…"
 //     fingerprints are replaced by their fingerprint (numbers and booleans,
-//     such as exp and iat, are kept: they are dates, not identities);
+//     such as exp and iat, are kept: they are dates, not identities), but
+//     for iss, aud and campaignId with the shape of a name
+//     (finding.PublicClaim);
 //   - timeline data values under token-ish or participant-field keys (token,
 //     jwt, access_token, authorization, cookie, password, value, email,
 //     firstname… see secretKeys) are fingerprinted;
@@ -80,6 +82,23 @@ func redactValue(v any, secret bool) any {
 	default:
 		return v
 	}
+}
+
+// redactClaims fingerprints every claim value but the public ones
+// (finding.PublicClaim: iss, aud, campaignId with the shape of a name).
+func redactClaims(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if finding.PublicClaim(k, v) {
+			out[k] = v
+			continue
+		}
+		out[k] = redactValue(v, true)
+	}
+	return out
 }
 
 func redactMap(m map[string]any, secret bool) map[string]any {
@@ -156,7 +175,7 @@ func (r *Report) forOutput(reveal bool) *Report {
 				if !reveal {
 					t.Header = redactMap(t.Header, false)
 					t.InnerHeader = redactMap(t.InnerHeader, false)
-					t.Claims = redactMap(t.Claims, true)
+					t.Claims = redactClaims(t.Claims)
 				}
 				t.Fields = append([]string(nil), t.Fields...)
 				tokens[j] = t

@@ -171,3 +171,39 @@ func Fingerprint(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return "sha256:" + hex.EncodeToString(sum[:])[:12]
 }
+
+// maxPublicClaim bounds a claim shown in clear: a long iss or aud is more
+// likely something else stuffed into it than a publisher's name.
+const maxPublicClaim = 128
+
+// PublicClaim reports whether a token claim may be shown in clear in reports
+// and logs: iss, aud and campaignId name the publisher and the campaign, not
+// the participant, and a support engineer needs to read them to see why
+// token.iss_mismatch or token.campaign_mismatch fired. They are public only
+// with the shape of a name (a short string, a number, or a short list of
+// short strings for aud); anything else is fingerprinted like every other
+// claim value.
+func PublicClaim(name string, val any) bool {
+	switch name {
+	case "iss", "aud", "campaignId":
+	default:
+		return false
+	}
+	switch x := val.(type) {
+	case string:
+		return len(x) <= maxPublicClaim
+	case float64:
+		return true
+	case []any:
+		if len(x) > 8 {
+			return false
+		}
+		for _, v := range x {
+			if s, ok := v.(string); !ok || len(s) > maxPublicClaim {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}

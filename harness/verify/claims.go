@@ -399,10 +399,7 @@ func redactClaims(claims map[string]any) map[string]any {
 				continue
 			}
 		case "iss", "aud", "campaignId":
-			// The publisher's and the campaign's names, not the
-			// participant's: a support engineer needs to read them to
-			// see why iss_mismatch or campaign_mismatch fired.
-			if isPublicClaim(val) {
+			if finding.PublicClaim(k, val) {
 				out[k] = val
 				continue
 			}
@@ -410,33 +407,6 @@ func redactClaims(claims map[string]any) map[string]any {
 		out[k] = redactValue(val)
 	}
 	return out
-}
-
-// maxPublicClaim bounds a claim shown in clear: a long iss or aud is more
-// likely something else stuffed into it than a publisher's name.
-const maxPublicClaim = 128
-
-// isPublicClaim reports whether an iss, aud or campaignId value has the
-// shape of a name (a short string, a number, or a short list of short
-// strings for aud), so it can be shown in clear.
-func isPublicClaim(val any) bool {
-	switch x := val.(type) {
-	case string:
-		return len(x) <= maxPublicClaim
-	case float64:
-		return true
-	case []any:
-		if len(x) > 8 {
-			return false
-		}
-		for _, v := range x {
-			if s, ok := v.(string); !ok || len(s) > maxPublicClaim {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
 
 // fingerprint is finding.Fingerprint without encoding the digest's unused
