@@ -32,33 +32,34 @@ const (
 
 // Names of events, shared by producers and the assertions of the steps.
 const (
-	Navigation      = "navigation"       // page navigation started or committed
-	PageLoaded      = "page.loaded"      // load event of the top page
-	KitRequest      = "kit.request"      // the loader URL was requested (and intercepted)
-	KitLoaded       = "kit.loaded"       // the reference kit started
-	Command         = "command"          // one _qual_async command; data.name is the command
-	CreateIframe    = "createIframe"     // the kit created a campaign iframe
-	SetMetaData     = "setMetaData"      // the kit stored a token for a div
-	IframeLoaded    = "iframe.loaded"    // a campaign iframe loaded
-	GetMetaData     = "getMetaData"      // the campaign asked the parent for metadata
-	MetaData        = "metadata"         // the campaign received (or not) metadata
-	TokenVerified   = "token.verified"   // the verifier judged a token
-	UserInfoCall    = "userinfo.call"    // the user-info webservice was called
-	FormPrefilled   = "form.prefilled"   // the campaign showed the prefilled form
-	Blocked         = "campaign.blocked" // the campaign showed the blocked spinner
-	ErrorMessage    = "error.message"    // the campaign sent an error message to the parent
-	PageReaction    = "page.reaction"    // the page reacted to an error message
-	PostMessage     = "postMessage"      // a message crossed between frames
-	ConsoleError    = "console.error"    // console.error or an uncaught exception
-	Dialog          = "dialog"           // alert/confirm/prompt, dismissed
-	Request         = "request"          // a network request of interest
-	TokenLeak       = "token.leak"       // the token was seen where it must not go
-	FaultInjected   = "fault.injected"   // the harness forced a campaign error
-	ThrottleApplied = "throttle.applied" // CPU/network conditions were emulated
-	Screenshot      = "screenshot"       // evidence captured
-	Timeout         = "timeout"          // the scenario deadline was reached
-	HarnessError    = "harness.error"    // the harness itself failed (diagnostics)
-	KitError        = "kit.error"        // the reference kit or campaign failed (diagnostics)
+	Navigation      = "navigation"         // page navigation started or committed
+	PageLoaded      = "page.loaded"        // load event of the top page
+	KitRequest      = "kit.request"        // the loader URL was requested (and intercepted)
+	KitLoaded       = "kit.loaded"         // the reference kit started
+	Command         = "command"            // one _qual_async command; data.name is the command
+	CreateIframe    = "createIframe"       // the kit created a campaign iframe
+	SetMetaData     = "setMetaData"        // the kit stored a token for a div
+	IframeLoaded    = "iframe.loaded"      // a campaign iframe loaded
+	GetMetaData     = "getMetaData"        // the campaign asked the parent for metadata
+	MetaData        = "metadata"           // the campaign received (or not) metadata
+	TokenVerified   = "token.verified"     // the verifier judged a token
+	UserInfoCall    = "userinfo.call"      // the user-info webservice was called
+	FormPrefilled   = "form.prefilled"     // the campaign showed the prefilled form
+	Blocked         = "campaign.blocked"   // the campaign showed the blocked spinner
+	ErrorMessage    = "error.message"      // the campaign sent an error message to the parent
+	PageReaction    = "page.reaction"      // the page reacted to an error message
+	PostMessage     = "postMessage"        // a message crossed between frames
+	ConsoleError    = "console.error"      // console.error or an uncaught exception
+	Dialog          = "dialog"             // alert/confirm/prompt, dismissed
+	Request         = "request"            // a network request of interest
+	TokenLeak       = "token.leak"         // the token was seen where it must not go
+	FaultInjected   = "fault.injected"     // the harness forced a campaign error
+	ThrottleApplied = "throttle.applied"   // CPU/network conditions were emulated
+	Screenshot      = "screenshot"         // evidence captured
+	Timeout         = "timeout"            // the scenario deadline was reached
+	Truncated       = "timeline.truncated" // the recorder reached MaxEvents and drops the rest
+	HarnessError    = "harness.error"      // the harness itself failed (diagnostics)
+	KitError        = "kit.error"          // the reference kit or campaign failed (diagnostics)
 )
 
 // Event is one entry of a timeline (CONTRACT §3).
@@ -71,12 +72,18 @@ type Event struct {
 	seq      int
 }
 
+// MaxEvents bounds a timeline: a hostile page that floods postMessage or
+// _qual_async.push must not grow a run's memory (and its report) without
+// limit. Past it, one Truncated event is recorded and the rest is dropped.
+const MaxEvents = 20000
+
 // Recorder collects events; it is safe for concurrent use.
 type Recorder struct {
-	start  time.Time
-	mu     sync.Mutex
-	events []Event
-	subs   []chan Event
+	start   time.Time
+	mu      sync.Mutex
+	events  []Event
+	subs    []chan Event
+	dropped int
 }
 
 // New starts a recorder; its clock starts now.
@@ -84,6 +91,13 @@ func New() *Recorder { return &Recorder{start: time.Now()} }
 
 // Start is the instant the recorder's clock reads zero.
 func (r *Recorder) Start() time.Time { return r.start }
+
+// Dropped is how many events were dropped past MaxEvents.
+func (r *Recorder) Dropped() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dropped
+}
 
 // Since returns the recorder's clock reading for t, in milliseconds.
 func (r *Recorder) Since(t time.Time) float64 {
@@ -102,6 +116,16 @@ func (r *Recorder) Add(src Source, name, campaign string, data map[string]any) E
 // page's own performance.now, converted by the caller).
 func (r *Recorder) AddAt(tMs float64, src Source, name, campaign string, data map[string]any) Event {
 	r.mu.Lock()
+	switch {
+	case len(r.events) < MaxEvents-1:
+	case len(r.events) == MaxEvents-1: // the marker takes this event's place
+		r.dropped++
+		src, name, campaign, data = Harness, Truncated, "", map[string]any{"max_events": MaxEvents, "first_dropped": name}
+	default:
+		r.dropped++
+		r.mu.Unlock()
+		return Event{TMs: round(tMs), Source: src, Event: name, Campaign: campaign}
+	}
 	e := Event{TMs: round(tMs), Source: src, Event: name, Campaign: campaign, Data: data, seq: len(r.events)}
 	r.events = append(r.events, e)
 	subs := append([]chan Event(nil), r.subs...)

@@ -71,3 +71,21 @@ func TestSinceUsesTheRecorderClock(t *testing.T) {
 		t.Fatalf("Since = %v, want 1.5", got)
 	}
 }
+
+func TestRecorderIsBounded(t *testing.T) {
+	r := New()
+	for i := 0; i < MaxEvents+500; i++ {
+		r.Add(Page, Command, "div", nil)
+	}
+	ev := r.Events()
+	if len(ev) != MaxEvents {
+		t.Fatalf("%d events kept, want %d", len(ev), MaxEvents)
+	}
+	last := ev[len(ev)-1]
+	if last.Event != Truncated || last.Data["first_dropped"] != Command {
+		t.Fatalf("the last event is %+v, want a truncation marker", last)
+	}
+	if got := r.Dropped(); got != 501 {
+		t.Fatalf("Dropped() = %d, want 501 (the event the marker replaced and 500 more)", got)
+	}
+}
