@@ -102,7 +102,29 @@ func (r *run) redactText(s string) string {
 	}
 	r.mu.Unlock()
 	s = jwtLike.ReplaceAllStringFunc(s, finding.Fingerprint)
+	if r.kit != nil {
+		s = scrubValues(s, r.kit.ParticipantValues())
+	}
 	return truncate(s, 300)
+}
+
+// scrubValues replaces each known participant value in s, as written or
+// URL-encoded (an e-mail in a query string is "ada%40example.com"), by its
+// fingerprint. Whole words only, so that "Ann" does not eat "Announcement".
+func scrubValues(s string, values []string) string {
+	for _, v := range values {
+		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v)} {
+			if !strings.Contains(s, form) {
+				continue
+			}
+			re, err := regexp.Compile(`(^|[^\pL\pN])` + regexp.QuoteMeta(form) + `($|[^\pL\pN])`)
+			if err != nil {
+				continue
+			}
+			s = re.ReplaceAllString(s, "${1}"+finding.Fingerprint(v)+"${2}")
+		}
+	}
+	return s
 }
 
 func truncate(s string, n int) string {

@@ -388,6 +388,38 @@ func (s *Server) judge(ctx context.Context, b verifyBody) (*verify.Result, strin
 	return res, tok
 }
 
+// ParticipantValues returns the participant values carried by the tokens
+// received so far (form fields, sub, the access token, and the values the
+// user-info webservice answered), so that the harness can scrub them from
+// console text and URLs it records. Values under three characters are left
+// out: scrubbing them would mangle ordinary words.
+func (s *Server) ParticipantValues() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	add := func(v string) {
+		if len(v) >= 3 && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	for _, rs := range s.results {
+		for _, res := range rs {
+			for _, v := range res.Fields {
+				add(v)
+			}
+			if sub, ok := res.Claims["sub"].(string); ok {
+				add(sub)
+			}
+			if at, ok := res.Claims[s.cfg.Profile.Token.AccessTokenClaim].(string); ok {
+				add(at)
+			}
+		}
+	}
+	return out
+}
+
 // fields lists the participant fields for the form: the profile's required
 // and optional fields first, then any other the token carried.
 func (s *Server) fields(res *verify.Result) []Field {
