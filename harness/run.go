@@ -85,9 +85,6 @@ func (r *run) broken(res *Result, code finding.Code, err error) (*Result, error)
 	return res, &brokenError{code: code, err: err}
 }
 
-// jwtLike matches compact JWS/JWE strings, to redact them from free text.
-var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}(\.[A-Za-z0-9_-]*){2,4}`)
-
 // redactText replaces token-looking strings and known tokens with their
 // fingerprints and caps the length.
 func (r *run) redactText(s string) string {
@@ -101,7 +98,7 @@ func (r *run) redactText(s string) string {
 		}
 	}
 	r.mu.Unlock()
-	s = jwtLike.ReplaceAllStringFunc(s, finding.Fingerprint)
+	s = finding.RedactText(s)
 	if r.kit != nil {
 		s = scrubValues(s, r.kit.ParticipantValues())
 	}

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/qualcert/qualcert/harness/finding"
@@ -25,28 +24,13 @@ import (
 //   - in every free-text string of the report (messages, hints, step errors,
 //     timeline data, tags, names), anything shaped like a JWT, a JWT segment
 //     (base64url JSON, "eyJ…") or an e-mail address is replaced by
-//     "[redacted sha256:…]".
-var (
-	jwtLike   = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){0,4}`)
-	emailLike = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
-)
+//     "[redacted sha256:…]" (finding.RedactText).
 
 var secretKeys = map[string]bool{
 	"token": true, "jwt": true, "access_token": true, "id_token": true, "refresh_token": true,
 	"authorization": true, "cookie": true, "password": true, "value": true, "values": true, "raw": true,
 	// participant fields, should a producer record one with its value
 	"email": true, "firstname": true, "lastname": true, "birthday": true, "phone": true, "zip_code": true,
-}
-
-// redactText replaces JWT-shaped and e-mail-shaped substrings by their
-// fingerprints.
-func redactText(s string) string {
-	if !strings.Contains(s, "eyJ") && !strings.Contains(s, "@") {
-		return s
-	}
-	s = jwtLike.ReplaceAllStringFunc(s, func(m string) string { return "[redacted " + finding.Fingerprint(m) + "]" })
-	s = emailLike.ReplaceAllStringFunc(s, func(m string) string { return "[redacted " + finding.Fingerprint(m) + "]" })
-	return s
 }
 
 // redactValue walks a JSON-like value; every string leaf is fingerprinted
@@ -60,7 +44,7 @@ func redactValue(v any, secret bool) any {
 			}
 			return finding.Fingerprint(x)
 		}
-		return redactText(x)
+		return finding.RedactText(x)
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
@@ -122,7 +106,7 @@ func (r *Report) forOutput(reveal bool) *Report {
 		if reveal {
 			return s
 		}
-		return redactText(s)
+		return finding.RedactText(s)
 	}
 	c.Profile.Name = txt(c.Profile.Name)
 	c.Profile.PageURL = txt(c.Profile.PageURL)

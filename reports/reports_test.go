@@ -309,13 +309,13 @@ func TestRedactText(t *testing.T) {
 		"setMetaData arrived 840 ms late":   "setMetaData arrived 840 ms late",
 		"https://jeux.example.com/campaign": "https://jeux.example.com/campaign",
 	} {
-		got := redactText(in)
+		got := finding.RedactText(in)
 		if !strings.HasPrefix(got, keep) {
-			t.Errorf("redactText(%q) = %q, want prefix %q", in, got, keep)
+			t.Errorf("RedactText(%q) = %q, want prefix %q", in, got, keep)
 		}
 		for _, s := range planted {
 			if strings.Contains(got, s) {
-				t.Errorf("redactText(%q) kept %q", in, s)
+				t.Errorf("RedactText(%q) kept %q", in, s)
 			}
 		}
 	}

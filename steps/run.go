@@ -408,7 +408,7 @@ func (run *suiteRun) printProgress(s *scenario) {
 		}
 	}
 	if !run.cfg.Browser.Reveal {
-		line = redactText(line)
+		line = finding.RedactText(line)
 	}
 	run.progressMu.Lock()
 	fmt.Fprintln(w, line)
@@ -623,18 +623,4 @@ func collectSteps(bg *messages.Background, sc *messages.Scenario, keywords map[s
 			}
 		}
 	}
-}
-
-// Shapes of secrets in free text: a JWS or JWE, an e-mail address.
-var (
-	jwtShape   = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}(\.[A-Za-z0-9_-]*){2,4}`)
-	emailShape = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
-)
-
-// redactText replaces anything shaped like a token or an e-mail address
-// in terminal output with its fingerprint: finding messages are written to
-// be safe, and this is the belt to their braces.
-func redactText(s string) string {
-	s = jwtShape.ReplaceAllStringFunc(s, finding.Fingerprint)
-	return emailShape.ReplaceAllStringFunc(s, finding.Fingerprint)
 }

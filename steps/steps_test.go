@@ -503,15 +503,15 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 
 func TestRedactTextHidesTokensAndEmails(t *testing.T) {
 	jws := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
-	got := redactText("token " + jws + " for alice@demo-media.test, done")
+	got := finding.RedactText("token " + jws + " for alice@demo-media.test, done")
 	if strings.Contains(got, "eyJ") || strings.Contains(got, "alice@") {
 		t.Errorf("not redacted: %q", got)
 	}
 	if !strings.Contains(got, finding.Fingerprint(jws)) || !strings.Contains(got, finding.Fingerprint("alice@demo-media.test")) {
 		t.Errorf("fingerprints missing: %q", got)
 	}
-	if s := "campaign qualifio_insert_place_1 (blocked: token.expired)"; redactText(s) != s {
-		t.Errorf("plain text changed: %q", redactText(s))
+	if s := "campaign qualifio_insert_place_1 (blocked: token.expired)"; finding.RedactText(s) != s {
+		t.Errorf("plain text changed: %q", finding.RedactText(s))
 	}
 }
 

@@ -159,3 +159,19 @@ func TestOutcomesSortAfterTheirCauses(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactText(t *testing.T) {
+	jws := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+	payload := "eyJzdWIiOiJhbGljZSJ9"
+	for in, want := range map[string]string{
+		"token " + jws + " seen":            "token [redacted " + Fingerprint(jws) + "] seen",
+		"payload " + payload:                "payload [redacted " + Fingerprint(payload) + "]",
+		"mail jane.doe@example.org here":    "mail [redacted " + Fingerprint("jane.doe@example.org") + "] here",
+		"setMetaData arrived 840 ms late":   "setMetaData arrived 840 ms late",
+		"https://jeux.example.com/campaign": "https://jeux.example.com/campaign",
+	} {
+		if got := RedactText(in); got != want {
+			t.Errorf("RedactText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
