@@ -227,9 +227,16 @@ func (a *AllowList) Apply(r *Report) {
 			}
 		}
 	}
-	r.StaleAllowances = nil
+	// An entry that matched nothing is stale, and fails the run, unless
+	// the run was filtered by tags: then the scenarios it is about may
+	// simply not have run.
+	r.StaleAllowances, r.UnexercisedAllowances = nil, nil
 	for j, e := range a.Entries {
-		if !used[j] {
+		switch {
+		case used[j]:
+		case r.TagFilter != "":
+			r.UnexercisedAllowances = append(r.UnexercisedAllowances, e)
+		default:
 			r.StaleAllowances = append(r.StaleAllowances, e)
 		}
 	}

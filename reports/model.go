@@ -64,6 +64,12 @@ type Report struct {
 	// (--allow) that matched no finding: each one fails the run, as in the
 	// OIDF conformance suite, so that the file never hides a fixed problem.
 	StaleAllowances []AllowEntry `json:"stale_allowances,omitempty"`
+	// TagFilter is the --tags expression when only part of the suite ran.
+	TagFilter string `json:"tag_filter,omitempty"`
+	// UnexercisedAllowances are the entries that matched no finding in a
+	// filtered run: the scenarios they are about may not have run, so they
+	// are listed, not failed.
+	UnexercisedAllowances []AllowEntry `json:"unexercised_allowances,omitempty"`
 }
 
 // Tool names qualcert and its version.

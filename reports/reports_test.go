@@ -726,3 +726,43 @@ func BenchmarkWriteAll(b *testing.B) {
 		}
 	}
 }
+
+// In a run filtered by --tags, an allowance that matched nothing may be about
+// a scenario that did not run: it is listed as not exercised, and fails
+// nothing; without a filter the same entry is stale and fails the run.
+func TestUnmatchedAllowanceInAFilteredRun(t *testing.T) {
+	a, err := ParseAllow([]byte("- code: userinfo.slow\n  reason: staging webservice is slow\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	filtered := passedReport()
+	filtered.TagFilter = "@jws"
+	a.Apply(filtered)
+	filtered.Finalize()
+	if filtered.Verdict != Passed || len(filtered.StaleAllowances) != 0 || len(filtered.UnexercisedAllowances) != 1 {
+		t.Fatalf("filtered run: verdict %s, stale %v, unexercised %v", filtered.Verdict, filtered.StaleAllowances, filtered.UnexercisedAllowances)
+	}
+	dir := t.TempDir()
+	if _, err := WriteAll(dir, filtered, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateJSON(b); err != nil {
+		t.Fatalf("report.json of a filtered run does not validate: %v", err)
+	}
+	var sum bytes.Buffer
+	WriteSummary(&sum, filtered, "")
+	if !strings.Contains(sum.String(), "not exercised by this run") {
+		t.Errorf("the summary does not list the unexercised allowance:\n%s", sum.String())
+	}
+
+	full := passedReport()
+	a.Apply(full)
+	full.Finalize()
+	if full.Verdict != Failed || len(full.StaleAllowances) != 1 {
+		t.Fatalf("unfiltered run: verdict %s, stale %v", full.Verdict, full.StaleAllowances)
+	}
+}

@@ -81,6 +81,12 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 	if len(unexplained) > 0 {
 		fmt.Fprintf(w, "\nOther failed scenarios (%d; the findings above may explain them):\n%s\n", len(unexplained), strings.Join(unexplained, "\n"))
 	}
+	if len(v.UnexercisedAllowances) > 0 {
+		fmt.Fprintf(w, "\nExpected deviations not exercised by this run (%d; --tags %s):\n", len(v.UnexercisedAllowances), v.TagFilter)
+		for _, e := range v.UnexercisedAllowances {
+			fmt.Fprintf(w, "  %s %s: %s\n", paint("2", "○"), e, e.Reason)
+		}
+	}
 	if len(v.StaleAllowances) > 0 {
 		fmt.Fprintf(w, "\nStale expected deviations (%d, each fails the run; remove or correct them):\n", len(v.StaleAllowances))
 		for _, e := range v.StaleAllowances {

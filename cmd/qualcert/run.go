@@ -152,6 +152,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	r.TagFilter = *tags
 	if allow != nil {
 		allow.Apply(r)
 	}
