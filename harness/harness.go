@@ -30,7 +30,8 @@
 // A Run that reaches no verdict (browser failure, unreachable page, timeout
 // with a campaign still undecided, a panic inside Run) returns its Result
 // with an env.* finding and an error wrapping ErrBroken. The incognito context
-// is always closed, and Close leaves no Chromium process and no temporary
+// is always closed (disposed of in the background after Run returned; Close
+// waits for it), and Close leaves no Chromium process and no temporary
 // profile behind.
 //
 // Privacy: raw tokens travel from the page to Go (a CDP binding) and are
@@ -43,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/qualcert/qualcert/harness/browser"
@@ -129,6 +131,12 @@ var ErrBroken = errors.New("no verdict")
 type Harness struct {
 	b   *browser.Browser
 	opt Options
+
+	// closing tracks the scenarios' contexts being disposed of after their
+	// Run returned; Close waits for them before closing the browser.
+	closing   sync.WaitGroup
+	closeMu   sync.Mutex
+	closeErrs []error
 }
 
 // Start launches (or connects to) the browser. A browser that cannot start
@@ -144,12 +152,32 @@ func Start(ctx context.Context, opt Options) (*Harness, error) {
 // Browser exposes the harness's browser (tests count its processes).
 func (h *Harness) Browser() *browser.Browser { return h.b }
 
-// Close shuts the browser down and removes its temporary profile.
+// Close waits for the scenarios' contexts still being disposed of, then
+// shuts the browser down and removes its temporary profile. It returns the
+// errors of both.
 func (h *Harness) Close() error {
 	if h == nil || h.b == nil {
 		return nil
 	}
-	return h.b.Close()
+	h.closing.Wait()
+	h.closeMu.Lock()
+	errs := h.closeErrs
+	h.closeErrs = nil
+	h.closeMu.Unlock()
+	return errors.Join(append(errs, h.b.Close())...)
+}
+
+// dispose closes a scenario's session in the background: the Result does
+// not wait for the browser to tear the context and its renderer down.
+// Close waits for it, so no context outlives the Harness.
+func (h *Harness) dispose(s *browser.Session, scenario string) {
+	h.closing.Go(func() {
+		if err := s.Close(); err != nil {
+			h.closeMu.Lock()
+			h.closeErrs = append(h.closeErrs, fmt.Errorf("scenario %q: %w", scenario, err))
+			h.closeMu.Unlock()
+		}
+	})
 }
 
 // Run observes one scenario: it opens an incognito context, sets the
@@ -157,8 +185,9 @@ func (h *Harness) Close() error {
 // in place of Qualifio's, waits until every campaign of the profile settled
 // (plus the reaction window after an error) or the kit is clearly missing,
 // captures the evidence and judges. It always closes its context, also
-// after a timeout or a panic. The Result is returned also with an error;
-// errors that mean "no verdict" wrap ErrBroken.
+// after a timeout or a panic: in the background once the Result is ready
+// (Close waits for every context to be gone). The Result is returned also
+// with an error; errors that mean "no verdict" wrap ErrBroken.
 func (h *Harness) Run(ctx context.Context, sc Scenario) (res *Result, err error) {
 	begin := time.Now()
 	res = &Result{}
@@ -171,9 +200,7 @@ func (h *Harness) Run(ctx context.Context, sc Scenario) (res *Result, err error)
 			res, err = r.broken(res, finding.EnvBrowser, fmt.Errorf("harness panic: %v", p))
 		}
 		if r.ses != nil {
-			if cerr := r.ses.Close(); cerr != nil && err == nil {
-				r.rec.Add(timeline.Harness, timeline.HarnessError, "", map[string]any{"error": cerr.Error()})
-			}
+			h.dispose(r.ses, sc.Name)
 		}
 		res.Duration = time.Since(begin)
 	}()
@@ -332,34 +359,36 @@ func (r *run) finish(res *Result) (*Result, error) {
 	return res, nil
 }
 
-// evidence screenshots each created campaign iframe and the page.
+// evidence screenshots each created campaign iframe and the page: one
+// round of concurrent captures when the iframes fit in the viewport.
 func (r *run) evidence(res *Result) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*evidenceTimeout)
 	defer cancel()
+	events := r.rec.Events()
+	var divs, selectors []string
 	for _, c := range r.sc.Profile.Campaigns {
-		if _, ok := timeline.First(r.rec.Events(), timeline.CreateIframe, c.DivID); !ok {
+		if _, ok := timeline.First(events, timeline.CreateIframe, c.DivID); !ok {
 			continue
 		}
-		sctx, scancel := context.WithTimeout(ctx, evidenceTimeout)
-		png, err := r.ses.ScreenshotElement(sctx, `iframe[data-qualcert-campaign="`+cssEscape(c.DivID)+`"]`)
-		scancel()
-		if err != nil {
-			r.rec.Add(timeline.Harness, timeline.Screenshot, c.DivID, map[string]any{"error": err.Error()})
-			continue
-		}
-		name := "campaign-" + c.DivID + ".png"
-		res.Screenshots = append(res.Screenshots, Screenshot{Name: name, Campaign: c.DivID, PNG: png})
-		r.rec.Add(timeline.Harness, timeline.Screenshot, c.DivID, map[string]any{"name": name, "bytes": len(png)})
+		divs = append(divs, c.DivID)
+		selectors = append(selectors, `iframe[data-qualcert-campaign="`+cssEscape(c.DivID)+`"]`)
 	}
-	sctx, scancel := context.WithTimeout(ctx, evidenceTimeout)
-	png, err := r.ses.ScreenshotPage(sctx)
-	scancel()
-	if err != nil {
-		r.rec.Add(timeline.Harness, timeline.Screenshot, "", map[string]any{"error": err.Error()})
+	elements, page := r.ses.Evidence(ctx, evidenceTimeout, selectors)
+	for i, div := range divs {
+		if err := elements[i].Err; err != nil {
+			r.rec.Add(timeline.Harness, timeline.Screenshot, div, map[string]any{"error": err.Error()})
+			continue
+		}
+		name := "campaign-" + div + ".png"
+		res.Screenshots = append(res.Screenshots, Screenshot{Name: name, Campaign: div, PNG: elements[i].PNG})
+		r.rec.Add(timeline.Harness, timeline.Screenshot, div, map[string]any{"name": name, "bytes": len(elements[i].PNG)})
+	}
+	if page.Err != nil {
+		r.rec.Add(timeline.Harness, timeline.Screenshot, "", map[string]any{"error": page.Err.Error()})
 		return
 	}
-	res.Screenshots = append(res.Screenshots, Screenshot{Name: "page.png", PNG: png})
-	r.rec.Add(timeline.Harness, timeline.Screenshot, "", map[string]any{"name": "page.png", "bytes": len(png)})
+	res.Screenshots = append(res.Screenshots, Screenshot{Name: "page.png", PNG: page.PNG})
+	r.rec.Add(timeline.Harness, timeline.Screenshot, "", map[string]any{"name": "page.png", "bytes": len(page.PNG)})
 }
 
 // cssEscape escapes a value for a double-quoted CSS attribute selector.

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -120,22 +123,32 @@ func (b *Browser) NewSession(ctx context.Context, cfg SessionConfig) (s *Session
 		return s, fmt.Errorf("creating an incognito context: %w", err)
 	}
 	s.inc = inc.Context(sctx)
+
+	// The cookies go into the context while its tab is being created (the
+	// tab's renderer start is most of a session's set-up time).
+	var cookiesErr error
+	var cookiesSet sync.WaitGroup
 	if len(cfg.Cookies) > 0 {
-		c, done := call()
-		err := s.inc.Context(c).SetCookies(cfg.Cookies)
-		done()
-		if err != nil {
-			return s, fmt.Errorf("setting the session cookies: %w", err)
-		}
+		cookiesSet.Go(func() {
+			c, done := call()
+			defer done()
+			if err := s.inc.Context(c).SetCookies(cfg.Cookies); err != nil {
+				cookiesErr = fmt.Errorf("setting the session cookies: %w", err)
+			}
+		})
 	}
 	c, done = call()
 	page, err := s.inc.Context(c).Page(proto.TargetCreateTarget{})
 	done()
+	cookiesSet.Wait()
 	if err != nil {
 		return s, fmt.Errorf("opening a tab: %w", err)
 	}
 	s.page = page.Context(sctx)
 	s.sessions[page.SessionID] = s.page
+	if cookiesErr != nil {
+		return s, cookiesErr
+	}
 
 	// Subscribe before enabling the domains so that no event is missed.
 	events := b.rod.Context(sctx).Event()
@@ -146,52 +159,80 @@ func (b *Browser) NewSession(ctx context.Context, cfg SessionConfig) (s *Session
 	if w == 0 || h == 0 {
 		w, h = 1280, 900
 	}
-	if err := s.do(ctx, s.page, proto.EmulationSetDeviceMetricsOverride{Width: w, Height: h, DeviceScaleFactor: 1}); err != nil {
-		return s, fmt.Errorf("setting the viewport: %w", err)
-	}
-	if err := s.enable(ctx, s.page, true); err != nil {
-		return s, err
-	}
-	for _, js := range cfg.Scripts {
-		if err := s.do(ctx, s.page, proto.PageAddScriptToEvaluateOnNewDocument{Source: js}); err != nil {
-			return s, fmt.Errorf("injecting the recorder script: %w", err)
+	calls := []cdpCall{{what: "setting the viewport", req: proto.EmulationSetDeviceMetricsOverride{Width: w, Height: h, DeviceScaleFactor: 1}}}
+	calls = append(calls, s.domains(true)...)
+	if len(cfg.Scripts) > 0 {
+		// In one chain: the scripts run in the order they were added.
+		scripts := cdpCall{what: "injecting the recorder script"}
+		for _, js := range cfg.Scripts {
+			scripts.chain = append(scripts.chain, proto.PageAddScriptToEvaluateOnNewDocument{Source: js})
 		}
+		calls = append(calls, scripts)
 	}
 	// Out-of-process iframes (a remote browser with site isolation on) are
 	// separate targets: attach to them, paused, so that interception is on
 	// before their first request.
-	if err := s.do(ctx, s.page, proto.TargetSetAutoAttach{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: true}); err != nil {
-		return s, fmt.Errorf("auto-attaching to iframes: %w", err)
+	calls = append(calls, cdpCall{what: "auto-attaching to iframes", req: proto.TargetSetAutoAttach{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: true}})
+	if err := s.doAll(ctx, s.page, calls); err != nil {
+		return s, err
 	}
 	return s, nil
 }
 
-// enable turns on the domains a session listens to on one target.
-func (s *Session) enable(ctx context.Context, p *rod.Page, top bool) error {
+// cdpCall is one CDP call of a session's set-up, with what it is for (or
+// a chain of calls that must keep their order).
+type cdpCall struct {
+	what  string
+	req   proto.Request
+	chain []proto.Request
+}
+
+// domains are the calls that turn on what a session listens to on one
+// target (top: the tab, else an out-of-process iframe).
+func (s *Session) domains(top bool) []cdpCall {
 	size := maxPostData
-	reqs := []proto.Request{
-		proto.RuntimeEnable{},
-		proto.NetworkEnable{MaxPostDataSize: &size},
+	calls := []cdpCall{
+		{what: "enabling Runtime", req: proto.RuntimeEnable{}},
+		{what: "enabling Network", req: proto.NetworkEnable{MaxPostDataSize: &size}},
 	}
 	if top {
-		reqs = append(reqs, proto.PageEnable{})
+		calls = append(calls, cdpCall{what: "enabling Page", req: proto.PageEnable{}})
 	}
 	if len(s.cfg.Intercept) > 0 {
 		var patterns []*proto.FetchRequestPattern
 		for _, u := range s.cfg.Intercept {
 			patterns = append(patterns, &proto.FetchRequestPattern{URLPattern: u, RequestStage: proto.FetchRequestStageRequest})
 		}
-		reqs = append(reqs, proto.FetchEnable{Patterns: patterns})
+		calls = append(calls, cdpCall{what: "enabling Fetch", req: proto.FetchEnable{Patterns: patterns}})
 	}
 	if s.cfg.Binding != "" {
-		reqs = append(reqs, proto.RuntimeAddBinding{Name: s.cfg.Binding})
+		calls = append(calls, cdpCall{what: "adding the binding", req: proto.RuntimeAddBinding{Name: s.cfg.Binding}})
 	}
-	for _, r := range reqs {
-		if err := s.do(ctx, p, r); err != nil {
-			return fmt.Errorf("enabling %s: %w", r.ProtoReq(), err)
-		}
+	return calls
+}
+
+// doAll issues independent CDP calls on target p at once (none depends on
+// another's answer, and all are answered before the page is navigated) and
+// returns their errors, joined in the order of the calls.
+func (s *Session) doAll(ctx context.Context, p *rod.Page, calls []cdpCall) error {
+	errs := make([]error, len(calls))
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Go(func() {
+			reqs := c.chain
+			if c.req != nil {
+				reqs = []proto.Request{c.req}
+			}
+			for _, r := range reqs {
+				if err := s.do(ctx, p, r); err != nil {
+					errs[i] = fmt.Errorf("%s: %w", c.what, err)
+					return
+				}
+			}
+		})
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // bounded gives a call context with the session call timeout.
@@ -365,8 +406,8 @@ func (s *Session) attached(e *proto.TargetAttachedToTarget) {
 		s.mu.Lock()
 		s.sessions[e.SessionID] = child
 		s.mu.Unlock()
-		_ = s.enable(s.ctx, child, false)
-		_ = s.do(s.ctx, child, proto.TargetSetAutoAttach{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: true})
+		_ = s.doAll(s.ctx, child, append(s.domains(false),
+			cdpCall{what: "auto-attaching to nested iframes", req: proto.TargetSetAutoAttach{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: true}}))
 	}
 	_ = s.do(s.ctx, child, proto.RuntimeRunIfWaitingForDebugger{})
 }
@@ -596,34 +637,203 @@ func (s *Session) Throttle(ctx context.Context, cpuRate float64, latency time.Du
 	return nil
 }
 
-// ScreenshotElement captures the element matching selector as a PNG (the
-// part of the page it covers, scrolled into view).
-func (s *Session) ScreenshotElement(ctx context.Context, selector string) ([]byte, error) {
-	c, cancel := bounded(ctx)
+// Capture is one screenshot of Evidence: a PNG, or why there is none.
+type Capture struct {
+	PNG []byte
+	Err error
+}
+
+// scrollAndMeasure scrolls each selector's element into view in order
+// (block: nearest) and returns, at the final scroll position, each
+// element's box in document coordinates (null when missing) and the
+// visible viewport.
+const scrollAndMeasure = `function (sels) {
+  var els = sels.map(function (s) { return document.querySelector(s); });
+  els.forEach(function (e) { if (e) e.scrollIntoView({block: 'nearest'}); });
+  var v = window.visualViewport;
+  return {
+    boxes: els.map(function (e) {
+      if (!e) return null;
+      var r = e.getBoundingClientRect();
+      return {x: r.left + window.scrollX, y: r.top + window.scrollY, w: r.width, h: r.height};
+    }),
+    view: {x: window.scrollX, y: window.scrollY, w: v ? v.width : window.innerWidth, h: v ? v.height : window.innerHeight}
+  };
+}`
+
+type box struct{ X, Y, W, H float64 }
+
+// inside reports whether b lies within v.
+func (b box) inside(v box) bool {
+	return b.X >= v.X && b.Y >= v.Y && b.X+b.W <= v.X+v.W && b.Y+b.H <= v.Y+v.H
+}
+
+// Evidence captures, as PNGs, the element matching each selector (the part
+// of the page it covers, scrolled into view) and then the viewport, as left
+// by those scrolls. CDP captures of one tab must not overlap (Chromium
+// applies a capture's clip to the tab's view while it renders), so they are
+// issued one at a time, and as few as possible: the elements that fit in
+// the final viewport are cut out of the viewport's capture; the last element
+// scrolled, when larger than the viewport, is captured beyond it; an
+// earlier one out of view is scrolled into view again before, and the
+// final scroll position restored. each bounds every capture.
+func (s *Session) Evidence(ctx context.Context, each time.Duration, selectors []string) (elements []Capture, page Capture) {
+	elements = make([]Capture, len(selectors))
+	measure := func(sels []string) ([]*box, box, error) { return s.measure(ctx, each, sels) }
+	clip := func(i int, b *box, beyond bool) {
+		elements[i].PNG, elements[i].Err = s.capture(ctx, each, b, beyond)
+		if elements[i].Err != nil {
+			elements[i].Err = fmt.Errorf("capturing %q: %w", selectors[i], elements[i].Err)
+		}
+	}
+	boxes, view, err := measure(selectors)
+	if err != nil {
+		for i, sel := range selectors {
+			elements[i].Err = fmt.Errorf("finding %q: %w", sel, err)
+		}
+		return elements, s.capturePage(ctx, each)
+	}
+	lastFound := -1
+	for i, b := range boxes {
+		if b != nil {
+			lastFound = i
+		}
+	}
+	var inView, beyond, rescroll []int
+	for i, b := range boxes {
+		switch {
+		case b == nil || b.W < 1 || b.H < 1:
+			elements[i].Err = fmt.Errorf("finding %q: no such visible element", selectors[i])
+		case b.inside(view):
+			inView = append(inView, i)
+		case i == lastFound:
+			beyond = append(beyond, i)
+		default:
+			rescroll = append(rescroll, i)
+		}
+	}
+	for _, i := range rescroll {
+		bs, v, err := measure([]string{selectors[i]})
+		if err != nil || bs[0] == nil {
+			elements[i].Err = fmt.Errorf("finding %q: %v", selectors[i], err)
+			continue
+		}
+		clip(i, bs[0], !bs[0].inside(v))
+	}
+	if len(rescroll) > 0 {
+		if _, _, err := measure(selectors); err != nil {
+			page.Err = fmt.Errorf("capturing the page: %w", err)
+		}
+	}
+	if page.Err == nil {
+		page = s.capturePage(ctx, each)
+	}
+	for _, i := range inView {
+		if page.Err != nil {
+			clip(i, boxes[i], false)
+			continue
+		}
+		if elements[i].PNG, elements[i].Err = cut(page.PNG, *boxes[i], view); elements[i].Err != nil {
+			elements[i].Err = fmt.Errorf("capturing %q: %w", selectors[i], elements[i].Err)
+		}
+	}
+	for _, i := range beyond {
+		clip(i, boxes[i], true)
+	}
+	return elements, page
+}
+
+// measure runs scrollAndMeasure for selectors.
+func (s *Session) measure(ctx context.Context, each time.Duration, sels []string) ([]*box, box, error) {
+	c, cancel := context.WithTimeout(ctx, each)
 	defer cancel()
-	sel, _ := json.Marshal(selector)
-	raw, err := s.Eval(c, `(function(){var e=document.querySelector(`+string(sel)+`);if(!e)return null;e.scrollIntoView({block:'nearest'});`+
-		`var r=e.getBoundingClientRect();return {x:r.left+window.scrollX,y:r.top+window.scrollY,w:r.width,h:r.height};})()`)
+	arg, _ := json.Marshal(append([]string{}, sels...))
+	raw, err := s.Eval(c, "("+scrollAndMeasure+")("+string(arg)+")")
 	if err != nil {
-		return nil, fmt.Errorf("finding %q: %w", selector, err)
+		return nil, box{}, err
 	}
-	var box *struct{ X, Y, W, H float64 }
-	if err := json.Unmarshal(raw, &box); err != nil || box == nil || box.W < 1 || box.H < 1 {
-		return nil, fmt.Errorf("finding %q: no such visible element", selector)
+	var m struct {
+		Boxes []*box
+		View  box
 	}
-	res, err := proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng, CaptureBeyondViewport: true,
-		Clip: &proto.PageViewport{X: box.X, Y: box.Y, Width: box.W, Height: box.H, Scale: 1}}.Call(s.page.Context(c))
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, box{}, fmt.Errorf("reading the element boxes: %w", err)
+	}
+	if len(m.Boxes) != len(sels) {
+		return nil, box{}, fmt.Errorf("reading the element boxes: %d boxes for %d selectors", len(m.Boxes), len(sels))
+	}
+	return m.Boxes, m.View, nil
+}
+
+// cut returns the part of the viewport capture shot that box b (document
+// coordinates, within the viewport v) covers, as a PNG.
+func cut(shot []byte, b, v box) ([]byte, error) {
+	img, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {
-		return nil, fmt.Errorf("capturing %q: %w", selector, err)
+		return nil, fmt.Errorf("decoding the viewport capture: %w", err)
+	}
+	sub, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	})
+	if !ok {
+		return nil, fmt.Errorf("cropping a %T capture", img)
+	}
+	x0, y0 := int(math.Floor(b.X-v.X)), int(math.Floor(b.Y-v.Y))
+	x1, y1 := int(math.Ceil(b.X-v.X+b.W)), int(math.Ceil(b.Y-v.Y+b.H))
+	r := image.Rect(x0, y0, x1, y1).Add(img.Bounds().Min).Intersect(img.Bounds())
+	var out bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&out, sub.SubImage(r)); err != nil {
+		return nil, fmt.Errorf("encoding the element capture: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+func (s *Session) capturePage(ctx context.Context, each time.Duration) Capture {
+	png, err := s.capture(ctx, each, nil, false)
+	if err != nil {
+		return Capture{Err: fmt.Errorf("capturing the page: %w", err)}
+	}
+	return Capture{PNG: png}
+}
+
+// capture takes one PNG screenshot: the viewport, or the document
+// rectangle b (beyond: also what lies outside the viewport, which costs a
+// relayout of the page).
+func (s *Session) capture(ctx context.Context, each time.Duration, b *box, beyond bool) ([]byte, error) {
+	c, cancel := context.WithTimeout(ctx, each)
+	defer cancel()
+	req := proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng, OptimizeForSpeed: true, CaptureBeyondViewport: beyond}
+	if b != nil {
+		req.Clip = &proto.PageViewport{X: b.X, Y: b.Y, Width: b.W, Height: b.H, Scale: 1}
+	}
+	res, err := req.Call(s.page.Context(c))
+	if err != nil {
+		return nil, err
 	}
 	return res.Data, nil
 }
 
+// ScreenshotElement captures the element matching selector as a PNG (the
+// part of the page it covers, scrolled into view).
+func (s *Session) ScreenshotElement(ctx context.Context, selector string) ([]byte, error) {
+	boxes, view, err := s.measure(ctx, callTimeout, []string{selector})
+	if err != nil {
+		return nil, fmt.Errorf("finding %q: %w", selector, err)
+	}
+	b := boxes[0]
+	if b == nil || b.W < 1 || b.H < 1 {
+		return nil, fmt.Errorf("finding %q: no such visible element", selector)
+	}
+	png, err := s.capture(ctx, callTimeout, b, !b.inside(view))
+	if err != nil {
+		return nil, fmt.Errorf("capturing %q: %w", selector, err)
+	}
+	return png, nil
+}
+
 // ScreenshotPage captures the viewport as a PNG.
 func (s *Session) ScreenshotPage(ctx context.Context) ([]byte, error) {
-	c, cancel := bounded(ctx)
-	defer cancel()
-	png, err := s.page.Context(c).Screenshot(false, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng})
+	png, err := s.capture(ctx, callTimeout, nil, false)
 	if err != nil {
 		return nil, fmt.Errorf("capturing the page: %w", err)
 	}
