@@ -192,6 +192,11 @@ func (r *run) hooks() browser.Hooks {
 			})
 		},
 		Loaded: func() { safe(func() { r.rec.Add(timeline.Browser, timeline.PageLoaded, "", nil) }) },
+		Failure: func(what string) {
+			safe(func() {
+				r.rec.Add(timeline.Harness, timeline.HarnessError, "", map[string]any{"error": r.redactText(what)})
+			})
+		},
 		Network: func(n int) {
 			r.mu.Lock()
 			r.inflight, r.lastNetAt = n, r.rec.Now()

@@ -111,7 +111,9 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 	l := launcher.New().Bin(bin).Leakless(false).
 		UserDataDir(dir).
 		Headless(true).
-		NoSandbox(true).
+		// Chromium refuses to start as root with its sandbox on; as any
+		// other user the sandbox stays on, since the pages are third-party.
+		NoSandbox(os.Geteuid() == 0).
 		Set("disable-background-networking").
 		Set("disable-component-update").
 		Set("disable-sync").

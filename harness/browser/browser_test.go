@@ -292,3 +292,44 @@ func TestNavigationErrors(t *testing.T) {
 		t.Fatalf("a 502 answer is reachable: %v", err)
 	}
 }
+
+// A handler that panics must not leave its request paused until the
+// scenario's timeout: the request fails at once, and the panic is reported.
+func TestAPanickingHandlerFailsItsRequestAndIsReported(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<script>window.outcome = fetch('http://boom.test/x').then(() => 'answered', () => 'failed');</script>`)
+	}))
+	defer srv.Close()
+	failures := make(chan string, 4)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := shared.NewSession(ctx, SessionConfig{
+		Intercept: []string{"*://boom.test/*"},
+		Handler:   http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("handler bug") }),
+		Hooks:     Hooks{Failure: func(what string) { failures <- what }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Navigate(ctx, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case what := <-failures:
+		if !strings.Contains(what, "handler bug") {
+			t.Fatalf("failure %q does not carry the panic", what)
+		}
+	case <-ctx.Done():
+		t.Fatal("the panic was not reported")
+	}
+	// the page sees a failed fetch, not a hang (Eval awaits the promise)
+	outcome, err := s.Eval(ctx, `window.outcome`)
+	if err != nil {
+		t.Fatalf("the paused request was never settled: %v", err)
+	}
+	if string(outcome) != `"failed"` {
+		t.Fatalf("fetch outcome %s, want failed", outcome)
+	}
+}

@@ -54,6 +54,7 @@ type Dialog struct {
 // Hooks receive what a session observes. They may be called concurrently
 // and must not block for long; nil hooks are skipped.
 type Hooks struct {
+	Failure   func(what string)              // a fault of the harness's own handlers (a recovered panic)
 	Binding   func(payload string)           // a call of the session's Runtime binding
 	Request   func(Request)                  // every request sent, with its body
 	Console   func(Console)                  // console messages and exceptions
@@ -270,7 +271,18 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 		case (proto.FetchRequestPaused{}).ProtoEvent():
 			var e proto.FetchRequestPaused
 			if msg.Load(&e) {
-				s.goFlight(func() { s.fulfill(p, &e) })
+				s.goFlight(func() {
+					// A handler bug must neither kill the run nor leave the
+					// request paused until the scenario times out: fail it,
+					// and say why on the timeline.
+					defer func() {
+						if r := recover(); r != nil {
+							s.failure(fmt.Sprintf("answering an intercepted request: panic: %v", r))
+							_ = s.do(s.ctx, p, proto.FetchFailRequest{RequestID: e.RequestID, ErrorReason: proto.NetworkErrorReasonFailed})
+						}
+					}()
+					s.fulfill(p, &e)
+				})
 			}
 		case (proto.RuntimeBindingCalled{}).ProtoEvent():
 			var e proto.RuntimeBindingCalled
@@ -382,6 +394,13 @@ func (s *Session) track(id proto.NetworkRequestID, started bool) {
 	}
 }
 
+// failure reports a fault of the harness itself to the Failure hook.
+func (s *Session) failure(what string) {
+	if s.cfg.Hooks.Failure != nil {
+		s.cfg.Hooks.Failure(what)
+	}
+}
+
 // goFlight runs f in its own goroutine, tracked so that Close waits for it.
 func (s *Session) goFlight(f func()) {
 	s.mu.Lock()
@@ -393,7 +412,11 @@ func (s *Session) goFlight(f func()) {
 	s.mu.Unlock()
 	go func() {
 		defer s.flights.Done()
-		defer func() { _ = recover() }() // a handler bug must not kill the run
+		defer func() { // a handler bug must not kill the run, nor go unseen
+			if r := recover(); r != nil {
+				s.failure(fmt.Sprintf("session handler: panic: %v", r))
+			}
+		}()
 		f()
 	}()
 }
