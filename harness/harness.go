@@ -254,9 +254,12 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 			"cpu_rate": t.CPURate, "latency_ms": t.Latency.Milliseconds(), "download_kbps": t.DownloadKbps, "upload_kbps": t.UploadKbps})
 	}
 	if err := r.login(rctx); err != nil {
+		var le *loginError
 		switch {
 		case isUnreachable(err):
 			return r.broken(res, finding.EnvPageUnreachable, err)
+		case errors.As(err, &le):
+			return r.broken(res, finding.EnvLoginFailed, err)
 		case rctx.Err() != nil:
 			return r.broken(res, finding.EnvTimeout, err)
 		}

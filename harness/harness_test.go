@@ -510,6 +510,17 @@ func TestCookiesAndScriptedLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectCodes(t, res, "page.logged_out_blocked")
+
+	// a login step whose selector matches nothing is a failed login naming
+	// the step, not a scenario timeout
+	badLogin := f.profile(f.srv.URL+"/contest", 1)
+	badLogin.Page.Login = loginSteps(f.srv.URL+"/login", "qa@example.com", "QUALCERT_TEST_PASSWORD")
+	badLogin.Page.Login.Steps[0].Fill.Selector = "#no-such-field"
+	res, err = runScenario(t, Scenario{Profile: badLogin})
+	wantBroken(t, res, err, finding.EnvLoginFailed)
+	if !strings.Contains(err.Error(), `fill "#no-such-field"`) {
+		t.Errorf("the error does not name the step: %v", err)
+	}
 }
 
 func TestPanicInRunIsABrokenResult(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/qualcert/qualcert/harness/browser"
 	"github.com/qualcert/qualcert/harness/finding"
 	"github.com/qualcert/qualcert/harness/kit"
+	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/harness/timeline"
 	"github.com/qualcert/qualcert/harness/verify"
 )
@@ -355,23 +356,53 @@ func (r *run) login(ctx context.Context) error {
 		return fmt.Errorf("scripted login: %w", err)
 	}
 	for i, st := range l.Steps {
+		// Each step gets its own deadline, so that a selector that matches
+		// nothing is reported as that step's failure (env.login_failed)
+		// rather than as the whole scenario timing out.
+		sctx, cancel := context.WithTimeout(ctx, loginStepTimeout)
 		var err error
 		switch {
 		case st.Fill != nil:
 			var v string
 			if v, err = st.Fill.Resolve(); err == nil {
-				err = r.ses.Fill(ctx, st.Fill.Selector, v)
+				err = r.ses.Fill(sctx, st.Fill.Selector, v)
 			}
 		case st.Click != "":
-			err = r.ses.Click(ctx, st.Click)
+			err = r.ses.Click(sctx, st.Click)
 		case st.WaitURL != "":
-			err = r.ses.WaitURL(ctx, st.WaitURL)
+			err = r.ses.WaitURL(sctx, st.WaitURL)
 		}
+		cancel()
 		if err != nil {
-			return fmt.Errorf("scripted login, step %d: %w", i+1, err)
+			err = fmt.Errorf("scripted login, step %d (%s): %w", i+1, describeStep(st), err)
+			if ctx.Err() != nil {
+				return err // the scenario's own deadline: env.timeout
+			}
+			return &loginError{err}
 		}
 	}
 	return nil
+}
+
+// loginStepTimeout bounds one step of a scripted login: a login page
+// answers a fill or a click in well under a second.
+const loginStepTimeout = 5 * time.Second
+
+// loginError is a scripted login that failed at one of its steps.
+type loginError struct{ err error }
+
+func (e *loginError) Error() string { return e.err.Error() }
+func (e *loginError) Unwrap() error { return e.err }
+
+func describeStep(st profile.LoginStep) string {
+	switch {
+	case st.Fill != nil:
+		return fmt.Sprintf("fill %q", st.Fill.Selector)
+	case st.Click != "":
+		return fmt.Sprintf("click %q", st.Click)
+	default:
+		return fmt.Sprintf("wait_url %q", st.WaitURL)
+	}
 }
 
 // isUnreachable reports whether a navigation error means the page could not

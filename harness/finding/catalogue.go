@@ -127,6 +127,8 @@ const (
 	EnvPageUnreachable Code = "env.page_unreachable"
 	EnvBrowser         Code = "env.browser"
 	EnvTimeout         Code = "env.timeout"
+	// Added by qualcert beyond CONTRACT §4 (codes may be added, never renamed).
+	EnvLoginFailed Code = "env.login_failed"
 )
 
 var catalogue = map[Code]Spec{}
@@ -255,6 +257,8 @@ func init() {
 		"Check the page URL, the network from the machine running qualcert, and the session (cookies or login) in the profile.")
 	def(EnvBrowser, Must, "R-ENV-1", "the browser could not be started or crashed",
 		"Install Chromium (apt-get install chromium) or pass --browser-bin / --browser-url.")
+	def(EnvLoginFailed, Must, "R-ENV-1", "the profile's scripted login did not complete",
+		"Check page.login in the profile against the login page: the step named in the message (its selector, or the URL part of wait_url) does not match it, or the credentials were refused.")
 	def(EnvTimeout, Must, "R-ENV-1", "the scenario did not end within its timeout",
 		"Raise timing.timeout in the profile, or look for a page that never finishes loading.")
 }

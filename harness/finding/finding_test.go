@@ -36,6 +36,10 @@ func TestContractCopyIsCurrent(t *testing.T) {
 	}
 }
 
+// additions are the codes qualcert added beyond CONTRACT §4 ("add codes
+// freely; never rename one"); each is documented in the README.
+var additions = map[Code]bool{EnvLoginFailed: true}
+
 // Every code of CONTRACT §4 is in the catalogue at the contract's level, and
 // the catalogue has no code the contract does not know (add them there first).
 func TestCatalogueMatchesContract(t *testing.T) {
@@ -64,8 +68,8 @@ func TestCatalogueMatchesContract(t *testing.T) {
 		}
 	}
 	for _, c := range Codes() {
-		if !inContract[c] {
-			t.Errorf("catalogue code %s is not in CONTRACT §4", c)
+		if !inContract[c] && !additions[c] {
+			t.Errorf("catalogue code %s is not in CONTRACT §4 nor among qualcert's documented additions", c)
 		}
 	}
 }
