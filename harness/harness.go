@@ -41,6 +41,7 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -356,8 +357,11 @@ var testHook func(Scenario)
 
 // finish captures the evidence and judges.
 func (r *run) finish(res *Result) (*Result, error) {
+	// Judge what the page did before the harness touched it for evidence
+	// (scrolling campaigns into view, masking participant values).
+	seen := r.rec.Events()
 	r.evidence(res)
-	res.Campaigns, res.Findings = r.judge(r.rec.Events())
+	res.Campaigns, res.Findings = r.judge(seen)
 	res.Timeline = r.rec.Events()
 	return res, nil
 }
@@ -376,6 +380,7 @@ func (r *run) evidence(res *Result) {
 		divs = append(divs, c.DivID)
 		selectors = append(selectors, `iframe[data-qualcert-campaign="`+cssEscape(c.DivID)+`"]`)
 	}
+	r.maskPage(ctx)
 	elements, page := r.ses.Evidence(ctx, evidenceTimeout, selectors)
 	for i, div := range divs {
 		if err := elements[i].Err; err != nil {
@@ -392,6 +397,47 @@ func (r *run) evidence(res *Result) {
 	}
 	res.Screenshots = append(res.Screenshots, Screenshot{Name: "page.png", PNG: page.PNG})
 	r.rec.Add(timeline.Harness, timeline.Screenshot, "", map[string]any{"name": "page.png", "bytes": len(page.PNG)})
+}
+
+// maskScript replaces, in the top page's text and form fields, every
+// participant value the tokens carried by "•••" (whole words), so that
+// page.png shows no more of the participant than the masked campaign form
+// does. It marks the page first, so that the recorder does not take the
+// harness's own edits for a page reaction. It returns how many places it
+// masked.
+const maskScript = `(function (values) {
+  window.__qualcertEvidence = true;
+  if (!values.length || !document.body) return 0;
+  var esc = function (s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); };
+  var re = new RegExp('(?<![\\p{L}\\p{N}])(?:' + values.map(esc).join('|') + ')(?![\\p{L}\\p{N}])', 'gu');
+  var n = 0, node, w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  var mask = function (s) { return s.replace(re, function () { n++; return '•••'; }); };
+  while ((node = w.nextNode())) { var m = mask(node.data); if (m !== node.data) node.data = m; }
+  document.querySelectorAll('input, textarea').forEach(function (el) {
+    if (el.value) { var m = mask(el.value); if (m !== el.value) el.value = m; }
+  });
+  return n;
+})(%s)`
+
+// maskPage runs maskScript unless the run reveals values.
+func (r *run) maskPage(ctx context.Context) {
+	if r.h.opt.Reveal || r.kit == nil {
+		return
+	}
+	values := r.kit.ParticipantValues()
+	if len(values) == 0 {
+		return
+	}
+	b, err := json.Marshal(values)
+	if err != nil {
+		return
+	}
+	out, err := r.ses.Eval(ctx, fmt.Sprintf(maskScript, b))
+	data := map[string]any{"masked": string(out)}
+	if err != nil {
+		data = map[string]any{"error": err.Error()}
+	}
+	r.rec.Add(timeline.Harness, timeline.EvidenceMasked, "", data)
 }
 
 // cssEscape escapes a value for a double-quoted CSS attribute selector.

@@ -622,3 +622,34 @@ func TestSlowPhone(t *testing.T) {
 	}
 	t.Logf("slow phone run: %s", res.Duration)
 }
+
+// A page that greets the participant by name shows it in page.png unless the
+// harness masks it: the participant's values are masked in the page before
+// its screenshot, without being taken for a page reaction.
+func TestPageScreenshotMasksParticipantValues(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/hello", `<p id="greeting">Hello, Jane Doe (jane@example.com) — Janet is not masked</p><input id="mail" value="jane@example.com">`+
+		tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv)))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+	masked, ok := timeline.First(res.Timeline, timeline.EvidenceMasked, "")
+	if !ok {
+		dumpTimeline(t, res)
+		t.Fatal("the page was not masked before its screenshot")
+	}
+	// Jane, Doe, the e-mail in the text and the e-mail in the input: 4; "Janet" is another word
+	if masked.Data["masked"] != "4" {
+		t.Errorf("masked %v places, want 4", masked.Data["masked"])
+	}
+	for _, e := range res.Timeline {
+		if e.Event == "page.reaction" || (e.Source == timeline.Page && e.Event == "dom") {
+			if e.TMs >= masked.TMs {
+				t.Errorf("the harness's own masking was recorded as page activity: %+v", e)
+			}
+		}
+	}
+}

@@ -56,6 +56,7 @@ const (
 	FaultInjected   = "fault.injected"     // the harness forced a campaign error
 	ThrottleApplied = "throttle.applied"   // CPU/network conditions were emulated
 	Screenshot      = "screenshot"         // evidence captured
+	EvidenceMasked  = "evidence.masked"    // participant values masked in the page before its screenshot
 	Timeout         = "timeout"            // the scenario deadline was reached
 	Truncated       = "timeline.truncated" // the recorder reached MaxEvents and drops the rest
 	HarnessError    = "harness.error"      // the harness itself failed (diagnostics)

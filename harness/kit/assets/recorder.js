@@ -103,6 +103,7 @@
       return text.length > 0 || /^(IMG|BUTTON|INPUT|A|DIALOG|FORM)$/.test(el.tagName);
     }
     var mo = new MutationObserver(function (list) {
+      if (window.__qualcertEvidence) return; // the harness masking values for its screenshot
       for (var i = 0; i < list.length && sent < 5; i++) {
         var m = list[i];
         var nodes = m.type === 'childList' ? m.addedNodes : [m.target];
