@@ -43,6 +43,7 @@ import (
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/cdp"
 	"github.com/go-rod/rod/lib/launcher"
+	"golang.org/x/sys/unix"
 )
 
 // Config chooses the browser.
@@ -259,6 +260,7 @@ func (b *Browser) kill() {
 		for _, p := range procs {
 			_ = syscall.Kill(p, syscall.SIGKILL)
 		}
+		deadline := time.Now().Add(10 * time.Second)
 		if b.exited != nil {
 			select {
 			case <-b.exited: // reaped
@@ -266,11 +268,49 @@ func (b *Browser) kill() {
 				b.closeErr = fmt.Errorf("chromium (pid %d) did not exit after SIGKILL", b.pid)
 			}
 		}
+		// The children are not ours to reap, but Close promises that none
+		// is left: await each one's exit (SIGKILL is delivered, not
+		// instantaneous) before returning.
+		for _, p := range procs {
+			if err := awaitExit(p, time.Until(deadline)); err != nil && b.closeErr == nil {
+				b.closeErr = fmt.Errorf("chromium process %d: %w", p, err)
+			}
+		}
 	}
 	if b.dataDir != "" {
 		if err := os.RemoveAll(b.dataDir); err != nil && b.closeErr == nil {
 			b.closeErr = fmt.Errorf("removing the browser's temporary profile: %w", err)
 		}
+	}
+}
+
+// awaitExit waits until process pid has exited (or is a zombie), on a pidfd
+// that becomes readable when it does: an event, not polling.
+func awaitExit(pid int, within time.Duration) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return nil // already gone
+		}
+		return fmt.Errorf("watching its exit: %w", err)
+	}
+	defer unix.Close(fd)
+	for {
+		ms := int(within.Milliseconds())
+		if ms <= 0 {
+			return errors.New("still running after SIGKILL")
+		}
+		start := time.Now()
+		n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, ms)
+		switch {
+		case err == nil && n > 0:
+			return nil
+		case err == nil:
+			return errors.New("still running after SIGKILL")
+		case !errors.Is(err, unix.EINTR):
+			return fmt.Errorf("watching its exit: %w", err)
+		}
+		within -= time.Since(start)
 	}
 }
 
