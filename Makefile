@@ -42,8 +42,7 @@ fuzz:
 
 # Certify the embedded demo publisher and write ./qualcert-report.
 demo: deps build
-	./bin/qualcert run --report-dir ./qualcert-report; status=$$?; \
-	echo "report: ./qualcert-report/report.html"; exit $$status
+	./bin/qualcert run --report-dir ./qualcert-report
 
 clean:
 	rm -rf bin qualcert-report

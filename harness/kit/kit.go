@@ -27,7 +27,10 @@ package kit
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -102,11 +105,24 @@ type Server struct {
 	results map[string][]*verify.Result // per div, in the order received
 	tokens  map[string]string           // raw tokens received, by fingerprint
 	pending int                         // verifications in flight
+	nonce   string                      // the scenario's secret, known to the campaign page only
 }
+
+// NonceHeader carries the campaign page's nonce on its calls to the harness.
+const NonceHeader = "X-Qualcert-Nonce"
+
+func newNonce() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	return hex.EncodeToString(b)
+}
+
+// Nonce is the scenario's secret that the campaign page sends back (tests).
+func (s *Server) Nonce() string { return s.nonce }
 
 // New returns the kit server of one scenario.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, hosts: map[string]bool{}, results: map[string][]*verify.Result{}, tokens: map[string]string{}}
+	s := &Server{cfg: cfg, hosts: map[string]bool{}, results: map[string][]*verify.Result{}, tokens: map[string]string{}, nonce: newNonce()}
 	for _, c := range cfg.Profile.Campaigns {
 		s.hosts[strings.ToLower(c.Host)] = true
 	}
@@ -155,10 +171,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
-	case "/__qualcert/verify":
-		s.serveVerify(w, r)
-	case "/__qualcert/event":
-		s.serveEvent(w, r)
+	case "/__qualcert/verify", "/__qualcert/event":
+		// Only the reference campaign page knows the scenario's nonce: the
+		// publisher page is cross-origin to it and cannot read it, so a
+		// page script cannot forge a prefilled form or a verdict.
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get(NonceHeader)), []byte(s.nonce)) != 1 {
+			s.cfg.Timeline.Add(timeline.Harness, timeline.KitError, "", map[string]any{"error": "refused a call to " + r.URL.Path + " without the campaign's nonce (forged by a page script?)"})
+			http.Error(w, "qualcert: not from the campaign page", http.StatusForbidden)
+			return
+		}
+		if r.URL.Path == "/__qualcert/verify" {
+			s.serveVerify(w, r)
+		} else {
+			s.serveEvent(w, r)
+		}
 	case "/favicon.ico":
 		w.WriteHeader(http.StatusNoContent)
 	default:
@@ -173,6 +199,7 @@ type campaignView struct {
 }
 
 type campaignConfig struct {
+	Nonce   string `json:"nonce"` // proves an event or a token comes from the campaign page
 	Div     string `json:"div"`
 	DelayMs int64  `json:"delay_ms"`
 	Fault   string `json:"fault,omitempty"`
@@ -194,7 +221,7 @@ func (s *Server) serveCampaign(w http.ResponseWriter, r *http.Request) {
 	}
 	v := campaignView{
 		Title: "Win a €500 gift card", Brand: brand, Initials: initials(brand), CampaignID: c.CampaignID,
-		Config: campaignConfig{Div: div, DelayMs: s.cfg.Profile.Timing.GetMetaDataDelay.D().Milliseconds(), Fault: string(s.cfg.Fault)},
+		Config: campaignConfig{Nonce: s.nonce, Div: div, DelayMs: s.cfg.Profile.Timing.GetMetaDataDelay.D().Milliseconds(), Fault: string(s.cfg.Fault)},
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -300,7 +327,7 @@ type verifyAnswer struct {
 // maxVerifyBody bounds the /__qualcert/verify body: well above the 16 KiB
 // token cap so that an oversized token is judged (token.too_large) rather
 // than cut.
-const maxVerifyBody = 64 << 20
+const maxVerifyBody = 1 << 20 // the campaign sends at most the token's first 64 KiB
 
 func (s *Server) serveVerify(w http.ResponseWriter, r *http.Request) {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxVerifyBody))

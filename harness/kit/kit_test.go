@@ -34,10 +34,46 @@ func testServer(t *testing.T, fault finding.Code) (*Server, *timeline.Recorder) 
 	return New(Config{Profile: p, Timeline: rec, Fault: fault}), rec
 }
 
+// serve calls the server as the reference campaign page does: with the
+// scenario's nonce.
 func serve(s *Server, method, target, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	req.Header.Set(NonceHeader, s.Nonce())
 	w := httptest.NewRecorder()
-	s.ServeHTTP(w, httptest.NewRequest(method, target, strings.NewReader(body)))
+	s.ServeHTTP(w, req)
 	return w
+}
+
+// A page script that calls the harness's endpoints on the campaign host
+// (to fake a prefilled form) is refused: it cannot know the nonce, which
+// only the cross-origin campaign page holds.
+func TestForgedCampaignCallsAreRefused(t *testing.T) {
+	s, rec := testServer(t, "")
+	for _, path := range []string{"/__qualcert/event", "/__qualcert/verify"} {
+		for _, nonce := range []string{"", "0123456789abcdef0123456789abcdef"} {
+			req := httptest.NewRequest("POST", "https://jeux.example.test"+path, strings.NewReader(`{"div":"d","event":"form.prefilled","data":{}}`))
+			if nonce != "" {
+				req.Header.Set(NonceHeader, nonce)
+			}
+			w := httptest.NewRecorder()
+			s.ServeHTTP(w, req)
+			if w.Code != http.StatusForbidden {
+				t.Errorf("%s with nonce %q: %d, want 403", path, nonce, w.Code)
+			}
+		}
+	}
+	if _, ok := timeline.First(rec.Events(), timeline.FormPrefilled, ""); ok {
+		t.Fatal("a forged form.prefilled reached the timeline")
+	}
+	if n := len(timeline.Find(rec.Events(), timeline.KitError, "")); n != 4 {
+		t.Errorf("%d refusals on the timeline, want 4", n)
+	}
+	// the campaign page carries the nonce the server expects
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "https://jeux.example.test/20/G/v1.cfm?id=G&div=d", nil))
+	if !strings.Contains(w.Body.String(), s.Nonce()) {
+		t.Fatal("the campaign page does not carry the scenario's nonce")
+	}
 }
 
 func TestIsLoader(t *testing.T) {
