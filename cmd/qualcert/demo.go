@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,22 +29,14 @@ Flags:
 // cmdDemo serves the demo publisher until ctx is done.
 func cmdDemo(ctx context.Context, e env, args []string) int {
 	fs := flag.NewFlagSet("qualcert demo", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "`host:port` to serve on (127.0.0.1:0 picks a free port)")
 	profiles := fs.String("write-profiles", "", "also write one profile per variant (<slug>.yaml) into `DIR`, for 'qualcert run --profile'; valid while this demo runs")
 	printUsage := func(w io.Writer) {
-		fs.SetOutput(w)
 		fmt.Fprint(w, demoUsage)
-		fs.PrintDefaults()
+		printFlags(w, fs)
 	}
-	fs.Usage = func() {} // printed below, to stdout for --help and to stderr after an error
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(e.stdout)
-			return exitOK
-		}
-		printUsage(e.stderr)
-		return exitUsage
+	if code, done := parseFlags(fs, e, args, printUsage); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.stderr, "qualcert demo: unexpected argument %q\n\n", fs.Arg(0))

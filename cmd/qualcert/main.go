@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -83,4 +85,38 @@ func dispatch(ctx context.Context, e env, args []string) int {
 	fmt.Fprintf(e.stderr, "qualcert: unknown command %q\n\n", args[0])
 	usage(e.stderr)
 	return exitUsage
+}
+
+// printFlags writes the flags of fl in the --name form that the README, the
+// contract and the other commands' help use (the flag package prints -name).
+func printFlags(w io.Writer, fl *flag.FlagSet) {
+	fl.VisitAll(func(f *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if arg != "" {
+			line += " " + arg
+		}
+		if d := f.DefValue; d != "" && d != "false" && d != "0" {
+			usage += " (default " + d + ")"
+		}
+		fmt.Fprintf(w, "%s\n      %s\n", line, usage)
+	})
+}
+
+// parseFlags parses args with fl. --help prints usage to stdout; a bad flag
+// prints the flag package's error, then usage, to stderr. done says the
+// command should return code at once.
+func parseFlags(fl *flag.FlagSet, e env, args []string, usage func(w io.Writer)) (code int, done bool) {
+	fl.SetOutput(e.stderr)
+	fl.Usage = func() {} // printed below: once, on the right stream
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(e.stdout)
+			return exitOK, true
+		}
+		fmt.Fprintln(e.stderr)
+		usage(e.stderr)
+		return exitUsage, true
+	}
+	return 0, false
 }

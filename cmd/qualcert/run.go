@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -44,7 +44,6 @@ Exit codes: 0 passed (warnings allowed), 1 failed, 2 usage or invalid profile,
 // cmdRun is `qualcert run` (CONTRACT §1).
 func cmdRun(ctx context.Context, e env, args []string) int {
 	fl := flag.NewFlagSet("qualcert run", flag.ContinueOnError)
-	fl.SetOutput(e.stderr)
 	var (
 		profilePath = fl.String("profile", "", "publisher profile `FILE` (YAML or JSON); none: the embedded demo")
 		reportDir   = fl.String("report-dir", "./qualcert-report", "`DIR` to write the reports into")
@@ -57,18 +56,12 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		liveKit     = fl.Bool("live-kit", false, "observe mode: use the real Qualifio kit (needs a network), do not intercept")
 		reveal      = fl.Bool("reveal", false, "show raw tokens and participant values in reports (they are redacted by default)")
 	)
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), runUsage)
-		fl.PrintDefaults()
-		fmt.Fprint(fl.Output(), runExitCodes)
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fl.SetOutput(e.stdout)
-			fl.Usage()
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fl, e, args, func(w io.Writer) {
+		fmt.Fprint(w, runUsage)
+		printFlags(w, fl)
+		fmt.Fprint(w, runExitCodes)
+	}); done {
+		return code
 	}
 	usageErr := func(format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "qualcert run: "+format+"\n", a...)
