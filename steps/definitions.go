@@ -56,8 +56,8 @@ func definitions() []stepDef {
 		// Then: the token.
 		{`^the token is signed \(JWS\) with an allowed algorithm and a known key$`, thenJWS},
 		{`^the token is encrypted \(JWE\) and the campaign can decrypt it$`, thenJWE},
-		{`^the token's issuer, audience, subject and campaignId are as expected$`, thenClaims},
-		{`^the token is within its lifetime$`, thenLifetime},
+		{`^the token's issuer, audience, subject and campaignId are as expected$`, noTokenFinding("the token's claims are not as the profile expects", finding.TokenIssMismatch, finding.TokenAudMismatch, finding.TokenSubMissing, finding.TokenCampaignIDMissing, finding.TokenCampaignIDNotString, finding.TokenCampaignMismatch)},
+		{`^the token is within its lifetime$`, noTokenFinding("the token is not within its lifetime", finding.TokenExpired, finding.TokenNotYetValid, finding.TokenIATFuture, finding.TokenExpBeforeIAT, finding.TokenExpMissing, finding.TokenLifetimeTooLong)},
 		{`^the campaign received a signed token \(JWS\)$`, thenReceivedJWS},
 		{`^the campaign received an encrypted token \(JWE\)$`, thenReceivedJWE},
 
@@ -217,6 +217,21 @@ func whenOpens(ctx context.Context) error {
 }
 
 // ---- Then: the tag ----
+
+// noTokenFinding is noFinding for the token's checks: it first requires that
+// the campaigns received a token at all (else there is nothing to judge).
+func noTokenFinding(failure string, codes ...finding.Code) func(context.Context) error {
+	return func(ctx context.Context) error {
+		s, err := current(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := s.tokenCampaigns(); err != nil {
+			return err
+		}
+		return s.check(failure, codes...)
+	}
+}
 
 // noFinding is a Then step that passes when the scenario's observation has
 // none of codes; failure says what went wrong in the publisher's words.
@@ -394,32 +409,6 @@ func thenJWE(ctx context.Context) error {
 	return s.check("the encrypted token cannot be decrypted or is not authenticated",
 		finding.TokenMissing, finding.TokenMalformed, finding.TokenTooLarge, finding.TokenAlgForbidden,
 		finding.TokenDecryptFailed, finding.TokenJWEUnauthenticated, finding.TokenKeyUnknown, finding.TokenSignatureInvalid)
-}
-
-func thenClaims(ctx context.Context) error {
-	s, err := current(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := s.tokenCampaigns(); err != nil {
-		return err
-	}
-	return s.check("the token's claims are not as the profile expects",
-		finding.TokenIssMismatch, finding.TokenAudMismatch, finding.TokenSubMissing, finding.TokenCampaignIDMissing,
-		finding.TokenCampaignIDNotString, finding.TokenCampaignMismatch)
-}
-
-func thenLifetime(ctx context.Context) error {
-	s, err := current(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := s.tokenCampaigns(); err != nil {
-		return err
-	}
-	return s.check("the token is not within its lifetime",
-		finding.TokenExpired, finding.TokenNotYetValid, finding.TokenIATFuture, finding.TokenExpBeforeIAT,
-		finding.TokenExpMissing, finding.TokenLifetimeTooLong)
 }
 
 func thenReceivedJWS(ctx context.Context) error {
