@@ -50,21 +50,9 @@ Exit status: 0 written, 2 usage or I/O error.
 `
 
 func cmdKeys(ctx context.Context, e env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		if len(args) == 0 {
-			fmt.Fprint(e.stderr, keysUsage)
-			return exitUsage
-		}
-		fmt.Fprint(e.stdout, keysUsage)
-		return exitOK
-	}
-	if args[0] != "generate" {
-		fmt.Fprintf(e.stderr, "qualcert keys: unknown sub-command %q (only: generate)\n", args[0])
-		return exitUsage
-	}
-	args = args[1:]
-	if helpRequested(e, args, keysUsage) {
-		return exitOK
+	args, code, done := subcommand(e, args, "keys", "generate", keysUsage)
+	if done {
+		return code
 	}
 	fs := newFlagSet(e, "keys generate", keysUsage)
 	alg := fs.String("alg", "", "")

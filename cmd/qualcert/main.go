@@ -120,3 +120,27 @@ func parseFlags(fl *flag.FlagSet, e env, args []string, usage func(w io.Writer))
 	}
 	return 0, false
 }
+
+// subcommand checks that args start with the one sub-command of a command
+// (keys generate, token mint) and returns the arguments after it. done says
+// the command should return code at once: help was printed (to stdout when
+// asked for, to stderr with no sub-command), or the sub-command is unknown.
+func subcommand(e env, args []string, command, only, usage string) (rest []string, code int, done bool) {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return nil, exitUsage, true
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprint(e.stdout, usage)
+		return nil, exitOK, true
+	case only:
+	default:
+		fmt.Fprintf(e.stderr, "qualcert %s: unknown sub-command %q (only: %s)\n", command, args[0], only)
+		return nil, exitUsage, true
+	}
+	if helpRequested(e, args[1:], usage) {
+		return nil, exitOK, true
+	}
+	return args[1:], 0, false
+}

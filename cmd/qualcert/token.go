@@ -48,21 +48,9 @@ Example:
 `
 
 func cmdToken(ctx context.Context, e env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		if len(args) == 0 {
-			fmt.Fprint(e.stderr, tokenUsage)
-			return exitUsage
-		}
-		fmt.Fprint(e.stdout, tokenUsage)
-		return exitOK
-	}
-	if args[0] != "mint" {
-		fmt.Fprintf(e.stderr, "qualcert token: unknown sub-command %q (only: mint)\n", args[0])
-		return exitUsage
-	}
-	args = args[1:]
-	if helpRequested(e, args, tokenUsage) {
-		return exitOK
+	args, code, done := subcommand(e, args, "token", "mint", tokenUsage)
+	if done {
+		return code
 	}
 	fs := newFlagSet(e, "token mint", tokenUsage)
 	var (
