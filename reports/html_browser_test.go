@@ -9,35 +9,29 @@ import (
 	"time"
 
 	"github.com/go-rod/rod"
-	"github.com/go-rod/rod/lib/launcher"
 	"github.com/go-rod/rod/lib/proto"
+
+	"github.com/qualcert/qualcert/harness/browser"
 )
 
-const chromiumBin = "/usr/bin/chromium"
-
-// startChromium launches Debian's headless Chromium (never a download) with
-// everything that could phone home switched off.
+// startChromium launches Debian's headless Chromium with the project's own
+// launcher (harness/browser: never a download, nothing phoning home, its
+// process group and temporary profile gone at Close).
 func startChromium(t *testing.T) *rod.Browser {
 	t.Helper()
-	if _, err := os.Stat(chromiumBin); err != nil {
-		t.Skipf("no Chromium at %s: %v", chromiumBin, err)
+	if _, err := browser.FindBinary(""); err != nil {
+		t.Skipf("no Chromium: %v", err)
 	}
-	l := launcher.New().Bin(chromiumBin).Headless(true).NoSandbox(true).Leakless(false).
-		Set("disable-background-networking").Set("disable-component-update").Set("disable-sync").
-		Set("no-first-run").Set("disable-quic").Set("disable-gpu").Set("disable-dev-shm-usage").
-		Set("disable-default-apps").Set("disable-extensions").Set("metrics-recording-only").
-		Set("disable-domain-reliability").Set("disable-client-side-phishing-detection")
-	u, err := l.Launch()
+	b, err := browser.Launch(t.Context(), browser.Config{})
 	if err != nil {
 		t.Fatalf("launching Chromium: %v", err)
 	}
-	t.Cleanup(l.Kill)
-	b := rod.New().ControlURL(u).Timeout(60 * time.Second)
-	if err := b.Connect(); err != nil {
-		t.Fatalf("connecting to Chromium: %v", err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
-	return b
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return b.Rod().Timeout(60 * time.Second)
 }
 
 // pageWatch records every network request and every console error or

@@ -2,7 +2,6 @@ package demo
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -10,8 +9,9 @@ import (
 	"time"
 
 	"github.com/go-rod/rod"
-	"github.com/go-rod/rod/lib/launcher"
 	"github.com/go-rod/rod/lib/proto"
+
+	hbrowser "github.com/qualcert/qualcert/harness/browser"
 )
 
 // stubKit is a minimal stand-in for the Qualifio kit, enough to run the
@@ -50,28 +50,25 @@ const stubCampaign = `<!doctype html><body style="font:14px sans-serif;backgroun
 // without error, setMetaData is called as declared, good pages react once
 // (banner and one fresh token per campaign), the others do not.
 func TestPagesInChromium(t *testing.T) {
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		bin = "/usr/bin/chromium"
+	if testing.Short() {
+		t.Skip("-short")
 	}
-	if _, err := os.Stat(bin); err != nil || testing.Short() {
-		t.Skip("no Chromium (apt-get install chromium), or -short")
+	if _, err := hbrowser.FindBinary(""); err != nil {
+		t.Skipf("no Chromium: %v", err)
 	}
 	s := startDemo(t)
-	l := launcher.New().Bin(bin).Headless(true).Leakless(false).UserDataDir(t.TempDir()).
-		Set("no-sandbox").Set("disable-gpu").Set("disable-dev-shm-usage").
-		Set("disable-background-networking").Set("disable-component-update").Set("disable-sync").
-		Set("no-first-run").Set("disable-quic")
-	wsURL, err := l.Launch()
+	// The project's own launcher: Debian's Chromium, its own process group,
+	// a temporary profile removed at Close.
+	launched, err := hbrowser.Launch(t.Context(), hbrowser.Config{})
 	if err != nil {
 		t.Fatalf("launching Chromium: %v", err)
 	}
-	t.Cleanup(l.Cleanup)
-	browser := rod.New().ControlURL(wsURL).Context(t.Context())
-	if err := browser.Connect(); err != nil {
-		t.Fatalf("connecting to Chromium: %v", err)
-	}
-	t.Cleanup(func() { browser.Close() })
+	t.Cleanup(func() {
+		if err := launched.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	browser := launched.Rod().Context(t.Context())
 
 	var mu sync.Mutex
 	var pixels []string
