@@ -168,17 +168,28 @@ func forbiddenAlg(alg string) string {
 	return ""
 }
 
+// headerAlg decodes a protected header and reads its alg, which every token
+// must carry as a string; the header is returned even when alg is missing,
+// for the report.
+func headerAlg(head string) (map[string]any, string, *finding.Finding) {
+	h, bad := decodeHeader(head)
+	if bad != nil {
+		return nil, "", bad
+	}
+	alg, ok := h["alg"].(string)
+	if !ok {
+		return h, "", refusal(finding.TokenMalformed, "the header has no alg string")
+	}
+	return h, alg, nil
+}
+
 // openJWS verifies a compact JWS and returns its header and payload.
 func (v *Verifier) openJWS(ctx context.Context, token string) (map[string]any, []byte, *finding.Finding) {
 	head, rest, _ := strings.Cut(token, ".")
 	_, sigSeg, _ := strings.Cut(rest, ".")
-	h, bad := decodeHeader(head)
+	h, alg, bad := headerAlg(head)
 	if bad != nil {
-		return nil, nil, bad
-	}
-	alg, ok := h["alg"].(string)
-	if !ok {
-		return h, nil, refusal(finding.TokenMalformed, "the header has no alg string")
+		return h, nil, bad
 	}
 	if why := forbiddenAlg(alg); why != "" {
 		return h, nil, refusal(finding.TokenAlgForbidden, "%s", why)
@@ -368,13 +379,9 @@ func curveName(c elliptic.Curve) string { return c.Params().Name }
 func (v *Verifier) openJWE(token string) (map[string]any, []byte, *finding.Finding) {
 	head, rest, _ := strings.Cut(token, ".")
 	encKeySeg, _, _ := strings.Cut(rest, ".")
-	h, bad := decodeHeader(head)
+	h, alg, bad := headerAlg(head)
 	if bad != nil {
-		return nil, nil, bad
-	}
-	alg, ok := h["alg"].(string)
-	if !ok {
-		return h, nil, refusal(finding.TokenMalformed, "the header has no alg string")
+		return h, nil, bad
 	}
 	enc, ok := h["enc"].(string)
 	if !ok {
