@@ -137,22 +137,34 @@ func (d *jsonScanner) object() (map[string]any, bool) {
 			return nil, false
 		}
 		m[k] = v // a repeated name keeps its last value, as in encoding/json
-		d.space()
-		if d.i >= len(d.s) {
+		more, ok := d.sep('}')
+		if !ok {
 			return nil, false
 		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-			d.space()
-		case '}':
-			d.i++
-			d.depth--
+		if !more {
 			return m, true
-		default:
-			return nil, false
 		}
 	}
+}
+
+// sep reads what follows an object member or an array element: ',' (more to
+// come) or the closing byte (the container ends, one level up).
+func (d *jsonScanner) sep(closing byte) (more, ok bool) {
+	d.space()
+	if d.i >= len(d.s) {
+		return false, false
+	}
+	switch d.s[d.i] {
+	case ',':
+		d.i++
+		d.space()
+		return true, true
+	case closing:
+		d.i++
+		d.depth--
+		return false, true
+	}
+	return false, false
 }
 
 // array decodes [...] at d.i; an empty array is a non-nil empty slice, as
@@ -175,20 +187,12 @@ func (d *jsonScanner) array() (any, bool) {
 			return nil, false
 		}
 		a = append(a, v)
-		d.space()
-		if d.i >= len(d.s) {
+		more, ok := d.sep(']')
+		if !ok {
 			return nil, false
 		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-			d.space()
-		case ']':
-			d.i++
-			d.depth--
+		if !more {
 			return a, true
-		default:
-			return nil, false
 		}
 	}
 }
