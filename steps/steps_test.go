@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -501,17 +502,22 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-func TestRedactTextHidesTokensAndEmails(t *testing.T) {
+// A progress line carries step errors, which may quote what the page did:
+// it is redacted unless the run reveals values.
+func TestProgressLinesAreRedacted(t *testing.T) {
 	jws := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
-	got := finding.RedactText("token " + jws + " for alice@demo-media.test, done")
-	if strings.Contains(got, "eyJ") || strings.Contains(got, "alice@") {
-		t.Errorf("not redacted: %q", got)
-	}
-	if !strings.Contains(got, finding.Fingerprint(jws)) || !strings.Contains(got, finding.Fingerprint("alice@demo-media.test")) {
-		t.Errorf("fingerprints missing: %q", got)
-	}
-	if s := "campaign qualifio_insert_place_1 (blocked: token.expired)"; finding.RedactText(s) != s {
-		t.Errorf("plain text changed: %q", finding.RedactText(s))
+	for _, reveal := range []bool{false, true} {
+		var out bytes.Buffer
+		run := &suiteRun{cfg: Config{Progress: &out}}
+		run.cfg.Browser.Reveal = reveal
+		s := &scenario{meta: &scenarioMeta{feature: "Security", name: "The token does not leak"}, run: run}
+		s.steps = []reports.Step{{Text: "the token does not leak", Status: reports.Failed, Error: "console said " + jws + " for alice@demo-media.test"}}
+		s.failedStep = "the token does not leak"
+		run.printProgress(s)
+		leaked := strings.Contains(out.String(), jws) || strings.Contains(out.String(), "alice@demo-media.test")
+		if leaked != reveal {
+			t.Errorf("reveal=%v: the progress line shows the values: %v\n%s", reveal, leaked, out.String())
+		}
 	}
 }
 
