@@ -32,6 +32,10 @@ var registeredClaims = map[string]bool{
 
 func (v *Verifier) judgeClaims(ctx context.Context, r *Result, op *opened, opt Options, add func(finding.Finding)) {
 	claims, err := decodeObject(op.payload)
+	if ptr, dup := isDuplicateName(err); dup {
+		add(finding.New(finding.TokenDuplicateMember, "the claims give %s more than once: verifiers disagree on which one counts, so the token must be refused (RFC 7519 §4)", ptr))
+		return
+	}
 	if err != nil || claims == nil {
 		add(finding.New(finding.TokenMalformed, "the payload is not a JSON object of claims"))
 		return
@@ -46,7 +50,7 @@ func (v *Verifier) judgeClaims(ctx context.Context, r *Result, op *opened, opt O
 	}
 	if typ, ok := h["typ"]; ok {
 		s, _ := typ.(string)
-		if !strings.EqualFold(s, "JWT") && !strings.EqualFold(s, "application/jwt") {
+		if !isMediaType(s, "jwt") {
 			add(finding.New(finding.TokenTypInvalid, "typ is %q, not JWT", fmt.Sprint(typ)))
 		}
 	}

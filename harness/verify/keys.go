@@ -22,6 +22,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/qualcert/qualcert/harness/finding"
 	"github.com/qualcert/qualcert/harness/token"
 )
 
@@ -325,15 +327,12 @@ func checkKeyStrength(k *key) error {
 	case ed25519.PublicKey, ed25519.PrivateKey:
 		return nil
 	case []byte:
+		// A shared secret shorter than its HMAC's hash is weak, not
+		// unusable: tokens signed with it are judged, with a should finding
+		// (token.secret_short, see shortSecret), so that a publisher sees
+		// every other defect of the token too.
 		if len(v) == 0 {
 			return errors.New("the key is empty")
-		}
-		min := hmacKeyLen(k.alg)
-		if min == 0 && k.alg == "" && k.use != "enc" && k.source != "decryption_key_file" {
-			min = 32 // a secret of unknown use is an HMAC key: HS256 needs 32 bytes
-		}
-		if len(v) < min {
-			return fmt.Errorf("the shared secret is %d bytes; HMAC keys must be at least %d bytes (RFC 7518 §3.2)", len(v), min)
 		}
 		return nil
 	default:
@@ -465,6 +464,17 @@ func fetchJWKS(ctx context.Context, base *http.Client, rawURL string) (keySet, e
 		return nil, fmt.Errorf("fetching JWKS from %s: %w", u.Host, err)
 	}
 	return ks, nil
+}
+
+// shortSecret returns a should finding when the shared secret k is shorter
+// than the hash of the HMAC alg (RFC 7518 §3.2), else nil.
+func shortSecret(k *key, alg string) *finding.Finding {
+	b, ok := k.value.([]byte)
+	if !ok || len(b) >= hmacKeyLen(alg) {
+		return nil
+	}
+	f := finding.New(finding.TokenSecretShort, "the shared secret (%s) is %d bytes; %s needs at least %d (RFC 7518 §3.2): a short secret can be guessed offline from one token", k.describe(), len(b), alg, hmacKeyLen(alg))
+	return &f
 }
 
 // hmacKeyLen is the minimum key length of an HS* algorithm (its hash size).
