@@ -294,6 +294,18 @@ func (v *Verifier) pickKey(ctx context.Context, h map[string]any, alg string, si
 	if hasKID && !isString {
 		return nil, refusal(finding.TokenMalformed, "the header's kid is not a string")
 	}
+	if signing && v.cfg.KeyID != "" {
+		var only keySet
+		for _, k := range ks {
+			if k.kid == v.cfg.KeyID {
+				only = append(only, k)
+			}
+		}
+		if len(only) == 0 {
+			return nil, refusal(finding.TokenKeyUnknown, "no key has the kid %q that was asked for (known: %s)", v.cfg.KeyID, kidList(ks))
+		}
+		ks = only
+	}
 	cands := ks.byKID(kid, hasKID)
 	switch {
 	case len(cands) == 0:
