@@ -325,7 +325,7 @@ func readTokenFrom(r io.Reader, what string) (string, error) {
 // values only with --reveal.
 type verifyOutput struct {
 	Valid     bool     `json:"valid"`
-	Verdict   string   `json:"verdict"` // "valid", "invalid", or "not_verified" (decoded without a key)
+	Verdict   string   `json:"verdict"`             // "valid", "invalid", or "not_verified" (decoded without a key)
 	Unchecked []string `json:"unchecked,omitempty"` // expectations that were not given, so not checked
 	*verify.Result
 	RevealedClaims map[string]any    `json:"revealed_claims,omitempty"`
