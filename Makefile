@@ -28,6 +28,8 @@ fmt:
 test: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
+	GOOS=darwin $(GO) build $(PKGS)    # verify, keys and token work where support engineers do
+	GOOS=windows $(GO) build $(PKGS)
 	$(GO) test -race -timeout 15m $(PKGS)
 
 test-short:
