@@ -62,9 +62,6 @@ type Options struct {
 	BrowserURL string // a remote DevTools endpoint (ws://…) instead of launching
 	LiveKit    bool   // observe mode: no interception, the real Qualifio kit is used
 	Reveal     bool   // screenshots and events may show participant values
-	// At judges the tokens' time claims as of this instant (zero: now),
-	// for a capture judged as of when it was made (--at).
-	At time.Time
 }
 
 // Throttle emulates a slow device: CPU slowdown and network conditions.
@@ -224,7 +221,7 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	r.kit = kit.New(kit.Config{Profile: p, Verifier: v, Timeline: r.rec, Fault: sc.Fault, Reveal: r.h.opt.Reveal, At: r.h.opt.At})
+	r.kit = kit.New(kit.Config{Profile: p, Verifier: v, Timeline: r.rec, Fault: sc.Fault, Reveal: r.h.opt.Reveal})
 	cfg := browser.SessionConfig{
 		Binding: kit.Binding,
 		Scripts: []string{kit.RecorderJS()},

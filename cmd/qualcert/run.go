@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/qualcert/qualcert/harness"
 	"github.com/qualcert/qualcert/harness/demo"
@@ -57,7 +56,6 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		liveKit     = fl.Bool("live-kit", false, "observe mode: use the real Qualifio kit (needs a network), do not intercept")
 		reveal      = fl.Bool("reveal", false, "show raw tokens and participant values in reports (they are redacted by default)")
 	)
-	at := fl.String("at", "", "judge the tokens' exp, nbf and iat as of `TIME` (RFC 3339 or Unix seconds) instead of now")
 	if code, done := parseFlags(fl, e, args, func(w io.Writer) {
 		fmt.Fprint(w, runUsage)
 		printFlags(w, fl)
@@ -79,15 +77,6 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	case *reportDir == "":
 		return usageErr("--report-dir must not be empty")
 	}
-	var judgeAt time.Time
-	if *at != "" {
-		t, issued, err := parseAt(*at)
-		if err != nil || issued {
-			return usageErr("--at: give RFC 3339 (2026-11-24T10:00:00Z) or Unix seconds, not %q", *at)
-		}
-		judgeAt = t
-		fmt.Fprintf(e.stderr, "qualcert run: note: token times are judged as of %s (--at), not now\n", t.UTC().Format(time.RFC3339))
-	}
 	if err := steps.CheckTags(*tags); err != nil {
 		return usageErr("--tags: %v", err)
 	}
@@ -104,7 +93,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	cfg := steps.Config{
 		Tags:        *tags,
 		Concurrency: *concurrency,
-		Browser:     harness.Options{BrowserBin: *browserBin, BrowserURL: *browserURL, LiveKit: *liveKit, Reveal: *reveal, At: judgeAt},
+		Browser:     harness.Options{BrowserBin: *browserBin, BrowserURL: *browserURL, LiveKit: *liveKit, Reveal: *reveal},
 		ReportDir:   *reportDir,
 		Progress:    e.stdout,
 		ToolVersion: Version,

@@ -153,13 +153,3 @@ func TestVerifyDuplicateMembers(t *testing.T) {
 		}
 	}
 }
-
-// run --at takes the same times as verify --at (but not iat: a run sees many
-// tokens); a bad one is a usage error before any browser starts.
-func TestRunAtUsage(t *testing.T) {
-	for _, at := range []string{"yesterday", "iat"} {
-		if code, _, stderr := run(t, "", "run", "--at", at); code != exitUsage || !strings.Contains(stderr, "--at") {
-			t.Errorf("run --at %s: exit %d %s", at, code, stderr)
-		}
-	}
-}

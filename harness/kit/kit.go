@@ -94,7 +94,6 @@ type Config struct {
 	Timeline *timeline.Recorder
 	Fault    finding.Code // the campaign reports this error whatever the token
 	Reveal   bool         // show participant values in the form
-	At       time.Time    // judge token times as of this instant (zero: now)
 }
 
 // Server answers the intercepted requests of one scenario.
@@ -403,7 +402,7 @@ func (s *Server) judge(ctx context.Context, b verifyBody) (*verify.Result, strin
 		res = miss(finding.TokenMalformed, "no verifier configured")
 		res.Fingerprint = finding.Fingerprint(tok)
 	} else {
-		res = s.cfg.Verifier.Verify(ctx, tok, verify.Options{CampaignID: c.CampaignID, Campaign: b.Div, Timeline: s.cfg.Timeline, At: s.cfg.At})
+		res = s.cfg.Verifier.Verify(ctx, tok, verify.Options{CampaignID: c.CampaignID, Campaign: b.Div, Timeline: s.cfg.Timeline})
 	}
 	if res.Fingerprint == "" {
 		res.Fingerprint = finding.Fingerprint(tok)
