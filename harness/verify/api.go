@@ -57,6 +57,10 @@ type Config struct {
 	MaxLifetime        time.Duration
 	Leeway             time.Duration
 
+	// At judges every token's exp, nbf and iat as of this instant instead
+	// of now (zero: now), unless Options.At or AtIssued says otherwise: a
+	// run over a capture, judged as of when it was made.
+	At time.Time
 	// KeyID narrows every signing key source to the key with this kid
 	// (--kid): for a token without kid checked against a multi-key JWKS.
 	KeyID string

@@ -108,6 +108,9 @@ func (v *Verifier) judgeClaims(ctx context.Context, r *Result, op *opened, opt O
 	case !opt.At.IsZero():
 		now = opt.At
 		r.TimesAsOf = now.UTC().Format(time.RFC3339)
+	case !v.cfg.At.IsZero():
+		now = v.cfg.At
+		r.TimesAsOf = now.UTC().Format(time.RFC3339)
 	}
 	v.judgeTimes(claims, now, add)
 	v.judgeMode(ctx, r, claims, opt, add)

@@ -238,6 +238,17 @@ func (v *Verifier) openJWS(ctx context.Context, token string, op *opened) (map[s
 	return h, payload, nil
 }
 
+// shortSecret returns a should finding when the shared secret k is shorter
+// than the hash of the HMAC alg (RFC 7518 §3.2), else nil.
+func shortSecret(k *key, alg string) *finding.Finding {
+	b, ok := k.value.([]byte)
+	if !ok || len(b) >= hmacKeyLen(alg) {
+		return nil
+	}
+	f := finding.New(finding.TokenSecretShort, "the shared secret (%s) is %d bytes; %s needs at least %d (RFC 7518 §3.2): a short secret can be guessed offline from one token", k.describe(), len(b), alg, hmacKeyLen(alg))
+	return &f
+}
+
 // verifyShortHMAC checks the HMAC of a compact JWS (already scanned as
 // canonical base64url) under a secret go-jose will not use, and returns the
 // payload when it verifies.

@@ -22,8 +22,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-
-	"github.com/qualcert/qualcert/harness/finding"
 	"github.com/qualcert/qualcert/harness/token"
 )
 
@@ -464,17 +462,6 @@ func fetchJWKS(ctx context.Context, base *http.Client, rawURL string) (keySet, e
 		return nil, fmt.Errorf("fetching JWKS from %s: %w", u.Host, err)
 	}
 	return ks, nil
-}
-
-// shortSecret returns a should finding when the shared secret k is shorter
-// than the hash of the HMAC alg (RFC 7518 §3.2), else nil.
-func shortSecret(k *key, alg string) *finding.Finding {
-	b, ok := k.value.([]byte)
-	if !ok || len(b) >= hmacKeyLen(alg) {
-		return nil
-	}
-	f := finding.New(finding.TokenSecretShort, "the shared secret (%s) is %d bytes; %s needs at least %d (RFC 7518 §3.2): a short secret can be guessed offline from one token", k.describe(), len(b), alg, hmacKeyLen(alg))
-	return &f
 }
 
 // hmacKeyLen is the minimum key length of an HS* algorithm (its hash size).

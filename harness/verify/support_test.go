@@ -118,6 +118,13 @@ func TestJudgedAsOf(t *testing.T) {
 	if !strings.Contains(iat.TimesAsOf, "iat") {
 		t.Errorf("TimesAsOf = %q, want it to name iat", iat.TimesAsOf)
 	}
+	// the same as of the verifier's configuration (a run's --at)
+	cfg.At = captured
+	atCfg := newVerifier(t, cfg).Verify(ctx, tok, Options{})
+	expectOnly(t, atCfg)
+	if atCfg.TimesAsOf == "" {
+		t.Error("Config.At: TimesAsOf not set")
+	}
 	// long after the capture, still expired
 	expectOnly(t, v.Verify(ctx, tok, Options{At: captured.Add(time.Hour)}), finding.TokenExpired)
 	// before nbf, not yet valid
