@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -43,7 +42,7 @@ Exit codes: 0 passed (warnings allowed), 1 failed, 2 usage or invalid profile,
 
 // cmdRun is `qualcert run` (CONTRACT §1).
 func cmdRun(ctx context.Context, e env, args []string) int {
-	fl := flag.NewFlagSet("qualcert run", flag.ContinueOnError)
+	fl := newFlags("run")
 	var (
 		profilePath = fl.String("profile", "", "publisher profile `FILE` (YAML or JSON); none: the embedded demo")
 		reportDir   = fl.String("report-dir", "./qualcert-report", "`DIR` to write the reports into")
@@ -56,7 +55,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		liveKit     = fl.Bool("live-kit", false, "observe mode: use the real Qualifio kit (needs a network), do not intercept")
 		reveal      = fl.Bool("reveal", false, "show raw tokens and participant values in reports (they are redacted by default)")
 	)
-	if code, done := parseFlags(fl, e, args, func(w io.Writer) {
+	if code, done := parseFlags(e, fl, "run", args, func(w io.Writer) {
 		fmt.Fprint(w, runUsage)
 		printFlags(w, fl)
 		fmt.Fprint(w, runExitCodes)
@@ -69,7 +68,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	}
 	switch {
 	case fl.NArg() > 0:
-		return usageErr("unexpected argument %q (see qualcert run --help)", fl.Arg(0))
+		return usageErr("unexpected argument %q (run takes flags only; see qualcert help run)", fl.Arg(0))
 	case *browserBin != "" && *browserURL != "":
 		return usageErr("give --browser-bin or --browser-url, not both")
 	case *concurrency < 1:

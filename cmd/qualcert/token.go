@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -48,27 +49,29 @@ Example:
 `
 
 func cmdToken(ctx context.Context, e env, args []string) int {
-	args, code, done := subcommand(e, args, "token", "mint", tokenUsage)
+	printUsage := func(w io.Writer) { fmt.Fprint(w, tokenUsage) }
+	args, code, done := subcommand(e, args, "token", "mint", printUsage)
 	if done {
 		return code
 	}
-	fs := newFlagSet(e, "token mint", tokenUsage)
+	fs := newFlags("token mint")
 	var (
-		claimsPath  = fs.String("claims", "", "")
-		keyPath     = fs.String("key", "", "")
-		profilePath = fs.String("profile", "", "")
-		alg         = fs.String("alg", "", "")
-		kid         = fs.String("kid", "", "")
-		encrypt     = fs.Bool("encrypt", false, "")
-		encryptKey  = fs.String("encrypt-key", "", "")
-		enc         = fs.String("enc", string(jose.A256GCM), "")
-		lifetime    = fs.Duration("lifetime", 5*time.Minute, "")
-		raw         = fs.Bool("raw", false, "")
+		claimsPath  = fs.String("claims", "", "JSON claims `FILE`")
+		keyPath     = fs.String("key", "", "signing key `FILE`")
+		profilePath = fs.String("profile", "", "a qualcert profile `FILE`")
+		alg         = fs.String("alg", "", "signing algorithm `ALG`")
+		kid         = fs.String("kid", "", "key id `KID`")
+		encrypt     = fs.Bool("encrypt", false, "nest the signed JWT in a JWE")
+		encryptKey  = fs.String("encrypt-key", "", "JWE recipient key `FILE`")
+		enc         = fs.String("enc", string(jose.A256GCM), "content encryption `ENC`")
+		lifetime    = fs.Duration("lifetime", 5*time.Minute, "exp − iat `D`")
+		raw         = fs.Bool("raw", false, "sign the claims exactly as given")
 	)
-	positional, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
+	if code, done := parseFlags(e, fs, "token mint", args, printUsage); done {
+		return code
 	}
+	positional := fs.Args()
+	var err error
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(e.stderr, "qualcert token mint: "+format+"\n", args...)
 		return exitUsage
