@@ -27,6 +27,8 @@ import (
 	"sync"
 
 	"github.com/spf13/pflag"
+
+	"github.com/qualcert/qualcert/steps"
 )
 
 // newFlags makes the flag set of `qualcert NAME`; parseFlags prints its
@@ -143,7 +145,7 @@ func nearest(s string, candidates []string, max int) []string {
 	var out []scored
 	limit := len(s)/3 + 1
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), strings.ToLower(c))
+		d := steps.EditDistance(strings.ToLower(s), strings.ToLower(c))
 		if strings.HasPrefix(c, s) && len(s) >= 2 {
 			d = min(d, 1)
 		}
@@ -157,26 +159,4 @@ func nearest(s string, candidates []string, max int) []string {
 		names = append(names, out[i].name)
 	}
 	return names
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
