@@ -42,6 +42,10 @@ var commands = []command{
 	{"demo", "serve the embedded demo publisher", cmdDemo},
 	{"keys", "generate keys for test set-ups (keys generate)", cmdKeys},
 	{"token", "mint a test token as a publisher would (token mint)", cmdToken},
+	{"steps", "list the Gherkin steps your own scenarios can use", cmdSteps},
+	{"codes", "list the finding codes: level, requirement, hint", cmdCodes},
+	{"features", "write the built-in suites into a folder (features export)", cmdFeatures},
+	{"schema", "print the JSON Schema of the profile or of report.json", cmdSchema},
 }
 
 func usage(w io.Writer) {
