@@ -47,7 +47,7 @@ func InitializeTestSuite(ts *godog.TestSuiteContext) {
 }
 
 func InitializeScenario(sc *godog.ScenarioContext) {
-	suite.InitializeScenario(sc) // qualcert's steps
+	suite.InitializeScenario(sc)                              // qualcert's steps
 	sc.Step(`^our tokens are signed with (\S+)$`, signedWith) // ours
 }
 
