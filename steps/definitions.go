@@ -236,7 +236,7 @@ func givenFault(ctx context.Context, code string) error {
 		return err
 	}
 	if _, ok := finding.Lookup(finding.Code(code)); !ok {
-		return fmt.Errorf("%q is not a finding code qualcert knows (see CONTRACT §4, e.g. token.expired)", code)
+		return fmt.Errorf("%q is not a finding code qualcert knows (qualcert codes lists them, e.g. token.expired)", code)
 	}
 	s.cond.fault = finding.Code(code)
 	return nil

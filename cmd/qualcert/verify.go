@@ -31,7 +31,7 @@ Key sources (one of, or from --profile):
   --decrypt-key FILE  private key (PEM or JWK) or symmetric key for a JWE
 
 Expectations (override the profile):
-  --profile FILE      a qualcert profile (CONTRACT §2)
+  --profile FILE      a qualcert profile (qualcert schema profile prints its keys)
   --alg ALG           allowed JWS algorithm; repeat or comma-separate
                       (default: RS/PS/ES 256-512 and EdDSA; HS* with --secret-file)
   --iss S             expected issuer (not checked when neither this nor a profile gives one)
