@@ -54,6 +54,14 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'qualcert help <command>' (or 'qualcert <command> --help') for a command's flags.\n")
+	fmt.Fprint(w, `
+Your own scenarios: 'qualcert features export DIR' writes the built-in suites,
+'qualcert steps' lists the sentences, 'qualcert run --features DIR' adds your
+feature files to the suite, --tags 'not @throttled' chooses scenarios. Your own
+steps in Go, with go test or the godog CLI: package
+github.com/qualcert/qualcert/steps (steps.NewSuite), as in the repository's
+docs/extending.md and examples/custom-suite.
+`)
 }
 
 func main() {

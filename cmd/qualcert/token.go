@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -121,6 +123,9 @@ func cmdToken(ctx context.Context, e env, args []string) int {
 		return fail("%v", err)
 	}
 	if *alg != "" {
+		if algs := append(append([]string(nil), profile.DefaultAlgorithms...), profile.DefaultHMAC...); !slices.Contains(algs, *alg) {
+			return fail("--alg %q is not a signing algorithm%s\n  supported: %s", *alg, didYouMean(*alg, algs), strings.Join(algs, " "))
+		}
 		sigKey.Alg = *alg
 	}
 	if *kid != "" {
@@ -134,6 +139,9 @@ func cmdToken(ctx context.Context, e env, args []string) int {
 		return fail("%v", err)
 	}
 	out := jws
+	if encs := []string{"A128GCM", "A192GCM", "A256GCM", "A128CBC-HS256", "A192CBC-HS384", "A256CBC-HS512"}; *encrypt && !slices.Contains(encs, *enc) {
+		return fail("--enc %q is not a content encryption%s\n  supported: %s", *enc, didYouMean(*enc, encs), strings.Join(encs, " "))
+	}
 	if *encrypt {
 		recipient := *encryptKey
 		if recipient == "" && p != nil {
