@@ -35,7 +35,7 @@ func TestExampleCustomSuiteModule(t *testing.T) {
 		cmd.Dir, cmd.Env = dir, env
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			t.Fatalf("go test in %s: %v\n%s", dir, err, out)
+			t.Fatalf("go test in %s: %v (after a change of qualcert's dependencies, run go mod tidy there)\n%s", dir, err, out)
 		}
 		for _, want := range []string{
 			"--- PASS: TestFeatures/Our_tokens_are_signed_with_our_group's_algorithm,_in_time",
