@@ -162,29 +162,44 @@ func Suggest(text string, n int) []string {
 		d float64
 	}
 	var all []scored
-	words := strings.Fields(strings.ToLower(text))
+	words := contentWords(text)
 	for _, d := range definitions() {
 		ex := d.sentence()
-		// word overlap counts more than letters: "the token is expired"
+		// shared words count more than letters: "the token is expired"
 		// should find "the token is within its lifetime".
-		exWords := strings.Fields(strings.ToLower(ex))
+		exWords := contentWords(ex)
 		common := 0
 		for _, w := range words {
 			for _, x := range exWords {
-				if w == x {
+				if w == x || (len(w) > 4 && strings.HasPrefix(x, w[:len(w)-2])) {
 					common++
 					break
 				}
 			}
 		}
 		dist := float64(EditDistance(strings.ToLower(text), strings.ToLower(ex))) / float64(max(len(text), len(ex), 1))
-		overlap := float64(common) / float64(max(len(words), len(exWords), 1))
-		all = append(all, scored{ex, dist - overlap})
+		overlap := float64(common) / float64(max(len(words), 1))
+		all = append(all, scored{ex, dist - 2*overlap})
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].d < all[j].d })
 	var out []string
 	for i := 0; i < len(all) && i < n; i++ {
 		out = append(out, all[i].s)
+	}
+	return out
+}
+
+// contentWords are the lower-case words of s that carry meaning.
+func contentWords(s string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return r == ' ' || r == '"' || r == '(' || r == ')' || r == '\'' || r == '-'
+	}) {
+		switch w {
+		case "the", "a", "an", "is", "are", "of", "to", "its", "and", "it", "s":
+			continue
+		}
+		out = append(out, w)
 	}
 	return out
 }

@@ -147,3 +147,19 @@ func TestEveryListedStepHasAnExampleItAloneMatches(t *testing.T) {
 		}
 	}
 }
+
+// An undefined step's nearest steps start with the one meant.
+func TestSuggestFindsTheStepMeant(t *testing.T) {
+	for text, want := range map[string]string{
+		"the participant opens page":       "the participant opens the page",
+		"the kit is loaded":                "the Qualifio kit is loaded",
+		"the user info webservice answers": "the user-info webservice returns the participant's data",
+		"a logged in user":                 "a logged-in participant",
+		"the campaign is blocked":          "the campaign shows the blocked spinner",
+		"the token is signed with ES256":   "the token is signed (JWS) with an allowed algorithm and a known key",
+	} {
+		if got := Suggest(text, 3); len(got) != 3 || got[0] != want {
+			t.Errorf("Suggest(%q) = %q, want %q first", text, got, want)
+		}
+	}
+}
