@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/cucumber/godog"
 
@@ -88,7 +89,14 @@ func loadProfile() (*profile.Profile, error) {
 	if site, err = demo.Start(context.Background(), "127.0.0.1:0"); err != nil {
 		return nil, err
 	}
-	return site.Profile("jws-inline")
+	p, err := site.Profile("jws-inline")
+	if err != nil {
+		return nil, err
+	}
+	// A shared CI machine can be slow: give each page load a minute rather
+	// than the demo's 10 s before the scenario is broken (no verdict).
+	p.Timing.Timeout = profile.Duration(time.Minute)
+	return p, nil
 }
 
 var tags = flag.String("godog.tags", "", "a Cucumber tag expression, e.g. 'not @throttled'")
