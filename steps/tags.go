@@ -40,7 +40,7 @@ type Tags struct {
 // combinations of their presence.
 const maxTagNames = 12
 
-var legacyTerm = regexp.MustCompile(`^~?@[^\s,&~@()]+$`)
+var legacyTerm = regexp.MustCompile(`^(~?)@?([^\s,&~@()]+)$`)
 
 // ParseTags parses expr (Cucumber or godog syntax; "" matches every
 // scenario). An error says what is wrong in words a user can act on.
@@ -94,12 +94,14 @@ func fromLegacy(expr string) (string, error) {
 	for _, and := range strings.Split(expr, "&&") {
 		var ors []string
 		for _, term := range strings.Split(and, ",") {
-			term = strings.TrimSpace(term)
-			if !legacyTerm.MatchString(term) {
-				return "", fmt.Errorf("tag expression %q: %q is not a tag (write @tag or ~@tag, joined by && or , — or use not, and, or)", expr, term)
+			m := legacyTerm.FindStringSubmatch(strings.TrimSpace(term))
+			if m == nil {
+				return "", fmt.Errorf("tag expression %q: %q is not a tag (write @tag or ~@tag, joined by && or , — or use not, and, or)", expr, strings.TrimSpace(term))
 			}
-			if neg, ok := strings.CutPrefix(term, "~"); ok {
-				term = "not " + neg
+			// godog matched tags with or without their @: so does this
+			term = "@" + m[2]
+			if m[1] == "~" {
+				term = "not " + term
 			}
 			ors = append(ors, term)
 		}

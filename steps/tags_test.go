@@ -22,6 +22,7 @@ func TestParseTagsAcceptsCucumberAndGodogForms(t *testing.T) {
 		{"", [][]string{{}, {"@a"}}, nil},
 		{"not @throttled", [][]string{{}, {"@jws"}}, [][]string{{"@throttled"}, {"@jws", "@throttled"}}},
 		{"~@throttled", [][]string{{}, {"@jws"}}, [][]string{{"@throttled"}}},
+		{"~throttled", [][]string{{}, {"@jws"}}, [][]string{{"@throttled"}}}, // godog's form, @ optional there
 		{"@jws and not @throttled", [][]string{{"@jws"}}, [][]string{{}, {"@jws", "@throttled"}}},
 		{"@jws,@jwe && ~@throttled", [][]string{{"@jws"}, {"@jwe"}}, [][]string{{}, {"@jwe", "@throttled"}}},
 		{"(@a or @b) and not (@c or @d)", [][]string{{"@a"}, {"@b", "@a"}}, [][]string{{"@a", "@d"}, {"@c"}, {}}},
