@@ -251,6 +251,13 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	events, unsubscribe := r.rec.Subscribe()
 	defer unsubscribe()
 	r.ses, err = r.h.b.NewSession(setup, cfg)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && setup.Err() == nil {
+		// One CDP call of the set-up ran out of its own bound (a loaded
+		// machine): try once more within the set-up's bound before calling
+		// the run broken.
+		r.rec.Add(timeline.Harness, timeline.HarnessError, "", map[string]any{"error": "opening a tab, retried: " + err.Error()})
+		r.ses, err = r.h.b.NewSession(setup, cfg)
+	}
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:

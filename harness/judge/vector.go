@@ -11,7 +11,11 @@ import (
 // fail_* at least one; settle_* vectors check the settle rules at given
 // instants. Every field but Observation is optional.
 type Vector struct {
-	Comment     string      `json:"comment,omitempty"`
+	Comment string `json:"comment,omitempty"`
+	// Rules names the rules the vector exercises (finding codes, or
+	// settle.*, token.verdict, demo, live…): every rule has good and
+	// failing vectors. A good page is a good vector of every rule it passes.
+	Rules       []string    `json:"rules"`
 	Observation Observation `json:"observation"`
 	// Expect is the exact set of must and should codes (info codes are not
 	// part of the match), sorted.
