@@ -254,13 +254,18 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	}
 	events, unsubscribe := r.rec.Subscribe()
 	defer unsubscribe()
-	r.ses, err = r.h.b.NewSession(setup, cfg)
-	if err != nil && errors.Is(err, context.DeadlineExceeded) && setup.Err() == nil {
-		// One CDP call of the set-up ran out of its own bound (a loaded
-		// machine): try once more within the set-up's bound before calling
-		// the run broken.
-		r.rec.Add(timeline.Harness, timeline.HarnessError, "", map[string]any{"error": "opening a tab, retried: " + err.Error()})
+	for attempt := 1; ; attempt++ {
 		r.ses, err = r.h.b.NewSession(setup, cfg)
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) || setup.Err() != nil || attempt == maxTabAttempts {
+			break
+		}
+		// A CDP call of the set-up ran out of its own bound (a loaded
+		// machine): try again within the set-up's bound before calling the
+		// run broken. NewSession leaves nothing behind when it fails.
+		r.rec.Add(timeline.Harness, timeline.HarnessError, "", map[string]any{"error": fmt.Sprintf("opening a tab, attempt %d: %v", attempt, err)})
+	}
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = fmt.Errorf("the browser did not open a tab in time, %d attempts within %s (the machine is overloaded or the browser hangs): %w", maxTabAttempts, sessionTimeout, err)
 	}
 	if err != nil {
 		switch {
@@ -324,6 +329,11 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// The deadline: the scenario's timeout, then at most one grace period
+	// of the same length while a campaign's flow is visibly progressing
+	// (judge.Progressing: a page slowed by a loaded machine, not a stuck one).
+	deadline := rctx.Done()
+	var grace <-chan time.Time
 	for {
 		select {
 		case err := <-navDone:
@@ -339,11 +349,25 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 		case <-events:
 		case <-r.wake:
 		case <-timer.C:
-		case <-rctx.Done():
+		case <-deadline:
 			if ctx.Err() != nil {
 				return interrupted(ctx.Err())
 			}
-			return r.atDeadline(res, timeout)
+			o := state()
+			if ok, _ := judge.AtDeadline(o, r.rec.Now()); !ok && judge.Progressing(o, r.rec.Now()) {
+				deadline = nil
+				g := time.NewTimer(timeout)
+				defer g.Stop()
+				grace = g.C
+				r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"grace": timeout.String(),
+					"why": "a campaign's flow was still progressing at the scenario timeout"})
+				continue
+			}
+			return r.atDeadline(res, fmt.Sprintf("the scenario timeout of %s (counted from navigation)", timeout))
+		case <-grace:
+			return r.atDeadline(res, fmt.Sprintf("the scenario timeout of %s (counted from navigation) and its grace period of as much, granted because a campaign was still progressing", timeout))
+		case <-ctx.Done():
+			return interrupted(ctx.Err())
 		}
 		// Drain what is queued before deciding.
 		for drained := false; !drained; {
@@ -380,7 +404,7 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 // was seen (judge.AtDeadline), or if a must finding is already established
 // (it is reported, with the timeout as an info finding saying what was still
 // pending); otherwise broken with env.timeout.
-func (r *run) atDeadline(res *Result, timeout time.Duration) (*Result, error) {
+func (r *run) atDeadline(res *Result, limit string) (*Result, error) {
 	ok, why := judge.AtDeadline(r.observation(r.rec.Events()), r.rec.Now())
 	if ok {
 		r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"verdict": true})
@@ -391,12 +415,12 @@ func (r *run) atDeadline(res *Result, timeout time.Duration) (*Result, error) {
 	if established(fs) {
 		r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"verdict": true, "pending": why})
 		res, err := r.finish(res)
-		f := finding.New(finding.EnvTimeout, "the scenario timeout of %s struck while %s; the findings above were established before it", timeout, why).WithLevel(finding.Info)
+		f := finding.New(finding.EnvTimeout, "%s struck while %s; the findings above were established before it", limit, why).WithLevel(finding.Info)
 		f.Scenario = r.sc.Name
 		res.Findings = append(res.Findings, f)
 		return res, err
 	}
-	return r.broken(res, finding.EnvTimeout, fmt.Errorf("no verdict within the scenario timeout of %s (counted from navigation): %s", timeout, why))
+	return r.broken(res, finding.EnvTimeout, fmt.Errorf("no verdict within %s: %s", limit, why))
 }
 
 // established reports whether fs holds a must finding that more time could

@@ -312,3 +312,35 @@ func Helps(d observe.DOMData, div string) bool {
 	}
 	return d.Near != "" && d.Near == div
 }
+
+// ProgressWindowMs is how recent the last step of a pending campaign's flow
+// must be for the campaign to count as progressing at the deadline.
+const ProgressWindowMs = 3000.0
+
+// Progressing reports whether, at now, a campaign created in the current
+// document and still without an outcome made a step of its flow (its
+// iframe loaded, asked, got its answer, had its token verified) within
+// ProgressWindowMs: a page slowed by a loaded machine, not a stuck one. The
+// harness then grants the run one grace period at the deadline.
+func Progressing(o Observation, now float64) bool {
+	s := newSettle(&o)
+	for _, div := range s.order {
+		c := s.camps[div]
+		if !c.pending(s.navAt, 0, now) {
+			continue
+		}
+		for i := len(o.Events) - 1; i >= 0; i-- {
+			e := o.Events[i]
+			if e.Campaign != div || e.TMs < c.createdAt {
+				continue
+			}
+			switch e.Event {
+			case timeline.CreateIframe, timeline.IframeLoaded, timeline.GetMetaData, timeline.MetaData, timeline.TokenVerified, timeline.PostMessage, timeline.SetMetaData:
+				if now-e.TMs <= ProgressWindowMs {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
