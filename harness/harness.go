@@ -324,8 +324,12 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 
 	// Navigate in the background: a page that never answers must not stop
 	// the settle loop from seeing the deadline.
+	// Its context outlives the deadline by the grace period: a grace must
+	// not cut the navigation it waits for.
+	navCtx, cancelNav := context.WithTimeout(ctx, 2*timeout)
+	defer cancelNav()
 	navDone := make(chan error, 1)
-	go func() { navDone <- r.ses.Navigate(rctx, p.Page.URL) }()
+	go func() { navDone <- r.ses.Navigate(navCtx, p.Page.URL) }()
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -342,7 +346,7 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 				if isUnreachable(err) {
 					return r.broken(res, finding.EnvPageUnreachable, err)
 				}
-				if rctx.Err() == nil {
+				if navCtx.Err() == nil {
 					return r.broken(res, finding.EnvBrowser, err)
 				}
 			}
