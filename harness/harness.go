@@ -243,10 +243,12 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	}
 	r.kit = kit.New(kit.Config{Profile: p, Verify: verifyFn, Timeline: r.rec, Fault: sc.Fault, Reveal: r.h.opt.Reveal})
 	cfg := browser.SessionConfig{
-		Binding: observe.Binding,
-		Scripts: []string{observe.RecorderJS()},
-		Cookies: r.cookies(),
-		Hooks:   r.hooks(),
+		Binding:      observe.Binding,
+		World:        observe.World,
+		WorldScripts: []string{observe.RecorderJS()},
+		Scripts:      []string{observe.PageJS()},
+		Cookies:      r.cookies(),
+		Hooks:        r.hooks(),
 	}
 	if !r.h.opt.LiveKit {
 		cfg.Intercept = r.kit.Patterns()
@@ -508,7 +510,7 @@ func (r *run) evidence(res *Result) {
 // harness's own edits for a page reaction. It returns how many places it
 // masked.
 const maskScript = `(function (values) {
-  window.__qualcertEvidence = true;
+  document.documentElement.setAttribute('data-qualcert-evidence', '');
   if (!values.length || !document.body) return 0;
   var esc = function (s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); };
   var re = new RegExp('(?<![\\p{L}\\p{N}])(?:' + values.map(esc).join('|') + ')(?![\\p{L}\\p{N}])', 'gu');

@@ -69,11 +69,17 @@ type SessionConfig struct {
 	Intercept []string     // Fetch URL patterns (wildcards * and ?) answered by Handler
 	Handler   http.Handler // answers intercepted requests; its requests carry the session's context
 	Binding   string       // name of a Runtime binding (window.<name>(string)); "" = none
-	Scripts   []string     // evaluated in every new document before any page script
-	Cookies   []*proto.NetworkCookieParam
-	Hooks     Hooks
-	Width     int // viewport; 0 = 1280×900
-	Height    int
+	Scripts   []string     // evaluated in every new document before any page script, in the page's own world
+	// World names an isolated world (a JavaScript world of its own over the
+	// same DOM, like an extension's content script): WorldScripts run there
+	// in every new document before any page script, and the binding, when
+	// World is set, exists only there, out of the page's reach.
+	World        string
+	WorldScripts []string
+	Cookies      []*proto.NetworkCookieParam
+	Hooks        Hooks
+	Width        int // viewport; 0 = 1280×900
+	Height       int
 }
 
 // Session is one scenario's incognito context and tab.
@@ -162,9 +168,12 @@ func (b *Browser) NewSession(ctx context.Context, cfg SessionConfig) (s *Session
 	}
 	calls := []cdpCall{{what: "setting the viewport", req: proto.EmulationSetDeviceMetricsOverride{Width: w, Height: h, DeviceScaleFactor: 1}}}
 	calls = append(calls, s.domains(true)...)
-	if len(cfg.Scripts) > 0 {
+	if len(cfg.Scripts)+len(cfg.WorldScripts) > 0 {
 		// In one chain: the scripts run in the order they were added.
-		scripts := cdpCall{what: "injecting the recorder script"}
+		scripts := cdpCall{what: "injecting the recorder scripts"}
+		for _, js := range cfg.WorldScripts {
+			scripts.chain = append(scripts.chain, proto.PageAddScriptToEvaluateOnNewDocument{Source: js, WorldName: cfg.World})
+		}
 		for _, js := range cfg.Scripts {
 			scripts.chain = append(scripts.chain, proto.PageAddScriptToEvaluateOnNewDocument{Source: js})
 		}
@@ -207,7 +216,9 @@ func (s *Session) domains(top bool) []cdpCall {
 		calls = append(calls, cdpCall{what: "enabling Fetch", req: proto.FetchEnable{Patterns: patterns}})
 	}
 	if s.cfg.Binding != "" {
-		calls = append(calls, cdpCall{what: "adding the binding", req: proto.RuntimeAddBinding{Name: s.cfg.Binding}})
+		// With a world, the binding exists only in the contexts of that
+		// world (also those created later): the page cannot call it.
+		calls = append(calls, cdpCall{what: "adding the binding", req: proto.RuntimeAddBinding{Name: s.cfg.Binding, ExecutionContextName: s.cfg.World}})
 	}
 	return calls
 }

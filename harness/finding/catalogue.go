@@ -35,6 +35,7 @@ var requirements = []Requirement{
 	{"R-FLOW-1", "The participant reaches the prefilled form", "doc", "The data received allow Qualifio to prefill the identification form, and the participant pursues the journey."},
 	{"R-FLOW-2", "The page handles the campaign's error message", "doc", "In case of error Qualifio sends an error message to the parent page; the page should react (a fresh token, a login prompt) rather than leave the participant blocked."},
 	{"R-FLOW-3", "Logged-out visitors are not left blocked", "doc", "The method is for spaces of logged-in users: a logged-out visitor should be asked to log in, not left on the spinner."},
+	{"R-FLOW-4", "The page lets the campaign talk to the kit", "qualcert", "Qualifio's kit and campaign speak through postMessage: the page must not stop their messages, nor interfere with what observes them. A page that does gets this finding whatever else it did: the verdict is taken from the campaign's side."},
 	{"R-SEC-1", "The token does not leak", "qualcert", "The token, a bearer credential for the participant, goes to the campaign only: never to a third party, a URL, a Referer or the console."},
 	{"R-ENV-1", "A verdict could be reached", "qualcert", "The browser started, the page was reachable and the scenario ended within its timeout."},
 }
@@ -121,6 +122,7 @@ const (
 	CampaignBlocked      Code = "campaign.blocked"
 	PageErrorUnhandled   Code = "page.error_unhandled"
 	PageLoggedOutBlocked Code = "page.logged_out_blocked"
+	PageHarnessTampered  Code = "page.harness_tampered"
 
 	TokenLeaked Code = "token.leaked"
 
@@ -268,6 +270,8 @@ func init() {
 	outcome(CampaignBlocked)
 	def(PageErrorUnhandled, Should, "R-FLOW-2", "the page showed no reaction to the campaign's error message",
 		"Listen for the campaign's error message and react: push a fresh setMetaData, show a login prompt, or navigate to the login page.")
+	def(PageHarnessTampered, Must, "R-FLOW-4", "the page interfered with the campaign's messages or with the certification harness",
+		"Do not stop Qualifio's postMessage events (no stopPropagation or stopImmediatePropagation on messages with qualifio: true: Qualifio's kit must see them), and do not call or override the harness's functions: the verdict is taken from the campaign's side either way.")
 	def(PageLoggedOutBlocked, Should, "R-FLOW-3", "a logged-out visitor was left on the spinner",
 		"For a logged-out visitor, ask them to log in (or hide the campaign) instead of pushing no token or an empty one.")
 

@@ -188,6 +188,7 @@ func Judge(o Observation) Verdict {
 	} else {
 		v = judgeKit(o)
 	}
+	v.Findings = append(v.Findings, judgeTamper(o)...)
 	leaks, notes := judgeLeaks(o)
 	v.Findings = append(v.Findings, leaks...)
 	v.Notes = append(v.Notes, notes...)
@@ -821,4 +822,32 @@ func registrable(host string) string {
 
 func underDomain(host, domain string) bool {
 	return host == domain || strings.HasSuffix(host, "."+domain)
+}
+
+// judgeTamper turns the recorder's page.tampered observations into one
+// page.harness_tampered finding per kind and campaign (PROTOCOL.md,
+// "Observed from outside the page's reach"). They are never excused: not
+// by a logged-out visitor, a fault or the live kit.
+func judgeTamper(o Observation) []finding.Finding {
+	j := &judgement{o: &o}
+	seen := map[string]bool{}
+	for _, e := range timeline.Find(o.Events, timeline.Tampered, "") {
+		d := observe.Decode[observe.TamperData](e)
+		key := d.What + "\x00" + e.Campaign
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		switch d.What {
+		case observe.TamperSwallowed:
+			j.add(finding.PageHarnessTampered, e.Campaign, "a listener of the page stopped the campaign's %s message before the window's other listeners saw it (Qualifio's kit would not have)", orNone(d.Name))
+		case observe.TamperForged:
+			j.add(finding.PageHarnessTampered, e.Campaign, "the page dispatched a %s message of its own making, as if the campaign had sent it", orNone(d.Name))
+		case observe.TamperEmitter:
+			j.add(finding.PageHarnessTampered, e.Campaign, "the page called the harness's emitter %s (a forged observation)", orNone(d.Name))
+		default:
+			j.add(finding.PageHarnessTampered, e.Campaign, "the page interfered with the harness (%s)", orNone(d.What))
+		}
+	}
+	return j.out
 }

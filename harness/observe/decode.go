@@ -34,6 +34,8 @@ const (
 	emPostMessage = "page/postMessage"
 	emDOM         = "page/dom"
 	emIframe      = "page/iframe"
+	emTamper      = "page/tamper"
+	emDropped     = "page/relay.dropped"
 	emKitLoaded   = "kit/kit.loaded"
 	emCreate      = "kit/createIframe"
 	emLoaded      = "kit/iframe.loaded"
@@ -57,7 +59,12 @@ func (d *Decoder) Handle(payload string) {
 	if err := json.Unmarshal([]byte(payload), &e); err != nil {
 		return
 	}
+	// The recorder's clock is its isolated world's own (the page cannot
+	// set it); an event is still never placed after its arrival in Go.
 	t := d.Rec.FromEpochMs(e.T)
+	if now := d.Rec.Now(); t > now || t < 0 {
+		t = now
+	}
 	rec := func(src timeline.Source, name, div string, p any) { Record(d.Rec, t, src, name, div, p) }
 	switch e.Src + "/" + e.Ev {
 	case emCommand:
@@ -110,6 +117,17 @@ func (d *Decoder) Handle(payload string) {
 		}
 		p.Path = d.Redact.Text(p.Path)
 		rec(timeline.Page, timeline.PageIframe, "", p)
+	case emTamper:
+		var p TamperData
+		if json.Unmarshal(e.Data, &p) != nil {
+			return
+		}
+		p.What, p.Name = d.Redact.Text(p.What), d.Redact.Text(p.Name)
+		rec(timeline.Page, timeline.Tampered, e.Div, p)
+	case emDropped:
+		var p RelayDroppedData
+		_ = json.Unmarshal(e.Data, &p)
+		rec(timeline.Page, timeline.RelayDropped, "", p)
 	case emKitLoaded:
 		var p KitLoadedData
 		_ = json.Unmarshal(e.Data, &p)

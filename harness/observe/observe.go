@@ -26,18 +26,30 @@ import (
 	"github.com/qualcert/qualcert/harness/timeline"
 )
 
-//go:embed recorder.js
+//go:embed recorder.js page.js
 var assets embed.FS
 
 // Binding is the name of the CDP Runtime binding through which the recorder
-// and the kit send raw events to Go.
+// sends raw events to Go. It exists only in the isolated World.
 const Binding = "__qualcertEmit"
 
-// RecorderJS is the script to inject before any page script.
-func RecorderJS() string {
-	b, err := assets.ReadFile("recorder.js")
+// World is the name of the isolated world the recorder runs in: the page's
+// DOM, none of its JavaScript.
+const World = "qualcert"
+
+// RecorderJS is the script to inject, in World, before any page script: the
+// recorder and the reference kit's bookkeeping.
+func RecorderJS() string { return asset("recorder.js") }
+
+// PageJS is the script to inject in the page's own world before any page
+// script: the _qual_async interception, which relays what the page pushes
+// to the recorder (and nothing that can change a verdict).
+func PageJS() string { return asset("page.js") }
+
+func asset(name string) string {
+	b, err := assets.ReadFile(name)
 	if err != nil {
-		panic("observe: embedded recorder.js missing") // a build defect, caught by every test
+		panic("observe: embedded " + name + " missing") // a build defect, caught by every test
 	}
 	return string(b)
 }
@@ -172,6 +184,33 @@ type DialogData struct {
 	Type    string `json:"type,omitempty"`
 	Message string `json:"message,omitempty"`
 	Action  string `json:"action,omitempty"`
+}
+
+// Tamper kinds (TamperData.What).
+const (
+	// TamperSwallowed: a Qualifio message from a campaign iframe was
+	// stopped by a page listener before the window's other listeners
+	// (Qualifio's real kit among them) saw it.
+	TamperSwallowed = "message.swallowed"
+	// TamperEmitter: the page called an emitter name the harness used to
+	// expose in the page's world (a forged event).
+	TamperEmitter = "emitter.called"
+	// TamperForged: the page dispatched a Qualifio message event of its
+	// own making (not sent by any frame); the kit ignores it.
+	TamperForged = "message.forged"
+)
+
+// TamperData is the page interfering with the harness (page.tampered).
+type TamperData struct {
+	What string `json:"what"`
+	Name string `json:"name,omitempty"` // the message type, or the emitter called
+}
+
+// RelayDroppedData is what the recorder dropped of the page world's relays
+// over their bounds (size or rate).
+type RelayDroppedData struct {
+	Count int    `json:"count"`
+	Why   string `json:"why,omitempty"`
 }
 
 // FaultData is the fault the harness injected.

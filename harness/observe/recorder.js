@@ -1,29 +1,244 @@
-// qualcert recorder: injected by the harness into every new document before
-// any page script (Page.addScriptToEvaluateOnNewDocument). In the top page it
-// records every _qual_async command (also those pushed before a kit exists,
-// and with the real Qualifio kit in observe mode), every Qualifio postMessage
-// that reaches the page, and, once a campaign reported an error, the visible
-// content the page adds (its reaction). Raw values go to Go through a CDP
-// binding; Go redacts them (token fingerprints) before anything is recorded.
+// qualcert recorder and reference kit: injected by the harness into every
+// new document, before any page script, in an isolated world of its own
+// (Page.addScriptToEvaluateOnNewDocument with a worldName): it shares the
+// page's DOM but none of its JavaScript, so a page that overrides
+// performance.now, Date.now, postMessage, MessageEvent.prototype.data or
+// EventTarget.prototype.addEventListener changes nothing here, and the CDP
+// binding to Go exists in this world only (Runtime.addBinding with an
+// executionContextName): the page cannot call it.
+//
+// In the top page it
+//   - keeps the reference kit's bookkeeping: runs the commands the kit's
+//     loader relays from the page's world (page.js, kit.js), creates the
+//     campaign iframes, keeps the tokens, and answers the campaign's
+//     getMetaData itself: its message listener is the first one of the
+//     window (registered before any page script), so a page cannot swallow
+//     what the campaign asks, nor answer in the kit's place;
+//   - records every _qual_async command the page pushed, every Qualifio
+//     postMessage that reaches the page, and, once a campaign reported an
+//     error, the visible content the page adds (its reaction);
+//   - stamps every event on this world's own clock (performance.timeOrigin +
+//     performance.now(), the campaign iframe's clock too), never the page's;
+//   - reports a page that tampers with the harness: one that stops a
+//     Qualifio message before the window's other listeners (the real kit's)
+//     see it, or calls the emitters the harness used to expose.
+// What comes from the page's world is bounded (size and rate) and taken as
+// what it is: something the page did at the moment it arrived.
 (function () {
   'use strict';
   if (window.top !== window) return;
   var bind = window.__qualcertEmit;
   if (typeof bind !== 'function') return;
-  var stringify = JSON.stringify;
+  var stringify = JSON.stringify, parse = JSON.parse;
   var perf = window.performance;
   function now() { return perf.timeOrigin + perf.now(); }
   function emit(o) {
     o.t = o.t || now();
     try { bind(stringify(o)); } catch (e) { /* unserialisable: dropped */ }
   }
-  var api = {};
-  Object.defineProperty(api, 'emit', { value: emit });
-  Object.defineProperty(api, 'now', { value: now });
-  Object.defineProperty(window, '__qualcert', { value: api, configurable: false, enumerable: false });
+  function kitEmit(ev, div, data) { emit({ src: 'kit', ev: ev, div: div || '', data: data || {} }); }
 
-  // ser turns a command argument into JSON: strings stay raw (Go redacts the
-  // token), DOM elements and other objects become descriptions.
+  // Relays from the page's world, bounded: at most MAXRELAY characters each,
+  // and a token bucket per kind (a burst of BURST, then RATE a second). What
+  // is dropped is counted and reported once a second.
+  var MAXRELAY = 40 << 20, BURST = 2000, RATE = 500;
+  var buckets = {}, dropped = 0, dropTimer = 0;
+  function allow(kind) {
+    var b = buckets[kind], t = perf.now();
+    if (!b) b = buckets[kind] = { n: BURST, t: t };
+    b.n = Math.min(BURST, b.n + (t - b.t) * RATE / 1000);
+    b.t = t;
+    if (b.n < 1) return false;
+    b.n -= 1;
+    return true;
+  }
+  function drop(why) {
+    dropped++;
+    if (dropTimer) return;
+    dropTimer = setTimeout(function () {
+      emit({ src: 'page', ev: 'relay.dropped', data: { count: dropped, why: why } });
+      dropped = 0; dropTimer = 0;
+    }, 1000);
+  }
+  document.addEventListener('qualcert:relay', function (e) {
+    var s = e.detail;
+    if (typeof s !== 'string') return;
+    if (s.length > MAXRELAY) { drop('size'); return; }
+    var o;
+    try { o = parse(s); } catch (x) { return; }
+    if (!o || typeof o !== 'object') return;
+    var kind = String(o.k);
+    if (!allow(kind === 'run' ? 'run' : 'page')) { drop('rate'); return; }
+    switch (kind) {
+      case 'command':
+        emit({ src: 'page', ev: 'command', data: { how: o.how === 'run' ? 'run' : 'queued', args: Array.isArray(o.args) ? o.args.slice(0, 16) : [] } });
+        break;
+      case 'tamper':
+        emit({ src: 'page', ev: 'tamper', data: { what: 'emitter.called', name: String(o.name || '').slice(0, 64) } });
+        break;
+      case 'kit':
+        if (o.ev === 'kit.loaded') kitEmit('kit.loaded', '', { again: !!o.again });
+        break;
+      case 'run':
+        run(o, e.target && e.target.nodeType === 1 ? e.target : null);
+        break;
+    }
+  }, true);
+
+  // The reference kit (PROTOCOL.md): the state lives here, not in the page.
+  var frames = {};  // div id → iframe (the live one: a div mounted again gets a new iframe)
+  var frameNo = {}; // div id → the live iframe's number in this document
+  var seq = 0;      // iframes created in this document
+  var order = [];   // div ids in creation order
+  var meta = {};    // div id ('' when none was given) → {token}
+  var asked = {};   // div id → the campaign asked for metadata
+  var scheme = location.protocol === 'http:' ? 'http:' : 'https:';
+  var has = Object.prototype.hasOwnProperty;
+  function isDesc(v, t) { return v && typeof v === 'object' && v.__t === t; }
+
+  function divOf(v, target) {
+    if (typeof v === 'string') return { id: v, kind: 'string' };
+    if (isDesc(v, 'target')) return { id: String(v.id || ''), kind: 'element', el: target };
+    if (isDesc(v, 'element')) return { id: String(v.id || ''), kind: 'element' };
+    if (v === undefined || v === null || isDesc(v, 'undefined')) return { id: '', kind: 'missing' };
+    if (typeof v === 'number' || typeof v === 'boolean') return { id: String(v), kind: typeof v };
+    var k = v && typeof v === 'object' && typeof v.__t === 'string' ? v.__t : 'object';
+    return { id: k === 'object' ? '[object Object]' : '', kind: k === 'array' ? 'object' : k };
+  }
+  function size(v, def) {
+    if (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v))) return v + 'px';
+    if (typeof v === 'string' && v) return v;
+    return def;
+  }
+  function describe(v) {
+    if (v === null) return null;
+    if (typeof v === 'string' && v.length > 65536) return { __t: 'big', length: v.length, head: v.slice(0, 65536) };
+    if (typeof v === 'string') return v;
+    if (isDesc(v, 'big')) return v;
+    if (isDesc(v, 'target') || isDesc(v, 'element')) return { __t: 'element', id: String(v.id || '') };
+    if (v && typeof v === 'object' && typeof v.__t === 'string') return { __t: v.__t === 'array' ? 'object' : v.__t };
+    return { __t: typeof v };
+  }
+  function typeOf(v) {
+    if (v === null) return 'null';
+    if (typeof v !== 'object') return typeof v;
+    if (v.__t === 'big') return 'string';
+    if (v.__t === 'undefined' || v.__t === 'function') return v.__t;
+    return 'object';
+  }
+
+  function createIframe(cmd, target) {
+    var d = divOf(cmd[1], target);
+    var host = String(cmd[2] || ''), type = String(cmd[3] || ''), guid = String(cmd[4] || '');
+    var el = d.el || (d.id ? document.getElementById(d.id) : null);
+    var info = { host: host, channel_type: type, guid: guid, div_kind: d.kind };
+    if (!el) { info.found = false; kitEmit('createIframe', d.id, info); return; }
+    var f = document.createElement('iframe');
+    var n = ++seq;
+    f.src = scheme + '//' + host + '/' + encodeURIComponent(type) + '/' + encodeURIComponent(guid) +
+      '/v1.cfm?id=' + encodeURIComponent(guid) + '&div=' + encodeURIComponent(d.id) + '&frame=' + n;
+    f.title = 'Qualifio campaign';
+    f.setAttribute('frameborder', '0');
+    f.setAttribute('scrolling', 'no');
+    f.setAttribute('data-qualcert-campaign', d.id);
+    f.style.cssText = 'border:0;display:block;max-width:100%;width:' + size(cmd[5], '100%') + ';height:' + size(cmd[6], '640px') + ';' + (typeof cmd[10] === 'string' ? cmd[10] : '');
+    f.addEventListener('load', function () { kitEmit('iframe.loaded', d.id, { frame: n }); });
+    if (!has.call(frames, d.id)) order.push(d.id);
+    frames[d.id] = f;
+    frameNo[d.id] = n;
+    info.found = true;
+    info.frame = n;
+    el.appendChild(f);
+    kitEmit('createIframe', d.id, info);
+  }
+
+  function setMetaData(cmd, target) {
+    var d = divOf(cmd[3], target);
+    var tok = cmd.length > 2 ? cmd[2] : { __t: 'undefined' };
+    kitEmit('setMetaData', d.id, { type: describe(cmd[1]), div_kind: d.kind, token: describe(tok), token_type: typeOf(tok) });
+    meta[d.id] = { token: tok };
+    if (d.id && asked[d.id]) send(d.id);
+    if (!d.id && order.length === 1 && asked[order[0]]) send(order[0]);
+  }
+
+  // entry returns what the kit holds for div: the token of its own
+  // setMetaData, or with one campaign the one pushed without a divId.
+  function entry(div) {
+    if (has.call(meta, div)) return meta[div];
+    if (order.length === 1 && has.call(meta, '')) return meta[''];
+    return null;
+  }
+  function send(div) {
+    var f = frames[div];
+    if (!f || !f.contentWindow) return;
+    var m = entry(div);
+    var jwt = null;
+    if (m) {
+      var t = m.token;
+      if (typeof t === 'string' || t === null) jwt = t;
+      else if (isDesc(t, 'big')) jwt = { __t: 'big', head: String(t.head), length: +t.length || 0 };
+      else if (isDesc(t, 'undefined')) jwt = null;
+      else if (typeof t === 'object') jwt = { __t: (t.__t === 'target' || t.__t === 'element') ? 'element' : t.__t };
+      else jwt = { __t: typeof t };
+    }
+    f.contentWindow.postMessage({ qualifio: true, type: 'qualifio:metaData', divId: div, jwt: jwt, hasMeta: !!m }, '*');
+    kitEmit('metadata.sent', div, { has_meta: !!m, frame: frameNo[div] || 0 });
+  }
+
+  function run(o, target) {
+    try {
+      var cmd = o.cmd;
+      if (o.invalid || !Array.isArray(cmd)) { kitEmit('command.invalid', '', {}); return; }
+      if (cmd[0] === 'createIframe') createIframe(cmd, target);
+      else if (cmd[0] === 'setMetaData') setMetaData(cmd, target);
+      else kitEmit('command.unknown', '', { name: typeof cmd[0] === 'string' ? cmd[0] : stringify(cmd[0]) });
+    } catch (e) {
+      kitEmit('kit.error', '', { message: String(e && e.message) });
+    }
+  }
+  function campaignOf(source) {
+    for (var i = 0; i < order.length; i++) if (frames[order[i]].contentWindow === source) return order[i];
+    return null;
+  }
+
+  // Qualifio messages that reach the page (campaign → parent): recorded,
+  // and getMetaData answered by the kit. This capturing listener is the
+  // window's first; the non-capturing one below is the first of its kind.
+  // A Qualifio message from a campaign iframe seen by the first and not by
+  // the second was stopped by the page (stopPropagation or
+  // stopImmediatePropagation in a listener of its own): neither Qualifio's
+  // real kit nor the page's own listeners would have seen it.
+  var reached = typeof WeakSet === 'function' ? new WeakSet() : null;
+  var watching = false;
+  window.addEventListener('message', function (e) {
+    var d = e.data;
+    if (!d || typeof d !== 'object' || d.qualifio !== true) return;
+    if (!e.isTrusted) {
+      // A message the page made up (dispatchEvent), not one a frame sent.
+      emit({ src: 'page', ev: 'tamper', div: typeof d.divId === 'string' ? d.divId.slice(0, 200) : '', data: { what: 'message.forged', name: String(d.type || '').slice(0, 64) } });
+      return;
+    }
+    var payload = {};
+    for (var k in d) {
+      if (!Object.prototype.hasOwnProperty.call(d, k)) continue;
+      var v = d[k];
+      payload[k] = (typeof v === 'number' || typeof v === 'boolean' || v === null) ? v : ser(v, 1);
+    }
+    emit({ src: 'page', ev: 'postMessage', div: typeof d.divId === 'string' ? d.divId : '', data: { origin: e.origin, type: String(d.type || ''), payload: payload } });
+    var div = campaignOf(e.source);
+    if (div !== null && reached) {
+      var type = String(d.type || '');
+      setTimeout(function () {
+        if (!reached.has(e)) emit({ src: 'page', ev: 'tamper', div: div, data: { what: 'message.swallowed', name: type.slice(0, 64) } });
+      }, 0);
+    }
+    if (div !== null && d.type === 'qualifio:getMetaData') { asked[div] = true; send(div); }
+    if (d.type === 'qualifio:error' && !watching) { watching = true; watchDOM(); }
+  }, true);
+  window.addEventListener('message', function (e) { if (reached) reached.add(e); });
+
+  // ser describes a message value for the timeline: strings raw (Go
+  // redacts), others by type.
   var BIG = 65536;
   function ser(v, depth) {
     if (v === null) return null;
@@ -35,61 +250,6 @@
     if (Array.isArray(v) && depth < 1) { var a = []; for (var i = 0; i < v.length && i < 16; i++) a.push(ser(v[i], depth + 1)); return a; }
     return { __t: t === 'object' ? (Array.isArray(v) ? 'array' : 'object') : t };
   }
-  function record(cmd, how) {
-    var args = [];
-    if (cmd && typeof cmd === 'object' && typeof cmd.length === 'number') {
-      for (var i = 0; i < cmd.length && i < 16; i++) args.push(ser(cmd[i], 1));
-    } else {
-      args = [ser(cmd, 1)];
-    }
-    emit({ src: 'page', ev: 'command', data: { how: how, args: args } });
-  }
-
-  var replaced = false;
-  function wrapQueue(q) {
-    if (!q || (typeof q !== 'object' && typeof q !== 'function')) return;
-    try {
-      if (q.__qualcertWrapped) return;
-      Object.defineProperty(q, '__qualcertWrapped', { value: true });
-    } catch (e) { return; }
-    if (Array.isArray(q)) for (var i = 0; i < q.length; i++) record(q[i], 'queued');
-    var inner = q.push;
-    var wrapper = function () {
-      for (var i = 0; i < arguments.length; i++) record(arguments[i], replaced ? 'run' : 'queued');
-      return typeof inner === 'function' ? inner.apply(this, arguments) : undefined;
-    };
-    try {
-      Object.defineProperty(q, 'push', {
-        configurable: true, enumerable: false,
-        get: function () { return wrapper; },
-        set: function (f) { inner = f; replaced = true; emit({ src: 'page', ev: 'queue.taken' }); }
-      });
-    } catch (e) { /* frozen queue: commands are still seen by the reference kit */ }
-  }
-  var current;
-  try {
-    Object.defineProperty(window, '_qual_async', {
-      configurable: true, enumerable: true,
-      get: function () { return current; },
-      set: function (v) { current = v; wrapQueue(v); }
-    });
-  } catch (e) { /* the page redefined it first: only the kit's own events remain */ }
-
-  // Qualifio messages that reach the page (campaign → parent).
-  var watching = false;
-  window.addEventListener('message', function (e) {
-    var d = e.data;
-    if (!d || typeof d !== 'object' || d.qualifio !== true) return;
-    var payload = {};
-    for (var k in d) {
-      if (!Object.prototype.hasOwnProperty.call(d, k)) continue;
-      var v = d[k];
-      payload[k] = (typeof v === 'number' || typeof v === 'boolean' || v === null) ? v : ser(v, 1);
-    }
-    emit({ src: 'page', ev: 'postMessage', div: typeof d.divId === 'string' ? d.divId : '', data: { origin: e.origin, type: String(d.type || ''), payload: payload } });
-    if (d.type === 'qualifio:error' && !watching) { watching = true; watchDOM(); }
-  }, true);
-
   // watchDOM reports visible content the page adds (or reveals) outside the
   // campaign iframes after an error: the page's candidate reaction. Only its
   // shape is sent, never its text: the role it carries, whether it sits in
@@ -137,7 +297,7 @@
       return text.length > 0 || /^(IMG|BUTTON|INPUT|A|DIALOG|FORM)$/.test(el.tagName);
     }
     var mo = new MutationObserver(function (list) {
-      if (window.__qualcertEvidence) return; // the harness masking values for its screenshot
+      if (document.documentElement && document.documentElement.hasAttribute('data-qualcert-evidence')) return; // the harness masking values for its screenshot
       for (var i = 0; i < list.length && sent < 20; i++) {
         var m = list[i];
         var nodes = m.type === 'childList' ? m.addedNodes : [m.target];

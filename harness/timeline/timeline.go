@@ -62,6 +62,8 @@ const (
 	Truncated       = "timeline.truncated" // the recorder reached MaxEvents and drops the rest
 	HarnessError    = "harness.error"      // the harness itself failed (diagnostics)
 	KitError        = "kit.error"          // the reference kit or campaign failed (diagnostics)
+	Tampered        = "page.tampered"      // the page interfered with the harness or the campaign's messages
+	RelayDropped    = "relay.dropped"      // the recorder dropped what the page's world relayed over its bounds
 )
 
 // Event is one entry of a timeline (CONTRACT §3).
