@@ -629,6 +629,11 @@ func judgeLive(o Observation) Verdict {
 // into the queue before the kit took it over: the kit then replays it with
 // the createIframe, so it cannot race.
 func queuedBeforeKit(evs []timeline.Event, div, only string) bool {
+	for _, e := range timeline.Find(evs, timeline.SetMetaData, "") {
+		if observe.Decode[observe.SetMetaDataData](e).Queued && (e.Campaign == div || (e.Campaign == "" && only == div)) {
+			return true
+		}
+	}
 	for _, e := range timeline.Find(evs, timeline.Command, "") {
 		if e.Source != timeline.Page {
 			continue
@@ -825,29 +830,39 @@ func underDomain(host, domain string) bool {
 }
 
 // judgeTamper turns the recorder's page.tampered observations into one
-// page.harness_tampered finding per kind and campaign (PROTOCOL.md,
-// "Observed from outside the page's reach"). They are never excused: not
-// by a logged-out visitor, a fault or the live kit.
+// page.harness_tampered finding for the page, saying every way it
+// interfered (PROTOCOL.md, "Observed from outside the page's reach"),
+// attributed to the first campaign concerned. It is never excused: not by a
+// logged-out visitor, a fault or the live kit.
 func judgeTamper(o Observation) []finding.Finding {
-	j := &judgement{o: &o}
+	var ways []string
+	campaign := ""
 	seen := map[string]bool{}
 	for _, e := range timeline.Find(o.Events, timeline.Tampered, "") {
 		d := observe.Decode[observe.TamperData](e)
-		key := d.What + "\x00" + e.Campaign
-		if seen[key] {
-			continue
+		if campaign == "" {
+			campaign = e.Campaign
 		}
-		seen[key] = true
+		var way string
 		switch d.What {
 		case observe.TamperSwallowed:
-			j.add(finding.PageHarnessTampered, e.Campaign, "a listener of the page stopped the campaign's %s message before the window's other listeners saw it (Qualifio's kit would not have)", orNone(d.Name))
+			way = fmt.Sprintf("a listener of the page stopped the campaign's %s message (Qualifio's kit would not have seen it)", orNone(d.Name))
 		case observe.TamperForged:
-			j.add(finding.PageHarnessTampered, e.Campaign, "the page dispatched a %s message of its own making, as if the campaign had sent it", orNone(d.Name))
+			way = fmt.Sprintf("the page dispatched a %s message of its own making, as if the campaign had sent it", orNone(d.Name))
 		case observe.TamperEmitter:
-			j.add(finding.PageHarnessTampered, e.Campaign, "the page called the harness's emitter %s (a forged observation)", orNone(d.Name))
+			way = fmt.Sprintf("the page called the harness's emitter %s (a forged observation)", orNone(d.Name))
 		default:
-			j.add(finding.PageHarnessTampered, e.Campaign, "the page interfered with the harness (%s)", orNone(d.What))
+			way = fmt.Sprintf("the page interfered with the harness (%s)", orNone(d.What))
+		}
+		if !seen[way] {
+			seen[way] = true
+			ways = append(ways, way)
 		}
 	}
+	if len(ways) == 0 {
+		return nil
+	}
+	j := &judgement{o: &o}
+	j.add(finding.PageHarnessTampered, campaign, "%s", strings.Join(ways, "; "))
 	return j.out
 }

@@ -148,11 +148,12 @@ func (d *Decoder) Handle(payload string) {
 			DivKind   string `json:"div_kind"`
 			TokenType string `json:"token_type"`
 			Token     any    `json:"token"`
+			Queued    bool   `json:"queued"`
 		}
 		if json.Unmarshal(e.Data, &raw) != nil {
 			return
 		}
-		p := SetMetaDataData{Type: raw.Type, DivKind: raw.DivKind, TokenType: raw.TokenType}
+		p := SetMetaDataData{Type: raw.Type, DivKind: raw.DivKind, TokenType: raw.TokenType, Queued: raw.Queued}
 		if s, ok := raw.Type.(string); ok && s != "JWT" {
 			p.Type = d.Redact.Text(s)
 		}

@@ -94,6 +94,9 @@ type SetMetaDataData struct {
 	TokenType   string `json:"token_type"`            // string | null | undefined | object…
 	Fingerprint string `json:"fingerprint,omitempty"` // of the token, when a string
 	Length      int    `json:"length,omitempty"`
+	// Queued: the loader replayed it from the queue, where the page had
+	// pushed it before the kit ran (it cannot race).
+	Queued bool `json:"queued,omitempty"`
 }
 
 // FrameData is an event about one campaign iframe (iframe.loaded, getMetaData).

@@ -18,8 +18,49 @@
     try { dispatch.call(target || doc, new CE('qualcert:relay', { detail: s })); } catch (e) { /* a detached target */ }
   }
   function decoy(name) {
-    return function () { relay({ k: 'tamper', what: 'emitter.called', name: name }); };
+    var told = false; // once: a page calling it in a loop costs nothing
+    return function () { if (!told) { told = true; relay({ k: 'tamper', what: 'emitter.called', name: name }); } };
   }
+  // The loader (kit.js) relays through this, with the functions taken
+  // before any page script (a page's JSON or CustomEvent polyfill cannot
+  // garble what the kit hands over). The page may call it too: that is a
+  // push, at the moment it arrives.
+  try { Object.defineProperty(window, '__qualcertRelay', { value: function (o, target) { relay(o, target); } }); } catch (e) { /* ignore */ }
+
+  // A page listener that stops a Qualifio message from a campaign iframe
+  // keeps it from Qualifio's real kit (and from the window's other
+  // listeners): reported, once per message type. The reference kit, in the
+  // isolated world, has seen it first either way.
+  var dataOf = Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'data').get;
+  var sourceOf = Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'source').get;
+  var qsa = Document.prototype.querySelectorAll, getAttr = Element.prototype.getAttribute;
+  var frameWin = Object.getOwnPropertyDescriptor(HTMLIFrameElement.prototype, 'contentWindow').get;
+  var told = {};
+  function watchStop(name) {
+    var orig = Event.prototype[name];
+    if (typeof orig !== 'function') return;
+    var w = function () {
+      try {
+        if (this instanceof MessageEvent) {
+          var d = dataOf.call(this), src = sourceOf.call(this);
+          if (d && typeof d === 'object' && d.qualifio === true && src) {
+            var list = qsa.call(doc, 'iframe[data-qualcert-campaign]');
+            for (var i = 0; i < list.length; i++) {
+              if (frameWin.call(list[i]) !== src) continue;
+              var type = String(d.type || '');
+              if (!told[type]) { told[type] = true; relay({ k: 'tamper', what: 'message.swallowed', name: type, div: getAttr.call(list[i], 'data-qualcert-campaign') }); }
+              break;
+            }
+          }
+        }
+      } catch (e) { /* never break the page's own call */ }
+      return orig.apply(this, arguments);
+    };
+    try { Object.defineProperty(Event.prototype, name, { value: w, configurable: true, writable: true }); } catch (e) { /* ignore */ }
+  }
+  watchStop('stopImmediatePropagation');
+  watchStop('stopPropagation');
+
   try {
     Object.defineProperty(window, '__qualcertEmit', { value: decoy('__qualcertEmit') });
     Object.defineProperty(window, '__qualcert', { value: Object.freeze({ emit: decoy('__qualcert.emit'), now: decoy('__qualcert.now') }) });

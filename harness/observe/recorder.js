@@ -38,10 +38,11 @@
   }
   function kitEmit(ev, div, data) { emit({ src: 'kit', ev: ev, div: div || '', data: data || {} }); }
 
-  // Relays from the page's world, bounded: at most MAXRELAY characters each,
+  // Relays from the page's world, bounded: at most MAXRELAY characters each
+  // (a token over 64 KiB comes as its head and length),
   // and a token bucket per kind (a burst of BURST, then RATE a second). What
   // is dropped is counted and reported once a second.
-  var MAXRELAY = 40 << 20, BURST = 2000, RATE = 500;
+  var MAXRELAY = 1 << 20, BURST = 300, RATE = 100;
   var buckets = {}, dropped = 0, dropTimer = 0;
   function allow(kind) {
     var b = buckets[kind], t = perf.now();
@@ -74,7 +75,8 @@
         emit({ src: 'page', ev: 'command', data: { how: o.how === 'run' ? 'run' : 'queued', args: Array.isArray(o.args) ? o.args.slice(0, 16) : [] } });
         break;
       case 'tamper':
-        emit({ src: 'page', ev: 'tamper', data: { what: 'emitter.called', name: String(o.name || '').slice(0, 64) } });
+        emit({ src: 'page', ev: 'tamper', div: typeof o.div === 'string' ? o.div.slice(0, 200) : '',
+          data: { what: o.what === 'message.swallowed' ? 'message.swallowed' : 'emitter.called', name: String(o.name || '').slice(0, 64) } });
         break;
       case 'kit':
         if (o.ev === 'kit.loaded') kitEmit('kit.loaded', '', { again: !!o.again });
@@ -152,10 +154,10 @@
     kitEmit('createIframe', d.id, info);
   }
 
-  function setMetaData(cmd, target) {
+  function setMetaData(cmd, target, queued) {
     var d = divOf(cmd[3], target);
     var tok = cmd.length > 2 ? cmd[2] : { __t: 'undefined' };
-    kitEmit('setMetaData', d.id, { type: describe(cmd[1]), div_kind: d.kind, token: describe(tok), token_type: typeOf(tok) });
+    kitEmit('setMetaData', d.id, { type: describe(cmd[1]), div_kind: d.kind, token: describe(tok), token_type: typeOf(tok), queued: !!queued });
     meta[d.id] = { token: tok };
     if (d.id && asked[d.id]) send(d.id);
     if (!d.id && order.length === 1 && asked[order[0]]) send(order[0]);
@@ -190,7 +192,7 @@
       var cmd = o.cmd;
       if (o.invalid || !Array.isArray(cmd)) { kitEmit('command.invalid', '', {}); return; }
       if (cmd[0] === 'createIframe') createIframe(cmd, target);
-      else if (cmd[0] === 'setMetaData') setMetaData(cmd, target);
+      else if (cmd[0] === 'setMetaData') setMetaData(cmd, target, o.queued === true);
       else kitEmit('command.unknown', '', { name: typeof cmd[0] === 'string' ? cmd[0] : stringify(cmd[0]) });
     } catch (e) {
       kitEmit('kit.error', '', { message: String(e && e.message) });
@@ -203,12 +205,9 @@
 
   // Qualifio messages that reach the page (campaign → parent): recorded,
   // and getMetaData answered by the kit. This capturing listener is the
-  // window's first; the non-capturing one below is the first of its kind.
-  // A Qualifio message from a campaign iframe seen by the first and not by
-  // the second was stopped by the page (stopPropagation or
-  // stopImmediatePropagation in a listener of its own): neither Qualifio's
-  // real kit nor the page's own listeners would have seen it.
-  var reached = typeof WeakSet === 'function' ? new WeakSet() : null;
+  // window's first (registered before any page script): a page listener
+  // that stops the message (page.js reports it) cannot keep it from the
+  // kit, and one the page makes up (not trusted) is refused and reported.
   var watching = false;
   window.addEventListener('message', function (e) {
     var d = e.data;
@@ -226,16 +225,9 @@
     }
     emit({ src: 'page', ev: 'postMessage', div: typeof d.divId === 'string' ? d.divId : '', data: { origin: e.origin, type: String(d.type || ''), payload: payload } });
     var div = campaignOf(e.source);
-    if (div !== null && reached) {
-      var type = String(d.type || '');
-      setTimeout(function () {
-        if (!reached.has(e)) emit({ src: 'page', ev: 'tamper', div: div, data: { what: 'message.swallowed', name: type.slice(0, 64) } });
-      }, 0);
-    }
     if (div !== null && d.type === 'qualifio:getMetaData') { asked[div] = true; send(div); }
     if (d.type === 'qualifio:error' && !watching) { watching = true; watchDOM(); }
   }, true);
-  window.addEventListener('message', function (e) { if (reached) reached.add(e); });
 
   // ser describes a message value for the timeline: strings raw (Go
   // redacts), others by type.

@@ -10,7 +10,9 @@
   'use strict';
   var doc = document, CE = CustomEvent, dispatch = EventTarget.prototype.dispatchEvent, stringify = JSON.stringify;
   var BIG = 65536;
+  var shim = window.__qualcertRelay;
   function relay(o, target) {
+    if (typeof shim === 'function') { shim(o, target); return; }
     var s;
     try { s = stringify(o); } catch (e) { return; }
     try { dispatch.call(target || doc, new CE('qualcert:relay', { detail: s })); } catch (e) { /* ignore */ }
@@ -32,11 +34,11 @@
     }
     return { __t: typeof v };
   }
-  function run(cmd) {
+  function run(cmd, queued) {
     if (!cmd || typeof cmd !== 'object' || typeof cmd.length !== 'number') { relay({ k: 'run', invalid: true }); return; }
     var st = {}, args = [];
     for (var i = 0; i < cmd.length && i < 16; i++) args.push(arg(cmd[i], st));
-    relay({ k: 'run', cmd: args }, st.target);
+    relay({ k: 'run', cmd: args, queued: !!queued }, st.target);
   }
 
   var q = window._qual_async;
@@ -44,5 +46,5 @@
   var pending = [];
   if (Array.isArray(q)) { pending = q.slice(); q.length = 0; }
   q.push = function () { for (var i = 0; i < arguments.length; i++) run(arguments[i]); return 0; };
-  for (var i = 0; i < pending.length; i++) run(pending[i]);
+  for (var i = 0; i < pending.length; i++) run(pending[i], true);
 })();
