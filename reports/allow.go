@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/safefile"
 )
 
 // AllowEntry is one expected deviation: a finding code (a glob such as
@@ -85,7 +85,7 @@ const MaxAllowFileSize = 1 << 20
 
 // LoadAllow reads an expected-deviations file.
 func LoadAllow(file string) (*AllowList, error) {
-	b, err := os.ReadFile(file)
+	b, err := safefile.Read(file, MaxAllowFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading expected-deviations file: %w", err)
 	}

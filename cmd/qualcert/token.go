@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/qualcert/qualcert/harness/profile"
+	"github.com/qualcert/qualcert/harness/safefile"
 	"github.com/qualcert/qualcert/harness/token"
 )
 
@@ -85,7 +85,7 @@ func cmdToken(ctx context.Context, e env, args []string) int {
 			return fail("%v", err)
 		}
 	}
-	data, err := os.ReadFile(*claimsPath)
+	data, err := safefile.Read(*claimsPath, safefile.MaxClaims)
 	if err != nil {
 		return fail("reading claims: %v", err)
 	}
