@@ -196,6 +196,7 @@ func (h *Harness) Run(ctx context.Context, sc Scenario) (res *Result, err error)
 		return nil, errors.New("harness: scenario has no profile")
 	}
 	r := &run{h: h, sc: sc, rec: timeline.New(), tokens: map[string]string{}, tokenDiv: map[string]string{}, wake: make(chan struct{}, 1)}
+	noteProfileSecrets(sc.Profile)
 	defer func() {
 		if p := recover(); p != nil {
 			res, err = r.broken(res, finding.EnvBrowser, fmt.Errorf("harness panic: %v", p))
@@ -443,4 +444,21 @@ func (r *run) maskPage(ctx context.Context) {
 // cssEscape escapes a value for a double-quoted CSS attribute selector.
 func cssEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+}
+
+// noteProfileSecrets records the profile's session cookies and login
+// values (passwords) as secrets of the run: no output may show them.
+func noteProfileSecrets(p *profile.Profile) {
+	for _, c := range p.Page.Cookies {
+		finding.NoteSecret(c.Value)
+	}
+	if p.Page.Login != nil {
+		for _, st := range p.Page.Login.Steps {
+			if st.Fill != nil {
+				if v, err := st.Fill.Resolve(); err == nil {
+					finding.NoteSecret(v)
+				}
+			}
+		}
+	}
 }

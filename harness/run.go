@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -86,43 +85,20 @@ func (r *run) broken(res *Result, code finding.Code, err error) (*Result, error)
 	return res, &brokenError{code: code, err: err}
 }
 
-// redactText replaces token-looking strings and known tokens with their
-// fingerprints and caps the length.
+// redactText replaces token-looking strings, e-mail addresses and every
+// token and participant value seen so far in the run with their
+// fingerprints, and caps the length. The reports scrub again at write
+// time, with every value of the whole run (finding.NoteSecret).
 func (r *run) redactText(s string) string {
 	if r.h.opt.Reveal {
 		return truncate(s, 300)
 	}
-	r.mu.Lock()
-	for fp, tok := range r.tokens {
-		if len(tok) >= 8 {
-			s = strings.ReplaceAll(s, tok, fp)
-		}
-	}
-	r.mu.Unlock()
-	s = finding.RedactText(s)
 	if r.kit != nil {
-		s = scrubValues(s, r.kit.ParticipantValues())
-	}
-	return truncate(s, 300)
-}
-
-// scrubValues replaces each known participant value in s, as written or
-// URL-encoded (an e-mail in a query string is "ada%40example.com"), by its
-// fingerprint. Whole words only, so that "Ann" does not eat "Announcement".
-func scrubValues(s string, values []string) string {
-	for _, v := range values {
-		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v)} {
-			if !strings.Contains(s, form) {
-				continue
-			}
-			re, err := regexp.Compile(`(^|[^\pL\pN])` + regexp.QuoteMeta(form) + `($|[^\pL\pN])`)
-			if err != nil {
-				continue
-			}
-			s = re.ReplaceAllString(s, "${1}"+finding.Fingerprint(v)+"${2}")
+		for _, v := range r.kit.ParticipantValues() {
+			finding.NoteSecret(v)
 		}
 	}
-	return s
+	return truncate(finding.RedactText(s), 300)
 }
 
 func truncate(s string, n int) string {
@@ -135,6 +111,7 @@ func truncate(s string, n int) string {
 // noteToken remembers a raw token seen in the page and returns its fingerprint.
 func (r *run) noteToken(tok, div string) string {
 	fp := finding.Fingerprint(tok)
+	finding.NoteSecret(tok)
 	r.mu.Lock()
 	r.tokens[fp] = tok
 	if _, ok := r.tokenDiv[fp]; !ok && div != "" {

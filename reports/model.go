@@ -60,6 +60,9 @@ type Report struct {
 	Findings   []finding.Finding `json:"findings"`
 	Scenarios  []Scenario        `json:"scenarios"`
 	Revealed   bool              `json:"revealed,omitempty"` // --reveal was given: values are not redacted
+	// Fingerprints says how to read the fingerprints of the report: keyed
+	// with a key of this run, they compare within this report only.
+	Fingerprints string `json:"fingerprints,omitempty"`
 	// StaleAllowances are the entries of the expected-deviations file
 	// (--allow) that matched no finding: each one fails the run, as in the
 	// OIDF conformance suite, so that the file never hides a fixed problem.

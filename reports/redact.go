@@ -13,8 +13,8 @@ import (
 // independent line of defence so that one careless producer cannot leak a
 // participant's token into a CI log. Unless the run was revealed:
 //
-//   - token claim values that are strings and not already "sha256:…"
-//     fingerprints are replaced by their fingerprint (numbers and booleans,
+//   - token claim values that are strings and not already fingerprints
+//     ("hmac:…", keyed with the run's key; see finding.Fingerprint) are replaced by their fingerprint (numbers and booleans,
 //     such as exp and iat, are kept: they are dates, not identities), but
 //     for iss, aud and campaignId with the shape of a name
 //     (finding.PublicClaim);
@@ -22,9 +22,13 @@ import (
 //     jwt, access_token, authorization, cookie, password, value, email,
 //     firstname… see secretKeys) are fingerprinted;
 //   - in every free-text string of the report (messages, hints, step errors,
-//     timeline data, tags, names), anything shaped like a JWT, a JWT segment
-//     (base64url JSON, "eyJ…") or an e-mail address is replaced by
-//     "[redacted sha256:…]" (finding.RedactText).
+//     timeline data, tags, names), every token and participant value seen
+//     anywhere in the run (finding.NoteSecret: plain, upper-case,
+//     URL-encoded, base64) and anything shaped like a JWT, a JWT segment
+//     (base64url JSON, "eyJ…", "eyA…") or an e-mail address is replaced by
+//     "[redacted hmac:…]" (finding.RedactText);
+//   - JOSE headers keep alg, enc, typ, cty, zip, kid and crit readable and
+//     fingerprint every other member (finding.RedactHeader).
 
 var secretKeys = map[string]bool{
 	"token": true, "jwt": true, "access_token": true, "id_token": true, "refresh_token": true,
@@ -39,7 +43,7 @@ func redactValue(v any, secret bool) any {
 	switch x := v.(type) {
 	case string:
 		if secret {
-			if strings.HasPrefix(x, "sha256:") {
+			if finding.IsFingerprint(x) {
 				return x
 			}
 			return finding.Fingerprint(x)
@@ -99,6 +103,9 @@ func (r *Report) forOutput(reveal bool) *Report {
 	reveal = reveal || r.Revealed
 	c := *r
 	c.Revealed = reveal
+	if !reveal {
+		c.Fingerprints = finding.FingerprintNote
+	}
 	if c.Schema == "" {
 		c.Schema = SchemaID
 	}
@@ -157,8 +164,8 @@ func (r *Report) forOutput(reveal bool) *Report {
 			tokens := make([]TokenView, len(s.Tokens))
 			for j, t := range s.Tokens {
 				if !reveal {
-					t.Header = redactMap(t.Header, false)
-					t.InnerHeader = redactMap(t.InnerHeader, false)
+					t.Header = finding.RedactHeader(t.Header)
+					t.InnerHeader = finding.RedactHeader(t.InnerHeader)
 					t.Claims = redactClaims(t.Claims)
 				}
 				t.Fields = append([]string(nil), t.Fields...)

@@ -303,9 +303,9 @@ func readOutputs(t *testing.T, dir string) map[string]string {
 
 func TestRedactText(t *testing.T) {
 	for in, keep := range map[string]string{
-		"token " + plantedToken + " seen":   "token [redacted sha256:",
-		"payload " + plantedPayload:         "payload [redacted sha256:",
-		"mail jane.doe@example.org here":    "mail [redacted sha256:",
+		"token " + plantedToken + " seen":   "token [redacted hmac:",
+		"payload " + plantedPayload:         "payload [redacted hmac:",
+		"mail jane.doe@example.org here":    "mail [redacted hmac:",
 		"setMetaData arrived 840 ms late":   "setMetaData arrived 840 ms late",
 		"https://jeux.example.com/campaign": "https://jeux.example.com/campaign",
 	} {

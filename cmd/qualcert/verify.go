@@ -42,7 +42,8 @@ Expectations (override the profile):
 
 Output:
   --json              print one JSON object instead of text
-  --reveal            show claim and field values (default: sha256 fingerprints only)
+  --reveal            show claim and field values (default: keyed fingerprints,
+                      comparable within one invocation only)
 
 Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error.
 
@@ -247,15 +248,41 @@ func readToken(e env, positional []string) (string, error) {
 type verifyOutput struct {
 	Valid     bool     `json:"valid"`
 	Unchecked []string `json:"unchecked,omitempty"` // expectations that were not given, so not checked
+	// Fingerprints says the fingerprints are keyed with this invocation's
+	// key: they compare within this output only.
+	Fingerprints string `json:"fingerprints,omitempty"`
 	*verify.Result
 	RevealedClaims map[string]any    `json:"revealed_claims,omitempty"`
 	RevealedFields map[string]string `json:"revealed_fields,omitempty"`
+}
+
+// redactResult returns a copy of res fit for output without --reveal: the
+// JOSE headers with only their structural members readable
+// (finding.RedactHeader), and every message scrubbed of the run's secrets
+// (the token, each claim value: finding.RedactText).
+func redactResult(res *verify.Result) *verify.Result {
+	c := *res
+	c.Header, c.InnerHeader = finding.RedactHeader(res.Header), finding.RedactHeader(res.InnerHeader)
+	c.Findings = make([]finding.Finding, len(res.Findings))
+	for i, f := range res.Findings {
+		f.Message, f.Campaign = finding.RedactText(f.Message), finding.RedactText(f.Campaign)
+		c.Findings[i] = f
+	}
+	if res.UserInfo != nil {
+		ui := *res.UserInfo
+		ui.URL, ui.Error = finding.RedactText(ui.URL), finding.RedactText(ui.Error)
+		c.UserInfo = &ui
+	}
+	return &c
 }
 
 func printVerifyJSON(w io.Writer, res *verify.Result, reveal bool, unchecked []string) {
 	out := verifyOutput{Valid: res.Valid(), Unchecked: unchecked, Result: res}
 	if reveal {
 		out.RevealedClaims, out.RevealedFields = res.Claims, res.Fields
+	} else {
+		out.Result = redactResult(res)
+		out.Fingerprints = finding.FingerprintNote
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -263,6 +290,9 @@ func printVerifyJSON(w io.Writer, res *verify.Result, reveal bool, unchecked []s
 }
 
 func printVerifyText(w io.Writer, res *verify.Result, reveal bool, unchecked []string) {
+	if !reveal {
+		res = redactResult(res)
+	}
 	format := res.Format
 	if format == "" {
 		format = "unreadable"
@@ -275,7 +305,7 @@ func printVerifyText(w io.Writer, res *verify.Result, reveal bool, unchecked []s
 		fmt.Fprintf(w, "Inner:    %s\n", compactJSON(res.InnerHeader))
 	}
 	if res.Claims != nil {
-		claims, note := res.RedactedClaims, "values shown as sha256 fingerprints; --reveal shows them"
+		claims, note := res.RedactedClaims, "values shown as keyed fingerprints, comparable within this output only; --reveal shows them"
 		if reveal {
 			claims, note = res.Claims, "revealed"
 		}

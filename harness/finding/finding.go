@@ -13,12 +13,12 @@
 //	f.Campaign = divID
 //
 // Messages must never contain a raw token or a participant value: use
-// [Fingerprint] and field names instead (privacy by default, CONTRACT §3).
+// [Fingerprint] and field names instead (privacy by default, CONTRACT §3);
+// every output also passes free text through [RedactText], which scrubs the
+// values recorded with [NoteSecret] over the whole run.
 package finding
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sort"
 )
@@ -162,14 +162,6 @@ func Sort(fs []Finding) {
 		}
 		return a.Code < b.Code
 	})
-}
-
-// Fingerprint is how a secret or a participant value appears in reports and
-// logs: "sha256:" and the first 12 hex digits of its SHA-256. Two runs that
-// saw the same token show the same fingerprint, and nothing more leaks.
-func Fingerprint(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return "sha256:" + hex.EncodeToString(sum[:])[:12]
 }
 
 // maxPublicClaim bounds a claim shown in clear: a long iss or aud is more

@@ -141,6 +141,7 @@ func (v *Verifier) Verify(ctx context.Context, token string, opt Options) *Resul
 		return r
 	}
 	r.Fingerprint = fingerprint(token)
+	finding.NoteSecret(token)
 	if len(token) > MaxTokenSize {
 		add(finding.New(finding.TokenTooLarge, "the token is %d bytes, over the %d-byte cap", len(token), MaxTokenSize))
 		return r
@@ -154,6 +155,36 @@ func (v *Verifier) Verify(ctx context.Context, token string, opt Options) *Resul
 		return r
 	}
 	v.judgeClaims(ctx, r, op, opt, add)
+	noteSecrets(r)
 	finding.Sort(r.Findings)
 	return r
+}
+
+// noteSecrets records the participant values of a verified token (every
+// claim value but the public ones, and the fields, user-info's included)
+// with finding.NoteSecret, so that every output of the run scrubs them.
+func noteSecrets(r *Result) {
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			finding.NoteSecret(x)
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	for k, v := range r.Claims {
+		if !finding.PublicClaim(k, v) {
+			walk(v)
+		}
+	}
+	for _, v := range r.Fields {
+		finding.NoteSecret(v)
+	}
 }
