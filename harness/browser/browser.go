@@ -43,6 +43,7 @@ import (
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/cdp"
 	"github.com/go-rod/rod/lib/launcher"
+	"github.com/go-rod/rod/lib/launcher/flags"
 	"golang.org/x/sys/unix"
 )
 
@@ -50,6 +51,14 @@ import (
 type Config struct {
 	Bin string // Chromium binary; "" = looked up (see FindBinary)
 	URL string // remote DevTools endpoint (ws://…) instead of launching
+	// BlockHosts are host patterns (*.example.com) a launched browser can
+	// never resolve: whatever interception misses (a pre-connect, a target
+	// it could not attach to in time) fails instead of reaching them.
+	// Intercepted requests are answered before any name resolution.
+	BlockHosts []string
+	// HostResolverRules are more --host-resolver-rules of a launched
+	// browser, after BlockHosts (tests map every name to a local sink).
+	HostResolverRules string
 }
 
 // Browser is a launched or connected Chromium.
@@ -63,6 +72,8 @@ type Browser struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	conf confinement // routes popups and workers to their session (confine.go)
 }
 
 // candidates are the binaries looked up on PATH, in order.
@@ -128,7 +139,22 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 		// page-level Fetch interception sees the campaign iframe's own
 		// requests (see Session for what happens with a remote browser).
 		Set("disable-site-isolation-trials").
-		Set("disable-features", "IsolateOrigins", "site-per-process", "Translate", "OptimizationHints", "MediaRouter")
+		Set("disable-features", quietFeatures...)
+	for _, f := range quietFlags {
+		name, val, _ := strings.Cut(f, "=")
+		if val != "" {
+			l = l.Set(flags.Flag(name), val)
+		} else {
+			l = l.Set(flags.Flag(name))
+		}
+	}
+	if rules := resolverRules(cfg); rules != "" {
+		l = l.Set("host-resolver-rules", rules)
+	}
+	if err := quietPreferences(dir); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
 	cmd := exec.Command(bin, l.FormatArgs()...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	lctx, cancel := context.WithTimeout(ctx, launchTimeout)

@@ -124,6 +124,10 @@ func (b *Browser) NewSession(ctx context.Context, cfg SessionConfig) (s *Session
 		return s, fmt.Errorf("creating an incognito context: %w", err)
 	}
 	s.inc = inc.Context(sctx)
+	if err := b.confine(ctx); err != nil {
+		return s, fmt.Errorf("confining the page's popups and workers: %w", err)
+	}
+	b.own(inc.BrowserContextID, s)
 
 	// The cookies go into the context while its tab is being created (the
 	// tab's renderer start is most of a session's set-up time).
@@ -421,11 +425,12 @@ func (s *Session) goFlight(f func()) {
 	}()
 }
 
-// attached wires an auto-attached target: iframes get the same interception
-// and network observation as the tab; every target is then resumed.
+// attached wires an auto-attached target: iframes and workers get the same
+// interception and network observation as the tab (a worker's fetch is the
+// page's request too); every target is then resumed.
 func (s *Session) attached(e *proto.TargetAttachedToTarget) {
 	child := s.b.rod.PageFromSession(e.SessionID)
-	if e.TargetInfo != nil && e.TargetInfo.Type == "iframe" {
+	if e.TargetInfo != nil && e.TargetInfo.Type != proto.TargetTargetInfoTypePage {
 		s.mu.Lock()
 		s.sessions[e.SessionID] = child
 		s.mu.Unlock()
@@ -899,6 +904,9 @@ func (s *Session) Close() error {
 		if err != nil {
 			err = fmt.Errorf("closing the scenario's browser context: %w", err)
 		}
+	}
+	if s.inc != nil {
+		s.b.own(s.inc.BrowserContextID, nil)
 	}
 	s.cancel()
 	s.loop.Wait()
