@@ -44,6 +44,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +63,45 @@ type Options struct {
 	BrowserURL string // a remote DevTools endpoint (ws://…) instead of launching
 	LiveKit    bool   // observe mode: no interception, the real Qualifio kit is used
 	Reveal     bool   // screenshots and events may show participant values
+	// Confine are more hosts a launched browser never resolves (the
+	// profile's campaign hosts: see ConfineTo); Reach are hosts it always
+	// may (the page's own, should it be on a Qualifio domain).
+	Confine, Reach []string
+}
+
+// qualifioHosts are Qualifio's domains: a launched browser never resolves
+// them unless LiveKit, so that nothing of Qualifio's is fetched for real
+// (the interception answers before any name resolution).
+var qualifioHosts = []string{"qualifio.com", "*.qualifio.com", "qualifioapp.com", "*.qualifioapp.com"}
+
+// ConfineTo returns opt with the hosts of profile p to confine (its
+// campaign hosts) and to reach (its page and login hosts).
+func ConfineTo(opt Options, p *profile.Profile) Options {
+	if p == nil {
+		return opt
+	}
+	host := func(h string) string {
+		if hh, _, err := net.SplitHostPort(h); err == nil {
+			return hh
+		}
+		return h
+	}
+	for _, c := range p.Campaigns {
+		opt.Confine = append(opt.Confine, host(c.Host))
+	}
+	for _, u := range []string{p.Page.URL, loginURL(p)} {
+		if h := hostOf(u); h != "" {
+			opt.Reach = append(opt.Reach, h)
+		}
+	}
+	return opt
+}
+
+func loginURL(p *profile.Profile) string {
+	if p.Page.Login == nil {
+		return ""
+	}
+	return p.Page.Login.URL
 }
 
 // Throttle emulates a slow device: CPU slowdown and network conditions.
@@ -143,7 +183,11 @@ type Harness struct {
 // Start launches (or connects to) the browser. A browser that cannot start
 // is an error wrapping ErrBroken (finding env.browser).
 func Start(ctx context.Context, opt Options) (*Harness, error) {
-	b, err := browser.Launch(ctx, browser.Config{Bin: opt.BrowserBin, URL: opt.BrowserURL})
+	cfg := browser.Config{Bin: opt.BrowserBin, URL: opt.BrowserURL, AllowHosts: opt.Reach}
+	if !opt.LiveKit {
+		cfg.BlockHosts = append(append(cfg.BlockHosts, qualifioHosts...), opt.Confine...)
+	}
+	b, err := browser.Launch(ctx, cfg)
 	if err != nil {
 		return nil, &brokenError{code: finding.EnvBrowser, err: err}
 	}

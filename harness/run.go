@@ -261,7 +261,7 @@ func (r *run) onBinding(payload string) {
 	case "kit/kit.loaded":
 		r.rec.AddAt(t, timeline.Kit, timeline.KitLoaded, "", map[string]any{"again": b.Data["again"] == true})
 	case "kit/createIframe":
-		r.rec.AddAt(t, timeline.Kit, timeline.CreateIframe, b.Div, pick(b.Data, "host", "found", "div_kind", "channel_type", "guid"))
+		r.rec.AddAt(t, timeline.Kit, timeline.CreateIframe, b.Div, pick(b.Data, "host", "found", "div_kind", "channel_type", "guid", "refused"))
 	case "kit/iframe.loaded":
 		r.rec.AddAt(t, timeline.Kit, timeline.IframeLoaded, b.Div, nil)
 	case "kit/setMetaData":

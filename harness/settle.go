@@ -89,7 +89,9 @@ func (s *settleState) apply(e timeline.Event) {
 		s.lastActivity = max(s.lastActivity, e.TMs)
 	case timeline.CreateIframe:
 		s.lastActivity = max(s.lastActivity, e.TMs)
-		if c := s.camps[e.Campaign]; c != nil && e.Data["found"] == true {
+		// An iframe refused by the kit (a host the profile does not name)
+		// never loads: the campaign is not waited for.
+		if c := s.camps[e.Campaign]; c != nil && e.Data["found"] == true && e.Data["refused"] == nil {
 			c.createdAt = e.TMs
 		}
 	case timeline.SetMetaData:

@@ -134,7 +134,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := harness.Start(ctx, run.cfg.Browser)
+	h, err := harness.Start(ctx, harness.ConfineTo(run.cfg.Browser, run.cfg.Profile))
 	if err != nil {
 		run.brokenReport(report, finding.New(finding.EnvBrowser, "starting the browser: %v", err))
 		report.DurationMs = time.Since(started).Milliseconds()

@@ -56,6 +56,7 @@ type Config struct {
 	// it could not attach to in time) fails instead of reaching them.
 	// Intercepted requests are answered before any name resolution.
 	BlockHosts []string
+	AllowHosts []string // never blocked (the page's own host, even on a blocked domain)
 	// HostResolverRules are more --host-resolver-rules of a launched
 	// browser, after BlockHosts (tests map every name to a local sink).
 	HostResolverRules string
@@ -156,6 +157,12 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 		return nil, err
 	}
 	cmd := exec.Command(bin, l.FormatArgs()...)
+	// Chromium's own temporary files (org.chromium.Chromium.*) go inside
+	// the temporary profile, and leave with it; unless its path is too long
+	// for the Unix socket Chromium creates there (108 bytes).
+	if len(dir) <= maxTmpDir {
+		cmd.Env = append(os.Environ(), "TMPDIR="+dir)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	lctx, cancel := context.WithTimeout(ctx, launchTimeout)
 	defer cancel()

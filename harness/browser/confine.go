@@ -142,10 +142,19 @@ var (
 	}
 )
 
+// maxTmpDir is the longest temporary profile path that can also be
+// Chromium's TMPDIR: org.chromium.Chromium.XXXXXX/SingletonSocket must fit
+// in a Unix socket path.
+const maxTmpDir = 60
+
 // resolverRules is the --host-resolver-rules value of cfg ("" = none).
 func resolverRules(cfg Config) string {
 	// .invalid never resolves (RFC 6761): the service URLs above point there.
-	rules := []string{"MAP *.invalid ~NOTFOUND"}
+	var rules []string
+	for _, h := range cfg.AllowHosts {
+		rules = append(rules, "EXCLUDE "+h)
+	}
+	rules = append(rules, "MAP *.invalid ~NOTFOUND")
 	for _, h := range cfg.BlockHosts {
 		rules = append(rules, "MAP "+h+" ~NOTFOUND")
 	}

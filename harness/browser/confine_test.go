@@ -260,3 +260,35 @@ func TestConfinement(t *testing.T) {
 		t.Errorf("temporary profile left: %v", err)
 	}
 }
+
+// TestNoTemporaryFilesLeft: a browser run leaves nothing of Chromium's in
+// $TMPDIR (no org.chromium.Chromium.* folder, no profile).
+func TestNoTemporaryFilesLeft(t *testing.T) {
+	tmp, err := os.MkdirTemp("/tmp", "qc") // short: Chromium puts a Unix socket under it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	t.Setenv("TMPDIR", tmp)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b, err := Launch(ctx, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := b.NewSession(ctx, SessionConfig{})
+	if err == nil {
+		_ = s.Navigate(ctx, "about:blank")
+		_ = s.Close()
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(tmp)
+	for _, e := range entries {
+		t.Errorf("left in $TMPDIR: %s", e.Name())
+	}
+}

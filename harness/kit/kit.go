@@ -62,6 +62,17 @@ func RecorderJS() string { return mustAsset("assets/recorder.js") }
 // KitJS is the reference kit.
 func KitJS() string { return mustAsset("assets/kit.js") }
 
+// kitJS is the reference kit that refuses an iframe on a host the profile
+// does not name (campaign.host_mismatch, without loading it).
+func (s *Server) kitJS() string {
+	hosts := []string{}
+	for _, c := range s.cfg.Profile.Campaigns {
+		hosts = append(hosts, strings.ToLower(c.Host))
+	}
+	b, _ := json.Marshal(hosts)
+	return strings.Replace(KitJS(), "null; /*qualcert:hosts*/", string(b)+";", 1)
+}
+
 func mustAsset(name string) string {
 	b, err := assets.ReadFile(name)
 	if err != nil {
@@ -163,7 +174,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Add(timeline.Kit, timeline.KitRequest, "", map[string]any{"url": r.URL.String()})
 		w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		io.WriteString(w, KitJS())
+		io.WriteString(w, s.kitJS())
 		return
 	}
 	if !s.IsCampaignHost(r.URL.Hostname()) {

@@ -18,6 +18,9 @@
   var asked = {};   // div id → the campaign asked for metadata
   var scheme = location.protocol === 'http:' ? 'http:' : 'https:';
   var has = Object.prototype.hasOwnProperty;
+  // The profile's campaign hosts (filled in by the kit server): an iframe
+  // on any other host would load from the real network, so it is refused.
+  var HOSTS = null; /*qualcert:hosts*/
 
   function divOf(v) {
     if (typeof v === 'string') return { id: v, kind: 'string' };
@@ -44,6 +47,11 @@
     var el = d.el || (d.id ? document.getElementById(d.id) : null);
     var info = { host: host, channel_type: type, guid: guid, div_kind: d.kind };
     if (!el) { info.found = false; emit('createIframe', d.id, info); return; }
+    if (HOSTS && HOSTS.indexOf(host.toLowerCase()) < 0) {
+      info.found = true; info.refused = 'host';
+      emit('createIframe', d.id, info);
+      return;
+    }
     var f = document.createElement('iframe');
     f.src = scheme + '//' + host + '/' + encodeURIComponent(type) + '/' + encodeURIComponent(guid) +
       '/v1.cfm?id=' + encodeURIComponent(guid) + '&div=' + encodeURIComponent(d.id);
