@@ -1,0 +1,55 @@
+package harness
+
+import (
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/profile"
+	"github.com/qualcert/qualcert/harness/timeline"
+)
+
+// TestForeignCampaignHostIsNotLoaded: a createIframe on a host the profile
+// does not name is campaign.host_mismatch at once, without the iframe
+// being loaded from the network (nor the run waiting for it).
+func TestForeignCampaignHostIsNotLoaded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var mu sync.Mutex
+	var foreign []string
+	// The foreign host is served on loopback through the page's own server:
+	// a request to it would show here.
+	f.mux.HandleFunc("/__foreign/", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		foreign = append(foreign, r.URL.Path)
+		mu.Unlock()
+	})
+	host := f.srv.Listener.Addr().String() // 127.0.0.1:port: reachable, not intercepted
+	u := f.page("/foreign", tag(div(testDiv), create(testDiv, host, "__foreign"), setMeta(f.mint("111", nil), testDiv)))
+	p := f.profile(u, 1)
+	p.Timing.Timeout = profile.Duration(25 * time.Second) // room for a loaded machine: the run must not wait for the refused iframe
+	res, err := runScenario(t, Scenario{Profile: p})
+	if err != nil {
+		dumpTimeline(t, res)
+		t.Fatalf("broken: %v", err)
+	}
+	if !slices.Contains(codes(res), string(finding.CampaignHostMismatch)) {
+		dumpTimeline(t, res)
+		t.Fatalf("codes %v, want campaign.host_mismatch", codes(res))
+	}
+	e, ok := timeline.First(res.Timeline, timeline.CreateIframe, testDiv)
+	if !ok || e.Data["refused"] != "host" {
+		t.Fatalf("createIframe event %+v, want it refused", e.Data)
+	}
+	if _, ok := timeline.First(res.Timeline, timeline.IframeLoaded, testDiv); ok {
+		t.Error("the foreign iframe was loaded")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(foreign) > 0 {
+		t.Errorf("the foreign host was fetched: %v", foreign)
+	}
+}
