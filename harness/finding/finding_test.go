@@ -187,6 +187,7 @@ func TestRedactTextScrubsNotedSecrets(t *testing.T) {
 		"plain":       "user " + email + " logged in",
 		"upper":       "USER " + strings.ToUpper(email),
 		"query":       "https://t.example/?u=" + url.QueryEscape(email) + "&x=1",
+		"joined":      "?u=" + url.QueryEscape("945644,"+postcode+","+email),
 		"base64":      "id=" + base64.StdEncoding.EncodeToString([]byte(email)),
 		"base64url":   "id=" + base64.RawURLEncoding.EncodeToString([]byte(email)),
 		"name":        "Hello LOVELACE, welcome",

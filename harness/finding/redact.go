@@ -165,7 +165,8 @@ func secretMatcher() (*regexp.Regexp, map[string]string) {
 		for i, v := range vals {
 			vals[i] = regexp.QuoteMeta(v)
 		}
-		secrets.re = regexp.MustCompile(`(?i)(^|[^\pL\pN])(` + strings.Join(vals, "|") + `)($|[^\pL\pN])`)
+		// A URL-encoded separator ("%2C" in "a%2Cvalue") is a boundary too.
+		secrets.re = regexp.MustCompile(`(?i)(^|[^\pL\pN]|%[0-9a-f]{2})(` + strings.Join(vals, "|") + `)($|[^\pL\pN])`)
 	}
 	return secrets.re, secrets.snap
 }
