@@ -3,6 +3,7 @@ package harness
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -51,5 +52,20 @@ func TestForeignCampaignHostIsNotLoaded(t *testing.T) {
 	defer mu.Unlock()
 	if len(foreign) > 0 {
 		t.Errorf("the foreign host was fetched: %v", foreign)
+	}
+}
+
+// TestUnreachableKeySourceIsBroken: a jwks_url that cannot be read gives
+// no verdict (env.key_source naming the URL), never token.key_unknown.
+func TestUnreachableKeySourceIsBroken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.page("/jwks-down", tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv)))
+	p := f.profile(u, 1)
+	p.Token.JWKSFile, p.Token.JWKSURL = "", f.srv.URL+"/no-such-jwks.json"
+	res, err := runScenario(t, Scenario{Profile: p})
+	wantBroken(t, res, err, finding.EnvKeySource)
+	if fd := res.Findings[0]; !strings.Contains(fd.Message, "/no-such-jwks.json") || !strings.Contains(fd.Message, "404") {
+		t.Errorf("finding %+v does not name the URL and the error", fd)
 	}
 }

@@ -266,6 +266,11 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
+	// A key source that cannot be read leaves no token judgeable: no
+	// verdict (env.key_source), rather than every token called invalid.
+	if err := v.Prefetch(rctx); err != nil {
+		return r.broken(res, finding.EnvKeySource, err)
+	}
 	r.kit = kit.New(kit.Config{Profile: p, Verifier: v, Timeline: r.rec, Fault: sc.Fault, Reveal: r.h.opt.Reveal})
 	cfg := browser.SessionConfig{
 		Binding: kit.Binding,

@@ -45,7 +45,9 @@ Output:
   --reveal            show claim and field values (default: keyed fingerprints,
                       comparable within one invocation only)
 
-Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error.
+Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error,
+3 no verdict: the key source (--jwks URL) could not be read (DNS, timeout,
+  error status, over 1 MiB, redirect to another host): env.key_source.
 
 Example:
   qualcert verify --key publisher.pub.pem --iss example-media --campaign-id 945644 < token.txt
@@ -215,11 +217,18 @@ func cmdVerify(ctx context.Context, e env, args []string) int {
 	} else {
 		printVerifyText(e.stdout, res, *reveal, unchecked)
 	}
+	for _, f := range res.Findings {
+		if f.Code == finding.EnvKeySource {
+			fmt.Fprintf(e.stderr, "qualcert verify: no verdict: the key source could not be read: %s\n", finding.RedactText(f.Message))
+			return exitBroken
+		}
+	}
 	if res.Valid() {
 		return exitOK
 	}
 	return exitFailed
 }
+
 
 // maxStdinToken bounds what is read from stdin: far over the verifier's cap,
 // so that an oversized token is judged (token.too_large), not truncated.

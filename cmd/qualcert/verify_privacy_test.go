@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -77,6 +79,40 @@ func TestVerifyOutputHoldsNoSecret(t *testing.T) {
 			if !strings.Contains(out, "hmac:") {
 				t.Errorf("%s (json %v): no keyed fingerprint in\n%s", name, asJSON, out)
 			}
+		}
+	}
+}
+
+// TestVerifyUnreachableKeySource: a JWKS URL that cannot be read is no
+// verdict on the token (exit 3, env.key_source naming the URL), not
+// token.key_unknown.
+func TestVerifyUnreachableKeySource(t *testing.T) {
+	f := newFixture(t)
+	tok := f.mint(t)
+	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/big":
+			w.Write([]byte(`{"keys":[` + strings.Repeat(" ", 2<<20) + `]}`))
+		case "/away":
+			http.Redirect(w, r, "http://localhost:1/jwks.json", http.StatusFound)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer big.Close()
+	for name, u := range map[string]string{
+		"DNS":                 "http://jwks.qualcert-test.invalid/jwks.json",
+		"refused":             "http://127.0.0.1:1/jwks.json",
+		"oversized":           big.URL + "/big",
+		"cross-host redirect": big.URL + "/away",
+		"404":                 big.URL + "/missing",
+	} {
+		code, out, stderr := run(t, "", "verify", "--jwks", u, "--iss", "example-media", tok)
+		if code != exitBroken || !strings.Contains(stderr, "no verdict") || !strings.Contains(out, "env.key_source") || !strings.Contains(out+stderr, u) {
+			t.Errorf("%s: exit %d\nstdout: %s\nstderr: %s", name, code, out, stderr)
+		}
+		if strings.Contains(out, "token.key_unknown") {
+			t.Errorf("%s: reported as token.key_unknown", name)
 		}
 	}
 }

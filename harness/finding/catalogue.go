@@ -129,6 +129,9 @@ const (
 	EnvTimeout         Code = "env.timeout"
 	// Added by qualcert beyond CONTRACT §4 (codes may be added, never renamed).
 	EnvLoginFailed Code = "env.login_failed"
+	// EnvKeySource: the profile's key source (jwks_url) could not be
+	// fetched: no token can be judged, which is no fault of the token.
+	EnvKeySource Code = "env.key_source"
 )
 
 var catalogue = map[Code]Spec{}
@@ -259,6 +262,8 @@ func init() {
 		"Install Chromium (apt-get install chromium) or pass --browser-bin / --browser-url.")
 	def(EnvLoginFailed, Must, "R-ENV-1", "the profile's scripted login did not complete",
 		"Check page.login in the profile against the login page: the step named in the message (its selector, or the URL part of wait_url) does not match it, or the credentials were refused.")
+	def(EnvKeySource, Must, "R-ENV-1", "the key source (jwks_url) could not be fetched: no token could be judged",
+		"Check token.jwks_url: the message names the URL and the error (name resolution, timeout, status, size over 1 MiB, redirect to another host). qualcert must reach it from where it runs.")
 	def(EnvTimeout, Must, "R-ENV-1", "the scenario did not end within its timeout",
 		"Raise timing.timeout in the profile, or look for a page that never finishes loading.")
 }

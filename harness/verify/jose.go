@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	_ "crypto/sha512" // PS384, PS512
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -249,6 +250,10 @@ func (v *Verifier) pickKey(ctx context.Context, h map[string]any, alg string, si
 	if signing {
 		var err error
 		ks, err = v.signingKeys(ctx, alg)
+		var kse *KeySourceError
+		if errors.As(err, &kse) {
+			return nil, refusal(finding.EnvKeySource, "%v", err)
+		}
 		if err != nil {
 			return nil, refusal(finding.TokenKeyUnknown, "%v", err)
 		}

@@ -405,7 +405,7 @@ func (r *remoteJWKS) get(ctx context.Context) (keySet, error) {
 	}
 	ks, err := fetchJWKS(ctx, r.client, r.url)
 	if err != nil {
-		return nil, err
+		return nil, &KeySourceError{URL: r.url, Err: err}
 	}
 	r.keys = ks
 	return ks, nil

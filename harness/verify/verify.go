@@ -107,6 +107,27 @@ func checkedList(given, defaults []string, what string) ([]string, error) {
 	return given, nil
 }
 
+// KeySourceError is a key source that could not be read (a JWKS URL that
+// does not resolve, hangs, answers an error, is oversized or redirects to
+// another host): an environment problem, not a verdict on the token.
+type KeySourceError struct {
+	URL string
+	Err error
+}
+
+func (e *KeySourceError) Error() string { return fmt.Sprintf("key source %s: %v", e.URL, e.Err) }
+func (e *KeySourceError) Unwrap() error { return e.Err }
+
+// Prefetch reads the remote key source now (a no-op without one), so that
+// a run that cannot reach it stops before any page is judged.
+func (v *Verifier) Prefetch(ctx context.Context) error {
+	if v.remote == nil {
+		return nil
+	}
+	_, err := v.remote.get(ctx)
+	return err
+}
+
 // HasKeySource reports whether the verifier can authenticate any token.
 func (v *Verifier) HasKeySource() bool {
 	return v.pub != nil || v.remote != nil || v.secrets != nil || v.decKeys != nil
