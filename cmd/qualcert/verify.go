@@ -229,7 +229,6 @@ func cmdVerify(ctx context.Context, e env, args []string) int {
 	return exitFailed
 }
 
-
 // maxStdinToken bounds what is read from stdin: far over the verifier's cap,
 // so that an oversized token is judged (token.too_large), not truncated.
 const maxStdinToken = 4 << 20
