@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -67,5 +68,41 @@ func TestUnreachableKeySourceIsBroken(t *testing.T) {
 	wantBroken(t, res, err, finding.EnvKeySource)
 	if fd := res.Findings[0]; !strings.Contains(fd.Message, "/no-such-jwks.json") || !strings.Contains(fd.Message, "404") {
 		t.Errorf("finding %+v does not name the URL and the error", fd)
+	}
+}
+
+// TestTokenLeakedFromWorkerWebSocketAndLoader: token.leaked is found when
+// the token leaves from a Web Worker (Partytown-style analytics), in a
+// WebSocket URL, or in the loader's own URL.
+func TestTokenLeakedFromWorkerWebSocketAndLoader(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.mux.HandleFunc("/collect", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	f.mux.HandleFunc("/worker.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/javascript")
+		fmt.Fprint(w, `onmessage = function (e) { fetch('/collect', {method: 'POST', body: JSON.stringify({t: e.data})}); };`)
+	})
+	cases := map[string]string{
+		"worker":    `var w = new Worker('/worker.js'); w.postMessage(TOK);`,
+		"websocket": `try { new WebSocket('ws://' + location.host + '/ws?t=' + TOK); } catch (e) {}`,
+		"loader":    `var s2 = document.createElement('script'); s2.src = 'https://files.qualifio.com/kit/qualp.2.min.js?u=' + TOK; document.head.appendChild(s2);`,
+	}
+	for name, js := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			tok := f.mint("111", nil)
+			u := f.page("/leak-"+name, tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(tok, testDiv),
+				"var TOK = '"+tok+"';", js))
+			p := f.profile(u, 1)
+			p.Timing.Timeout = profile.Duration(25 * time.Second)
+			res, err := runScenario(t, Scenario{Profile: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(codes(res), string(finding.TokenLeaked)) {
+				dumpTimeline(t, res)
+				t.Fatalf("codes %v, want token.leaked", codes(res))
+			}
+		})
 	}
 }

@@ -301,6 +301,13 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 				}
 				s.request(p, &e)
 			}
+		case (proto.NetworkWebSocketCreated{}).ProtoEvent():
+			// A WebSocket's handshake is no requestWillBeSent: its URL
+			// (where a token can travel) is reported here.
+			var e proto.NetworkWebSocketCreated
+			if msg.Load(&e) && s.cfg.Hooks.Request != nil {
+				s.cfg.Hooks.Request(Request{URL: e.URL, Method: "GET", Type: string(proto.NetworkResourceTypeWebSocket)})
+			}
 		case (proto.NetworkResponseReceived{}).ProtoEvent():
 			// The answer has arrived: a token in it is in the page's hands.
 			// Chromium sends no loadingFinished for a fetch whose body the
