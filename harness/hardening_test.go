@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/kit"
 	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/harness/timeline"
 )
@@ -104,5 +105,31 @@ func TestTokenLeakedFromWorkerWebSocketAndLoader(t *testing.T) {
 				t.Fatalf("codes %v, want token.leaked", codes(res))
 			}
 		})
+	}
+}
+
+// TestBindingFloodIsBounded: a page calling the harness's binding in a
+// loop gets its calls dropped past the bound, with a marker on the
+// timeline, and the run still reaches its verdict.
+func TestBindingFloodIsBounded(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	flood := `for (var i = 0; i < 30000; i++) { try { window[` + fmt.Sprintf("%q", kit.Binding) + `]('{"src":"page","ev":"dom","data":{}}'); } catch (e) {} }`
+	u := f.page("/flood", tag(div(testDiv), flood, create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv)))
+	p := f.profile(u, 1)
+	p.Timing.Timeout = profile.Duration(25 * time.Second)
+	res, err := runScenario(t, Scenario{Profile: p})
+	if err != nil {
+		dumpTimeline(t, res)
+		t.Fatalf("broken: %v", err)
+	}
+	flagged := false
+	for _, e := range res.Timeline {
+		if e.Event == timeline.HarnessError && strings.Contains(fmt.Sprint(e.Data), "flooded the harness binding") {
+			flagged = true
+		}
+	}
+	if !flagged {
+		t.Error("no timeline marker for the dropped binding calls")
 	}
 }

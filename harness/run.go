@@ -98,7 +98,8 @@ func (r *run) redactText(s string) string {
 			finding.NoteSecret(v)
 		}
 	}
-	return truncate(finding.RedactText(s), 300)
+	// Cut first (a page can log megabytes), redact, cut to size.
+	return truncate(finding.RedactText(truncate(s, 4096)), 300)
 }
 
 func truncate(s string, n int) string {

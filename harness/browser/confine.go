@@ -180,3 +180,28 @@ func quietPreferences(dir string) error {
 	}
 	return nil
 }
+
+// The page can reach the session's binding (window.<name>) and call it in a
+// loop: calls beyond these bounds are dropped, and the first drop is
+// reported once through the Failure hook (a marker on the timeline).
+const (
+	maxBindingCalls   = 3000    // per session (a real page and the kit emit a few dozen)
+	maxBindingPayload = 1 << 20 // bytes per call (the kit sends at most 64 KiB of a string)
+)
+
+// bindingAllowed counts a binding call of n bytes and says whether it may
+// be handed on.
+func (s *Session) bindingAllowed(n int) bool {
+	s.mu.Lock()
+	s.bindingCalls++
+	calls, reported := s.bindingCalls, s.bindingDropped
+	ok := calls <= maxBindingCalls && n <= maxBindingPayload
+	if !ok {
+		s.bindingDropped = true
+	}
+	s.mu.Unlock()
+	if !ok && !reported {
+		s.failure(fmt.Sprintf("the page flooded the harness binding (call %d, %d bytes; bounds: %d calls, %d bytes): further calls are dropped", calls, n, maxBindingCalls, maxBindingPayload))
+	}
+	return ok
+}

@@ -93,6 +93,9 @@ type Session struct {
 	urlWake  chan struct{}
 	closed   bool
 	inflight map[proto.NetworkRequestID]bool
+
+	bindingCalls   int  // calls of the binding so far (bindingAllowed)
+	bindingDropped bool // a call was dropped (reported once)
 }
 
 // NavigationError is a navigation Chromium could not complete (DNS, refused
@@ -290,7 +293,7 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 			}
 		case (proto.RuntimeBindingCalled{}).ProtoEvent():
 			var e proto.RuntimeBindingCalled
-			if msg.Load(&e) && e.Name == s.cfg.Binding && s.cfg.Hooks.Binding != nil {
+			if msg.Load(&e) && e.Name == s.cfg.Binding && s.cfg.Hooks.Binding != nil && s.bindingAllowed(len(e.Payload)) {
 				s.cfg.Hooks.Binding(e.Payload)
 			}
 		case (proto.NetworkRequestWillBeSent{}).ProtoEvent():
