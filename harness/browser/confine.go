@@ -43,6 +43,12 @@ var confinedTypes = proto.TargetTargetFilter{
 func (b *Browser) confine(ctx context.Context) error {
 	b.conf.once.Do(func() {
 		b.conf.owners = map[proto.BrowserBrowserContextID]*Session{}
+		if b.remote {
+			// A remote browser belongs to its pool: a browser-level
+			// auto-attach there pauses every client's new targets and
+			// stalls tab creation. Its pages keep the tab's interception.
+			return
+		}
 		events := b.rod.Event()
 		go func() {
 			for msg := range events {
