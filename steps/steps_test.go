@@ -360,7 +360,7 @@ func TestCertificationSuiteOverAGoodPage(t *testing.T) {
 	}
 	logout := scenarioNamed(t, r, "A visitor who is not logged in is not left on the spinner")
 	if logout.Status != reports.Passed || !slices.ContainsFunc(r.Findings, func(f finding.Finding) bool {
-		return f.Code == finding.PageLoggedOutBlocked && f.Scenario == logout.Name
+		return f.Code == finding.PageLoggedOutBlocked && f.Scenario == logout.ID
 	}) {
 		t.Errorf("the logged-out warning is not attributed to its scenario: %s, %+v", logout.Status, r.Findings)
 	}
@@ -534,29 +534,46 @@ func TestCheckTags(t *testing.T) {
 	}
 }
 
-// Findings that no step asserted on go to the first scenario (in file
-// order) that used the page load; an info-level one already stated is not
-// repeated.
-func TestUnclaimedFindingsAreAttributedOnce(t *testing.T) {
+// Findings that no step asserted on belong to their page load, not to a
+// scenario whose steps did not assert them; an info-level one already
+// stated by a scenario is not repeated.
+func TestUnclaimedFindingsBelongToTheirPageLoad(t *testing.T) {
 	unhandled := finding.New(finding.PageErrorUnhandled, "no reaction").WithCampaign(fakeDiv)
 	r := runFake(t, &fakePage{extra: []finding.Finding{unhandled}}, Config{Profile: fakeProfile()})
 	var got []finding.Finding
 	info := 0
+	cnameScenario := scenarioNamed(t, r, "The campaigns are served from the publisher's own site")
 	for _, f := range r.Findings {
 		if f.Code == finding.PageErrorUnhandled {
 			got = append(got, f)
 		}
 		if f.Code == finding.CampaignCNAMEUnchecked {
 			info++
-			if f.Scenario != "The campaigns are served from the publisher's own site" {
-				t.Errorf("cname_unchecked attributed to %q, want the scenario that checks it", f.Scenario)
+			if f.Scenario != cnameScenario.ID {
+				t.Errorf("cname_unchecked attributed to %q, want the scenario that checks it (%s)", f.Scenario, cnameScenario.ID)
 			}
 		}
 	}
-	if len(got) != 1 || got[0].Scenario != "The page loads the Qualifio kit" {
-		t.Errorf("unclaimed finding reported as %+v, want once, on the first scenario of the load", got)
+	if len(got) != 1 || got[0].Scenario != "" || got[0].PageLoad != "profile" {
+		t.Errorf("unclaimed finding reported as %+v, want once, on the page load \"profile\"", got)
 	}
 	if info != 1 {
 		t.Errorf("the same info finding is reported %d times", info)
+	}
+	kit := scenarioNamed(t, r, "The page loads the Qualifio kit")
+	if kit.Status != reports.Passed || kit.PageLoad != "profile" {
+		t.Errorf("the first scenario of the load: %s on %q, want passed on the page load", kit.Status, kit.PageLoad)
+	}
+	var pl *reports.PageLoad
+	for i := range r.PageLoads {
+		if r.PageLoads[i].ID == "profile" {
+			pl = &r.PageLoads[i]
+		}
+	}
+	if pl == nil || len(pl.Scenarios) < 5 || !slices.Contains(pl.Scenarios, kit.ID) {
+		t.Fatalf("page loads %+v", r.PageLoads)
+	}
+	if len(r.PageLoads) != 5 {
+		t.Errorf("%d page loads, want 5", len(r.PageLoads))
 	}
 }
