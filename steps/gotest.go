@@ -30,12 +30,12 @@ func (run *suiteRun) doneCh() chan struct{} {
 	return run.done
 }
 
-// startSubtests starts one paused subtest per scenario and returns the
-// godog paths of the scenarios go test -run selected ("uri:line").
-func (run *suiteRun) startSubtests(report *reports.Report) []string {
+// startSubtests starts one paused subtest per scenario and marks the
+// scenarios go test -run selected; the others are skipped without running
+// a step.
+func (run *suiteRun) startSubtests(report *reports.Report) {
 	t := run.cfg.TestingT
 	done := run.doneCh()
-	var paths []string
 	for _, m := range run.order {
 		t.Run(m.name, func(st *testing.T) {
 			m.selected = true // before Parallel: t.Run returns after it
@@ -61,9 +61,6 @@ func (run *suiteRun) startSubtests(report *reports.Report) []string {
 				st.Skip(s.skipReason)
 			}
 		})
-		if m.selected {
-			paths = append(paths, m.id)
-		}
 	}
 	t.Cleanup(func() {
 		r := *report
@@ -90,5 +87,4 @@ func (run *suiteRun) startSubtests(report *reports.Report) []string {
 			t.Errorf("qualcert verdict %s (must-level findings: %s)", r.Verdict, strings.Join(codes, ", "))
 		}
 	})
-	return paths
 }

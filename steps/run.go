@@ -273,19 +273,14 @@ func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load p
 		run.progressMu.Unlock()
 		run.say("page load %d: opening %s [%s]", n, sc.Profile.Page.URL, obs.key)
 	}
-	paths := cfg.Paths
 	if cfg.TestingT != nil {
-		paths = run.startSubtests(report)
+		run.startSubtests(report)
 	} else {
 		for _, m := range run.order {
 			m.selected = true
 		}
 	}
 	defer close(run.doneCh())
-	if len(paths) == 0 {
-		run.fillReport(ctx, report)
-		return
-	}
 
 	// Every scenario starts at once and queues for the browser (the
 	// observer's slots bound the page loads); godog's own concurrency only
@@ -299,7 +294,7 @@ func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load p
 			Output:         run.godogOutput,
 			NoColors:       true,
 			FS:             cfg.Features,
-			Paths:          paths,
+			Paths:          cfg.Paths,
 			Tags:           cfg.Tags,
 			Concurrency:    godogConcurrency,
 			Strict:         true,
@@ -405,7 +400,10 @@ func (run *suiteRun) initScenario(sc *godog.ScenarioContext) {
 	sc.Before(func(ctx context.Context, p *godog.Scenario) (context.Context, error) {
 		m, ok := run.metas[p.Id]
 		if !ok || m.name != p.Name {
-			m = &scenarioMeta{pickleID: p.Id, id: p.Uri + "#" + p.Id, name: p.Name}
+			m = &scenarioMeta{pickleID: p.Id, id: p.Uri + "#" + p.Id, name: p.Name, selected: true}
+		}
+		if !m.selected {
+			return ctx, godog.ErrSkip // go test -run did not select it: its steps do not run
 		}
 		s := &scenario{meta: m, run: run}
 		run.mu.Lock()
