@@ -72,7 +72,7 @@ func (r *Report) Finalize() {
 			continue
 		}
 		pl.Status = Passed
-		if finding.HasMust(pageLoadFindings(r, pl.ID)) {
+		if len(pageLoadFailures(r, pl.ID)) > 0 {
 			pl.Status = Failed
 			sum.PageLoadsFailed++
 		}
@@ -96,6 +96,37 @@ func pageLoadFindings(r *Report, id string) []finding.Finding {
 		if f.PageLoad == id && f.Scenario == "" {
 			out = append(out, f)
 		}
+	}
+	return out
+}
+
+// pageLoadFailures are the findings that fail page load id: must-level,
+// not allowed, asserted by no scenario, and not the consequence of a cause
+// that a scenario of the same load asserted (campaign.blocked by
+// setmetadata.late: the cause fails its scenarios, and the consequence is
+// listed under it).
+func pageLoadFailures(r *Report, id string) []finding.Finding {
+	onLoad := map[string]bool{}
+	for _, s := range r.Scenarios {
+		if s.PageLoad == id && s.ID != "" {
+			onLoad[s.ID] = true
+		}
+	}
+	asserted := map[string]bool{}
+	for _, f := range r.Findings {
+		if onLoad[f.Scenario] {
+			asserted[string(f.Code)+"\x00"+f.Campaign] = true
+		}
+	}
+	var out []finding.Finding
+	for _, f := range pageLoadFindings(r, id) {
+		if f.Level != finding.Must || f.Allowed != "" {
+			continue
+		}
+		if f.CausedBy != "" && (asserted[string(f.CausedBy)+"\x00"+f.Campaign] || asserted[string(f.CausedBy)+"\x00"]) {
+			continue
+		}
+		out = append(out, f)
 	}
 	return out
 }

@@ -245,8 +245,8 @@ func pageLoadElements(r *Report) []CucumberElement {
 			continue
 		}
 		st := CucumberStep{Keyword: "* ", Name: "the findings no scenario asserted on this page load", Match: CucumberMatch{Location: "qualcert/page-load"}, Result: CucumberResult{Status: "passed"}}
-		if finding.HasMust(fs) {
-			st.Result = CucumberResult{Status: "failed", ErrorMessage: strings.TrimSpace(findingsText(mustOf(fs)))}
+		if fails := pageLoadFailures(r, pl.ID); len(fails) > 0 {
+			st.Result = CucumberResult{Status: "failed", ErrorMessage: strings.TrimSpace(findingsText(fails))}
 		}
 		out = append(out, CucumberElement{ID: "page-loads;" + slug(pl.ID), Keyword: "Scenario", Name: "page load " + pl.ID, Type: "scenario",
 			Description: "Conditions: " + pl.Conditions + "\nFindings:\n" + findingsText(fs), Tags: []CucumberTag{}, Steps: []CucumberStep{st}})

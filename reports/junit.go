@@ -293,8 +293,8 @@ func pageLoadCases(r *Report) []junitCase {
 			continue
 		}
 		c := junitCase{Name: "page load " + pl.ID, Classname: "Page loads", Time: "0.000"}
-		if finding.HasMust(fs) {
-			c.Failure = findingsFailure(mustOf(fs))
+		if fails := pageLoadFailures(r, pl.ID); len(fails) > 0 {
+			c.Failure = findingsFailure(fails)
 		}
 		c.SystemOut = newOut(fmt.Sprintf("conditions: %s\nscenarios: %s\nfindings no scenario asserted:\n%s", pl.Conditions, strings.Join(pl.Scenarios, ", "), findingsText(fs)))
 		out = append(out, c)
