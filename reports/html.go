@@ -81,6 +81,7 @@ type findingGroup struct {
 
 type findingView struct {
 	finding.Finding
+	ScenarioName   string // the scenario Finding.Scenario names (by id)
 	Also           []scenarioLink // the same finding in other scenarios (Findings section)
 	ScenarioAnchor string
 	InScenario     bool // shown inside its scenario: no link back
@@ -192,8 +193,8 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 	case Failed:
 		v.VerdictTitle = "Certification failed"
 		var parts []string
-		if v.Must > 0 {
-			parts = append(parts, fmt.Sprintf("%d must-level finding%s block%s certification", v.Must, plural(v.Must, "", "s"), plural(v.Must, "s", "")))
+		if n := mustCauses(r); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d must-level problem%s block%s certification", n, plural(n, "", "s"), plural(n, "s", "")))
 		}
 		if n := len(r.StaleAllowances); n > 0 {
 			parts = append(parts, fmt.Sprintf("%d expected deviation%s went stale", n, plural(n, "", "s")))
@@ -227,8 +228,15 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 			anchors[s.ID] = a
 		}
 	}
+	names := scenarioIndex(r)
+	nameOf := func(key string) string {
+		if s := names[key]; s != nil {
+			return s.Name
+		}
+		return key
+	}
 	fv := func(f finding.Finding) findingView {
-		return findingView{Finding: f, ScenarioAnchor: anchors[f.Scenario]}
+		return findingView{Finding: f, ScenarioAnchor: anchors[f.Scenario], ScenarioName: nameOf(f.Scenario)}
 	}
 
 	// findings grouped by requirement, in the catalogue's reading order
@@ -246,7 +254,7 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 		key := strings.Join([]string{string(f.Code), string(f.Level), f.Requirement, f.Campaign, f.Message, f.Hint, f.Allowed}, "\x00")
 		if pos, seen := same[key]; seen && f.Scenario != "" {
 			if first := &groups[pos.req].Findings[pos.i]; first.Scenario != "" {
-				first.Also = append(first.Also, scenarioLink{Name: f.Scenario, Anchor: anchors[f.Scenario]})
+				first.Also = append(first.Also, scenarioLink{Name: nameOf(f.Scenario), Anchor: anchors[f.Scenario]})
 				continue
 			}
 		}
@@ -343,6 +351,12 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 		for _, f := range pageLoadFindings(r, pl.ID) {
 			lv.Findings = append(lv.Findings, fv(f))
 		}
+		// the pill shows the worst of the load's own findings and its scenarios
+		for _, sl := range lv.Scenarios {
+			if statusRank(sl.Status) > statusRank(lv.Status) {
+				lv.Status = sl.Status
+			}
+		}
 		lv.Diagram = buildDiagram(fmt.Sprintf("l%d", i+1), pl.Timeline)
 		lv.Shots, lv.Missing = shots(pl.Attachments)
 		v.Loads = append(v.Loads, lv)
@@ -424,6 +438,29 @@ func scenarioCampaigns(s Scenario, fs []finding.Finding) map[string]bool {
 		}
 	}
 	return out
+}
+
+// mustCauses counts the distinct must-level causes that are not allowed.
+func mustCauses(r *Report) int {
+	n := 0
+	for _, c := range Causes(r) {
+		if c.Finding.Level == finding.Must && c.Finding.Allowed == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func statusRank(s string) int {
+	switch s {
+	case Broken:
+		return 3
+	case Failed:
+		return 2
+	case Passed:
+		return 1
+	}
+	return 0
 }
 
 // NotReached is the matrix cell of a requirement that no scenario checked.

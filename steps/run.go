@@ -527,6 +527,13 @@ func (run *suiteRun) printProgress(s *scenario) {
 func (run *suiteRun) errorOnce(s *scenario, text string) string {
 	var ce *checkError
 	if !errors.As(s.failErr, &ce) || s.obs == nil {
+		if s.obs != nil {
+			key := s.obs.key + "\x00error\x00" + text
+			if run.printed[key] {
+				return firstLine(text) + " (as above)"
+			}
+			run.printed[key] = true
+		}
 		return strings.ReplaceAll(text, "\n", "\n             ")
 	}
 	var b strings.Builder
@@ -799,4 +806,11 @@ func collectSteps(bg *messages.Background, sc *messages.Scenario, keywords map[s
 			}
 		}
 	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
