@@ -81,7 +81,7 @@ type findingGroup struct {
 
 type findingView struct {
 	finding.Finding
-	ScenarioName   string // the scenario Finding.Scenario names (by id)
+	ScenarioName   string         // the scenario Finding.Scenario names (by id)
 	Also           []scenarioLink // the same finding in other scenarios (Findings section)
 	ScenarioAnchor string
 	InScenario     bool // shown inside its scenario: no link back
@@ -144,7 +144,7 @@ type shot struct {
 
 type tokenView struct {
 	TokenView
-	Revealed bool
+	Revealed                    bool
 	HeaderKV, InnerKV, ClaimsKV []kv
 }
 

@@ -121,17 +121,17 @@ type Summary struct {
 
 // Scenario is one Gherkin scenario's outcome.
 type Scenario struct {
-	ID          string           `json:"id,omitempty"`
-	Feature     string           `json:"feature"`
-	URI         string           `json:"uri,omitempty"`  // the feature file, for cucumber.json ("features/timing.feature")
-	Line        int              `json:"line,omitempty"` // the scenario's line in URI
-	Name        string           `json:"name"`
-	Tags        []string         `json:"tags"`
-	FeatureTags []string         `json:"feature_tags,omitempty"` // the tags of the feature (also in Tags, inherited)
-	PageLoad    string           `json:"page_load,omitempty"`    // id of the page load it observed
+	ID          string   `json:"id,omitempty"`
+	Feature     string   `json:"feature"`
+	URI         string   `json:"uri,omitempty"`  // the feature file, for cucumber.json ("features/timing.feature")
+	Line        int      `json:"line,omitempty"` // the scenario's line in URI
+	Name        string   `json:"name"`
+	Tags        []string `json:"tags"`
+	FeatureTags []string `json:"feature_tags,omitempty"` // the tags of the feature (also in Tags, inherited)
+	PageLoad    string   `json:"page_load,omitempty"`    // id of the page load it observed
 	// BlockedBy is the code of the finding that kept the scenario from
 	// checking what it states ("not reached: blocked by setmetadata.late").
-	BlockedBy string `json:"blocked_by,omitempty"`
+	BlockedBy   string           `json:"blocked_by,omitempty"`
 	Status      string           `json:"status"`
 	SkipReason  string           `json:"skip_reason,omitempty"`
 	DurationMs  int64            `json:"duration_ms"`

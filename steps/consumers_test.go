@@ -100,7 +100,7 @@ func TestConsumersCountTheSame(t *testing.T) {
 				t.Fatalf("node count.js: %v", err)
 			}
 			var npm struct {
-				CucumberHTMLReporter struct{ Failed, Passed, Skipped int } `json:"cucumberHtmlReporter"`
+				CucumberHTMLReporter struct{ Failed, Passed, Skipped int }    `json:"cucumberHtmlReporter"`
 				CucumberJunit        struct{ Scenarios, Failed, Skipped int } `json:"cucumberJunit"`
 			}
 			if err := json.Unmarshal(out, &npm); err != nil {
