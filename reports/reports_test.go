@@ -671,6 +671,24 @@ func TestSummary(t *testing.T) {
 	if !strings.Contains(b.String(), "\x1b[1;31mFAILED") {
 		t.Errorf("no colour when asked:\n%q", b.String())
 	}
+	if Plural(1, "scenario") != "1 scenario" || Plural(0, "warning") != "0 warnings" {
+		t.Error("plurals")
+	}
+	t.Setenv("NO_COLOR", "")
+	t.Setenv("FORCE_COLOR", "1")
+	if on, err := ColorMode("auto", nil); err != nil || !on {
+		t.Errorf("FORCE_COLOR=1 does not colour: %v %v", on, err)
+	}
+	if on, _ := ColorMode("never", nil); on {
+		t.Error("--color=never colours")
+	}
+	t.Setenv("FORCE_COLOR", "0")
+	if on, _ := ColorMode("always", nil); !on {
+		t.Error("--color=always does not colour")
+	}
+	if _, err := ColorMode("sometimes", nil); err == nil {
+		t.Error("--color=sometimes accepted")
+	}
 	f, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {
 		t.Fatal(err)
