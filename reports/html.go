@@ -175,10 +175,10 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 	if v.Verdict == "" {
 		v.Verdict = Broken
 	}
-	for _, f := range r.Findings {
-		if f.Allowed != "" {
+	for _, c := range Causes(r) { // counted as "What to fix" lists them: by cause
+		if c.Finding.Allowed != "" {
 			v.Allowed++
-		} else if f.Level == finding.Must {
+		} else if c.Finding.Level == finding.Must {
 			v.Must++
 		}
 	}

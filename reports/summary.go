@@ -85,11 +85,10 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 		fmt.Fprintf(w, "  %s\n", paint("1;33", "⚠ "+b))
 	}
 	s := v.Summary
-	allowed := 0
-	seen := map[string]bool{}
-	for _, f := range v.Findings {
-		if k := string(f.Code) + "\x00" + f.Campaign; f.Allowed != "" && !seen[k] {
-			seen[k] = true
+	causes := Causes(v)
+	allowed := 0 // as listed below: one per cause
+	for _, c := range causes {
+		if c.Finding.Allowed != "" {
 			allowed++
 		}
 	}
@@ -103,7 +102,6 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 		fmt.Fprintf(w, "  %s failed on findings no scenario asserted\n", Plural(s.PageLoadsFailed, "page load"))
 	}
 
-	causes := Causes(v)
 	var must, should, ok []Cause
 	for _, c := range causes {
 		switch {
