@@ -291,6 +291,20 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 	}
 
 	v.Campaigns, v.Matrix, v.Coverage = buildMatrix(r, reqs, groups)
+	if v.Verdict == Passed {
+		unreached := 0
+		for _, row := range v.Matrix {
+			for _, c := range row.Cells {
+				if c.Status == NotReached {
+					unreached++
+					break
+				}
+			}
+		}
+		if unreached > 0 {
+			v.VerdictLine += fmt.Sprintf(" %d requirement%s not reached by any scenario (see the matrix).", unreached, plural(unreached, " was", "s were"))
+		}
+	}
 	for _, c := range Causes(r) {
 		if c.Finding.Level != finding.Must || c.Finding.Allowed != "" {
 			continue
