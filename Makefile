@@ -28,6 +28,8 @@ deps:
 		echo "installing the npm consumers of cucumber.json into $(CONSUMERS)/node_modules"; \
 		npm ci --prefix $(CONSUMERS) --no-audit --no-fund --ignore-scripts --loglevel=error; \
 	fi
+	@# the godog CLI, at go.mod's godog version: the example module's test runs it
+	@test -x bin/godog || GOBIN=$(CURDIR)/bin $(GO) install github.com/cucumber/godog/cmd/godog@$$($(GO) list -m -f '{{.Version}}' github.com/cucumber/godog)
 
 build:
 	$(GO) build -o bin/qualcert ./cmd/qualcert

@@ -63,7 +63,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -98,7 +97,7 @@ type Config struct {
 	// suite of features.FS, or every file of a given Features).
 	Features fs.FS
 	Paths    []string
-	Tags     string // godog tag expression, e.g. "@jws && ~@throttled"
+	Tags     string // tag expression (see Tags), e.g. "@jws and not @throttled"
 
 	Concurrency int // page loads at a time in the browser; 0 = 2
 	Browser     harness.Options
@@ -151,6 +150,8 @@ type suiteRun struct {
 
 	partial []string // why the run is partial
 	done    chan struct{}
+
+	godogTags string // Config.Tags in the form godog reads
 }
 
 // Run runs the suites of cfg and returns the report, not yet finalized (the
@@ -177,6 +178,31 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	run.execute(ctx, report, h.Run)
 	report.DurationMs = time.Since(started).Milliseconds()
 	return report, nil
+}
+
+// runsBuiltinSuite reports whether cfg runs every file of the built-in
+// certification suite, unchanged (a publisher's own files may run beside
+// it: --features adds them).
+func runsBuiltinSuite(cfg Config) bool {
+	if !slices.Contains(cfg.Paths, features.Certification) && !slices.Contains(cfg.Paths, ".") {
+		return false
+	}
+	ok := true
+	err := fs.WalkDir(features.FS, features.Certification, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		want, err := fs.ReadFile(features.FS, p)
+		if err != nil {
+			return err
+		}
+		got, err := fs.ReadFile(cfg.Features, p)
+		if err != nil || string(got) != string(want) {
+			ok = false
+		}
+		return nil
+	})
+	return err == nil && ok
 }
 
 // notRun is the skip reason of a scenario that never started.
@@ -243,10 +269,8 @@ func prepare(cfg Config, started time.Time) (*suiteRun, *reports.Report, error) 
 	if strings.TrimSpace(cfg.Tags) != "" {
 		run.partial = append(run.partial, "filtered by --tags "+cfg.Tags)
 	}
-	if cfg.Features != features.FS && cfg.Profile != nil {
-		run.partial = append(run.partial, "feature files other than the built-in certification suite (--features)")
-	} else if cfg.Features == features.FS && cfg.Profile != nil && !slices.Equal(cfg.Paths, []string{features.Certification}) {
-		run.partial = append(run.partial, "part of the built-in suite ("+strings.Join(cfg.Paths, ", ")+")")
+	if cfg.Profile != nil && !runsBuiltinSuite(cfg) {
+		run.partial = append(run.partial, "not the whole built-in certification suite (feature files of its own: --features-only, or part of the suite)")
 	}
 	report := &reports.Report{
 		Schema:    reports.SchemaID,
@@ -295,7 +319,7 @@ func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load p
 			NoColors:       true,
 			FS:             cfg.Features,
 			Paths:          cfg.Paths,
-			Tags:           cfg.Tags,
+			Tags:           run.godogTags,
 			Concurrency:    godogConcurrency,
 			Strict:         true,
 			DefaultContext: ctx,
@@ -315,32 +339,15 @@ func profileRef(cfg Config) reports.ProfileRef {
 	return reports.ProfileRef{}
 }
 
-var tagShape = regexp.MustCompile(`^~?@?[^\s,&~@]+$`)
-
-// CheckTags validates a tag expression in godog's syntax: "&&" between
-// terms that must all hold, "," between alternatives, "~" to negate, as in
-// "@jws,@jwe && ~@throttled".
-func CheckTags(expr string) error {
-	if strings.TrimSpace(expr) == "" {
-		return nil
-	}
-	for _, and := range strings.Split(expr, "&&") {
-		for _, tag := range strings.Split(and, ",") {
-			if t := strings.TrimSpace(tag); !tagShape.MatchString(t) {
-				return fmt.Errorf("tag expression %q: %q is not a tag (write @tag or ~@tag, joined by && or ,)", expr, t)
-			}
-		}
-	}
-	return nil
-}
-
 // readFeatures parses the feature files once, for the report's order and
 // names and to fail early on a file godog cannot read.
 func (run *suiteRun) readFeatures() error {
-	if err := CheckTags(run.cfg.Tags); err != nil {
+	tags, err := ParseTags(run.cfg.Tags)
+	if err != nil {
 		return err
 	}
-	ts := godog.TestSuite{Options: &godog.Options{FS: run.cfg.Features, Paths: run.cfg.Paths, Tags: run.cfg.Tags}}
+	run.godogTags = tags.Godog()
+	ts := godog.TestSuite{Options: &godog.Options{FS: run.cfg.Features, Paths: run.cfg.Paths, Tags: run.godogTags}}
 	feats, err := ts.RetrieveFeatures()
 	if err != nil {
 		return fmt.Errorf("reading the feature files: %w", err)
@@ -449,6 +456,8 @@ func (run *suiteRun) afterStep(ctx context.Context, s *scenario, st *godog.Step,
 	}
 	var skip *skipError
 	switch {
+	case status == godog.StepUndefined:
+		rs.Error = undefinedStep(st.Text).Error()
 	case errors.As(err, &skip):
 		if s.skipReason == "" {
 			s.skipReason = skip.reason

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -32,7 +31,7 @@ Key sources (one of, or from --profile):
   --decrypt-key FILE  private key (PEM or JWK) or symmetric key for a JWE
 
 Expectations (override the profile):
-  --profile FILE      a qualcert profile (CONTRACT §2)
+  --profile FILE      a qualcert profile (qualcert schema profile prints its keys)
   --alg ALG           allowed JWS algorithm; repeat or comma-separate
                       (default: RS/PS/ES 256-512 and EdDSA; HS* with --secret-file)
   --iss S             expected issuer (not checked when neither this nor a profile gives one)
@@ -54,6 +53,7 @@ Example:
 type algList []string
 
 func (a *algList) String() string { return strings.Join(*a, ",") }
+func (a *algList) Type() string   { return "ALG" }
 func (a *algList) Set(s string) error {
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -63,69 +63,27 @@ func (a *algList) Set(s string) error {
 	return nil
 }
 
-// parseInterleaved parses flags that may come before or after positional
-// arguments ("verify TOKEN --key k.pem" works like "verify --key k.pem TOKEN").
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-// newFlagSet makes a flag set whose errors and help go to e.stderr/e.stdout.
-func newFlagSet(e env, name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, usage) }
-	return fs
-}
-
-// helpRequested reports a -h/--help anywhere in args (and prints usage).
-func helpRequested(e env, args []string, usage string) bool {
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
-			fmt.Fprint(e.stdout, usage)
-			return true
-		}
-		if a == "--" {
-			break
-		}
-	}
-	return false
-}
-
 func cmdVerify(ctx context.Context, e env, args []string) int {
-	if helpRequested(e, args, verifyUsage) {
-		return exitOK
-	}
-	fs := newFlagSet(e, "verify", verifyUsage)
+	fs := newFlags("verify")
 	var (
-		profilePath = fs.String("profile", "", "")
-		jwks        = fs.String("jwks", "", "")
-		keyFile     = fs.String("key", "", "")
-		secretFile  = fs.String("secret-file", "", "")
-		decryptKey  = fs.String("decrypt-key", "", "")
-		iss         = fs.String("iss", "", "")
-		aud         = fs.String("aud", "", "")
-		campaignID  = fs.String("campaign-id", "", "")
-		userInfo    = fs.String("userinfo", "", "")
-		asJSON      = fs.Bool("json", false, "")
-		reveal      = fs.Bool("reveal", false, "")
+		profilePath = fs.String("profile", "", "a qualcert profile `FILE`")
+		jwks        = fs.String("jwks", "", "JWKS `FILE|URL`")
+		keyFile     = fs.String("key", "", "PEM public key `FILE`")
+		secretFile  = fs.String("secret-file", "", "shared secret `FILE`")
+		decryptKey  = fs.String("decrypt-key", "", "JWE decryption key `FILE`")
+		iss         = fs.String("iss", "", "expected issuer `S`")
+		aud         = fs.String("aud", "", "expected audience `S`")
+		campaignID  = fs.String("campaign-id", "", "expected campaignId `S`")
+		userInfo    = fs.String("userinfo", "", "user-info webservice `URL`")
+		asJSON      = fs.Bool("json", false, "print one JSON object")
+		reveal      = fs.Bool("reveal", false, "show claim and field values")
 		algs        algList
 	)
-	fs.Var(&algs, "alg", "")
-	positional, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
+	fs.Var(&algs, "alg", "allowed JWS algorithm `ALG`")
+	if code, done := parseFlags(e, fs, "verify", args, func(w io.Writer) { fmt.Fprint(w, verifyUsage) }); done {
+		return code
 	}
+	positional := fs.Args()
 	if len(positional) > 1 {
 		fmt.Fprintf(e.stderr, "qualcert verify: one token at a time (got %d arguments)\n", len(positional))
 		return exitUsage
