@@ -302,16 +302,6 @@ func pageLoadCases(r *Report) []junitCase {
 	return out
 }
 
-func mustOf(fs []finding.Finding) []finding.Finding {
-	var out []finding.Finding
-	for _, f := range fs {
-		if f.Level == finding.Must && f.Allowed == "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // orphanFindings are the findings tied to neither a known scenario nor a
 // known page load.
 func orphanFindings(r *Report) []finding.Finding {
