@@ -29,6 +29,8 @@ fmt:
 # Every test, with the race detector (the harness is concurrent).
 test: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	GOOS=darwin $(GO) build $(PKGS)    # verify, keys and token work where support engineers do
+	GOOS=windows $(GO) build $(PKGS)
 	$(GO) vet $(PKGS)
 	$(GO) test -race -timeout 15m $(PKGS)
 
