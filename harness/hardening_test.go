@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/qualcert/qualcert/harness/finding"
-	"github.com/qualcert/qualcert/harness/kit"
+	"github.com/qualcert/qualcert/harness/observe"
 	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/harness/timeline"
 )
@@ -114,7 +114,7 @@ func TestTokenLeakedFromWorkerWebSocketAndLoader(t *testing.T) {
 func TestBindingFloodIsBounded(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	flood := `for (var i = 0; i < 30000; i++) { try { window[` + fmt.Sprintf("%q", kit.Binding) + `]('{"src":"page","ev":"dom","data":{}}'); } catch (e) {} }`
+	flood := `for (var i = 0; i < 30000; i++) { try { window[` + fmt.Sprintf("%q", observe.Binding) + `]('{"src":"page","ev":"dom","data":{}}'); } catch (e) {} }`
 	u := f.page("/flood", tag(div(testDiv), flood, create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv)))
 	p := f.profile(u, 1)
 	p.Timing.Timeout = profile.Duration(25 * time.Second)

@@ -11,24 +11,28 @@
 // One Harness (one browser) per run; each Run gets its own incognito context
 // and is safe to call concurrently.
 //
-// How a Run works, in order:
+// How a Run works, in order (this package is the composition root: it wires
+// browser, kit, observe and judge, and holds no rule of its own):
 //
-//  1. a per-Run verifier (package verify) and kit server (package kit) are
-//     built from the profile; the browser session (package browser) intercepts
-//     the Qualifio loader and the campaign hosts and answers them with the kit
-//     server, and injects the recorder before any page script;
+//  1. a per-Run verify function (package verify) and kit server (package kit)
+//     are built from the profile; the browser session (package browser)
+//     intercepts the Qualifio loader and the campaign hosts and answers them
+//     with the kit server, and injects the recorder (package observe) before
+//     any page script; tab set-up has its own bound;
 //  2. the participant's session is set up: profile cookies in the incognito
-//     context, or the scripted login, unless Scenario.LoggedOut;
+//     context, or the scripted login (its own bounds), unless Scenario.LoggedOut;
 //  3. the page is loaded, and Run waits on timeline events and deadlines (never
-//     sleeps) until the run has settled: every campaign prefilled or blocked,
-//     the reaction window after an error, or the kit clearly missing
-//     (settle.go; the rules are written down in kit/PROTOCOL.md);
-//  4. the campaign iframes and the page are screenshotted, and judge.go turns
-//     the timeline, the verifier's results and the recorded requests into
-//     Result.Campaigns and Result.Findings.
+//     sleeps), asking judge.Settle after each, until the run has settled:
+//     every campaign prefilled or blocked, the page's reaction after an error
+//     seen (or its bound passed), or the kit clearly missing (the rules are
+//     written down in kit/PROTOCOL.md); timing.timeout counts from here;
+//  4. the campaign iframes and the page are screenshotted, and judge.Judge
+//     turns the observation (timeline, per-iframe token verdicts, requests,
+//     console) into Result.Campaigns and Result.Findings.
 //
 // A Run that reaches no verdict (browser failure, unreachable page, timeout
-// with a campaign still undecided, a panic inside Run) returns its Result
+// with a campaign still undecided and no must finding established, Ctrl-C,
+// a panic inside Run) returns its Result
 // with an env.* finding and an error wrapping ErrBroken. The incognito context
 // is always closed (disposed of in the background after Run returned; Close
 // waits for it), and Close leaves no Chromium process and no temporary
@@ -51,7 +55,9 @@ import (
 
 	"github.com/qualcert/qualcert/harness/browser"
 	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/judge"
 	"github.com/qualcert/qualcert/harness/kit"
+	"github.com/qualcert/qualcert/harness/observe"
 	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/harness/timeline"
 	"github.com/qualcert/qualcert/harness/verify"
@@ -161,6 +167,10 @@ type Result struct {
 	Campaigns   []Campaign
 	Screenshots []Screenshot
 	Duration    time.Duration
+	// Assumptions are what the reference side assumed about the real
+	// Qualifio kit and campaign in this run, with the values used, and the
+	// verdicts that rest on each (PROTOCOL.md, "Assumptions").
+	Assumptions []Assumption
 }
 
 // ErrBroken wraps every error of Run that means no verdict could be reached
@@ -239,7 +249,8 @@ func (h *Harness) Run(ctx context.Context, sc Scenario) (res *Result, err error)
 	if sc.Profile == nil {
 		return nil, errors.New("harness: scenario has no profile")
 	}
-	r := &run{h: h, sc: sc, rec: timeline.New(), tokens: map[string]string{}, tokenDiv: map[string]string{}, wake: make(chan struct{}, 1)}
+	r := &run{h: h, sc: sc, rec: timeline.New(), tokens: map[string]string{}, tokenDiv: map[string]string{},
+		results: map[string]*verify.Result{}, wake: make(chan struct{}, 1)}
 	noteProfileSecrets(sc.Profile)
 	defer func() {
 		if p := recover(); p != nil {
@@ -259,22 +270,32 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	if timeout <= 0 {
 		timeout = profile.DefaultScenarioTimeout
 	}
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	res.Assumptions = Assumptions(p)
+	// An interruption (Ctrl-C, the caller's deadline) is not a timeout of
+	// the page: it is reported as such wherever it strikes.
+	interrupted := func(err error) (*Result, error) {
+		return r.broken(res, finding.EnvInterrupted, fmt.Errorf("the run was interrupted before a verdict (%v): %w", context.Cause(ctx), err))
+	}
 
-	v, err := r.verifier(rctx)
+	// Tab set-up and login have bounds of their own: the scenario's
+	// timeout counts from navigation, so that a loaded machine opening
+	// tabs slowly does not eat the page's time.
+	setup, cancelSetup := context.WithTimeout(ctx, sessionTimeout)
+	defer cancelSetup()
+	verifyFn, err := r.verifier(setup)
 	if err != nil {
+		var ks *keySourceError
+		if errors.As(err, &ks) {
+			// A key source that cannot be read leaves no token judgeable: no
+			// verdict (env.key_source), rather than every token called invalid.
+			return r.broken(res, finding.EnvKeySource, ks.err)
+		}
 		return res, err
 	}
-	// A key source that cannot be read leaves no token judgeable: no
-	// verdict (env.key_source), rather than every token called invalid.
-	if err := v.Prefetch(rctx); err != nil {
-		return r.broken(res, finding.EnvKeySource, err)
-	}
-	r.kit = kit.New(kit.Config{Profile: p, Verifier: v, Timeline: r.rec, Fault: sc.Fault, Reveal: r.h.opt.Reveal})
+	r.kit = kit.New(kit.Config{Profile: p, Verify: verifyFn, Timeline: r.rec, Fault: sc.Fault, Reveal: r.h.opt.Reveal})
 	cfg := browser.SessionConfig{
-		Binding: kit.Binding,
-		Scripts: []string{kit.RecorderJS()},
+		Binding: observe.Binding,
+		Scripts: []string{observe.RecorderJS()},
 		Cookies: r.cookies(),
 		Hooks:   r.hooks(),
 	}
@@ -284,10 +305,25 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	}
 	events, unsubscribe := r.rec.Subscribe()
 	defer unsubscribe()
-	r.ses, err = r.h.b.NewSession(rctx, cfg)
+	for attempt := 1; ; attempt++ {
+		r.ses, err = r.h.b.NewSession(setup, cfg)
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) || setup.Err() != nil || attempt == maxTabAttempts {
+			break
+		}
+		// A CDP call of the set-up ran out of its own bound (a loaded
+		// machine): try again within the set-up's bound before calling the
+		// run broken. NewSession leaves nothing behind when it fails.
+		r.rec.Add(timeline.Harness, timeline.HarnessError, "", map[string]any{"error": fmt.Sprintf("opening a tab, attempt %d: %v", attempt, err)})
+	}
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = fmt.Errorf("the browser did not open a tab in time, %d attempts within %s (the machine is overloaded or the browser hangs): %w", maxTabAttempts, sessionTimeout, err)
+	}
 	if err != nil {
-		if rctx.Err() != nil {
-			return r.broken(res, finding.EnvTimeout, err)
+		switch {
+		case ctx.Err() != nil:
+			return interrupted(err)
+		case setup.Err() != nil:
+			return r.broken(res, finding.EnvTimeout, fmt.Errorf("opening a tab took over %s: %w", sessionTimeout, err))
 		}
 		return r.broken(res, finding.EnvBrowser, err)
 	}
@@ -295,60 +331,64 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 		testHook(sc)
 	}
 	if sc.Fault != "" {
-		r.rec.Add(timeline.Harness, timeline.FaultInjected, "", map[string]any{"code": string(sc.Fault)})
+		observe.Record(r.rec, -1, timeline.Harness, timeline.FaultInjected, "", observe.FaultData{Code: string(sc.Fault)})
 	}
 	if t := sc.Throttle; t != nil {
-		if err := r.ses.Throttle(rctx, t.CPURate, t.Latency, t.DownloadKbps, t.UploadKbps); err != nil {
+		if err := r.ses.Throttle(setup, t.CPURate, t.Latency, t.DownloadKbps, t.UploadKbps); err != nil {
+			if ctx.Err() != nil {
+				return interrupted(err)
+			}
 			return r.broken(res, finding.EnvBrowser, err)
 		}
-		r.rec.Add(timeline.Harness, timeline.ThrottleApplied, "", map[string]any{
-			"cpu_rate": t.CPURate, "latency_ms": t.Latency.Milliseconds(), "download_kbps": t.DownloadKbps, "upload_kbps": t.UploadKbps})
+		observe.Record(r.rec, -1, timeline.Harness, timeline.ThrottleApplied, "", observe.ThrottleData{
+			CPURate: t.CPURate, LatencyMs: t.Latency.Milliseconds(), DownloadKbps: t.DownloadKbps, UploadKbps: t.UploadKbps})
 	}
-	if err := r.login(rctx); err != nil {
+	lctx, cancelLogin := context.WithTimeout(ctx, loginTimeout)
+	err = r.login(lctx)
+	cancelLogin()
+	if err != nil {
 		var le *loginError
 		switch {
+		case ctx.Err() != nil:
+			return interrupted(err)
 		case isUnreachable(err):
 			return r.broken(res, finding.EnvPageUnreachable, err)
 		case errors.As(err, &le):
 			return r.broken(res, finding.EnvLoginFailed, err)
-		case rctx.Err() != nil:
-			return r.broken(res, finding.EnvTimeout, err)
+		case lctx.Err() != nil:
+			return r.broken(res, finding.EnvLoginFailed, fmt.Errorf("the scripted login did not complete within %s: %w", loginTimeout, err))
 		}
 		return r.broken(res, finding.EnvBrowser, err)
 	}
 
-	observe := sc.Observe
-	if observe <= 0 {
-		observe = DefaultObserve
-	}
-	divs := make([]string, 0, len(p.Campaigns))
-	for _, c := range p.Campaigns {
-		divs = append(divs, c.DivID)
-	}
-	navStart := r.rec.Now()
-	// The settle state is rebuilt from the whole timeline at each decision:
-	// the subscription only wakes the loop up, so an event a slow
-	// subscriber missed is still counted.
-	state := func() *settleState {
-		st := newSettleState(divs, observe, SettleWindow, r.h.opt.LiveKit)
-		st.navStart = navStart
+	// The scenario's clock starts here.
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	r.navStart = r.rec.Now()
+	state := func() judge.Observation { return r.observation(r.rec.Events()) }
+	clock := func() judge.Clock {
 		r.mu.Lock()
-		st.inflight, st.lastNetAt = r.inflight, r.lastNetAt
-		r.mu.Unlock()
-		for _, e := range r.rec.Events() {
-			st.apply(e)
-		}
-		return st
+		defer r.mu.Unlock()
+		return judge.Clock{NowMs: r.rec.Now(), Inflight: r.inflight, LastNetMs: r.lastNetAt, Verifying: r.verifying}
 	}
-	r.rec.Add(timeline.Browser, timeline.Navigation, "", map[string]any{"url": r.redactText(p.Page.URL), "phase": "start"})
+	observe.Record(r.rec, -1, timeline.Browser, timeline.Navigation, "", observe.NavigationData{URL: r.redactText(p.Page.URL), Phase: "start"})
 
 	// Navigate in the background: a page that never answers must not stop
 	// the settle loop from seeing the deadline.
+	// Its context outlives the deadline by the grace period: a grace must
+	// not cut the navigation it waits for.
+	navCtx, cancelNav := context.WithTimeout(ctx, 2*timeout)
+	defer cancelNav()
 	navDone := make(chan error, 1)
-	go func() { navDone <- r.ses.Navigate(rctx, p.Page.URL) }()
+	go func() { navDone <- r.ses.Navigate(navCtx, p.Page.URL) }()
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// The deadline: the scenario's timeout, then at most one grace period
+	// of the same length while a campaign's flow is visibly progressing
+	// (judge.Progressing: a page slowed by a loaded machine, not a stuck one).
+	deadline := rctx.Done()
+	var grace <-chan time.Time
 	for {
 		select {
 		case err := <-navDone:
@@ -357,23 +397,32 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 				if isUnreachable(err) {
 					return r.broken(res, finding.EnvPageUnreachable, err)
 				}
-				if rctx.Err() == nil {
+				if navCtx.Err() == nil {
 					return r.broken(res, finding.EnvBrowser, err)
 				}
 			}
 		case <-events:
 		case <-r.wake:
 		case <-timer.C:
-		case <-rctx.Done():
-			ok, why := state().verdictAtDeadline(r.rec.Now())
+		case <-deadline:
 			if ctx.Err() != nil {
-				return r.broken(res, finding.EnvTimeout, fmt.Errorf("scenario cancelled: %w", ctx.Err()))
+				return interrupted(ctx.Err())
 			}
-			if !ok {
-				return r.broken(res, finding.EnvTimeout, fmt.Errorf("no verdict within the scenario timeout of %s: %s", timeout, why))
+			o := state()
+			if ok, _ := judge.AtDeadline(o, r.rec.Now()); !ok && judge.Progressing(o, r.rec.Now()) {
+				deadline = nil
+				g := time.NewTimer(timeout)
+				defer g.Stop()
+				grace = g.C
+				r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"grace": timeout.String(),
+					"why": "a campaign's flow was still progressing at the scenario timeout"})
+				continue
 			}
-			r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"verdict": true})
-			return r.finish(res)
+			return r.atDeadline(res, fmt.Sprintf("the scenario timeout of %s (counted from navigation)", timeout))
+		case <-grace:
+			return r.atDeadline(res, fmt.Sprintf("the scenario timeout of %s (counted from navigation) and its grace period of as much, granted because a campaign was still progressing", timeout))
+		case <-ctx.Done():
+			return interrupted(ctx.Err())
 		}
 		// Drain what is queued before deciding.
 		for drained := false; !drained; {
@@ -383,13 +432,18 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 				drained = true
 			}
 		}
-		st := state()
-		done, wake := st.next(r.rec.Now(), r.kit.Verifying())
-		if done && navDone == nil || done && st.loadedAt >= 0 {
+		// The settle state is rebuilt from the whole timeline at each
+		// decision: the subscription only wakes the loop up, so an event a
+		// slow subscriber missed is still counted.
+		k := clock()
+		st := judge.Settle(state(), k)
+		loaded := len(timeline.Find(r.rec.Events(), timeline.PageLoaded, "")) > 0
+		if st.Done && (navDone == nil || loaded) {
 			return r.finish(res)
 		}
-		if done {
-			wake = r.rec.Now() + 50 // committed soon: wait for the navigation call to return
+		wake := st.Wake
+		if st.Done {
+			wake = k.NowMs + 50 // committed soon: wait for the navigation call to return
 		}
 		if wake >= 0 {
 			d := time.Duration((wake - r.rec.Now()) * float64(time.Millisecond))
@@ -399,6 +453,46 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 			timer.Reset(d)
 		}
 	}
+}
+
+// atDeadline ends a run whose scenario timeout struck: a verdict if enough
+// was seen (judge.AtDeadline), or if a must finding is already established
+// (it is reported, with the timeout as an info finding saying what was still
+// pending); otherwise broken with env.timeout.
+func (r *run) atDeadline(res *Result, limit string) (*Result, error) {
+	ok, why := judge.AtDeadline(r.observation(r.rec.Events()), r.rec.Now())
+	if ok {
+		r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"verdict": true})
+		return r.finish(res)
+	}
+	// Judge what was seen: an established must finding is the verdict.
+	_, fs := r.judgeQuiet(r.rec.Events())
+	if established(fs) {
+		r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"verdict": true, "pending": why})
+		res, err := r.finish(res)
+		f := finding.New(finding.EnvTimeout, "%s struck while %s; the findings above were established before it", limit, why).WithLevel(finding.Info)
+		f.Scenario = r.sc.Name
+		res.Findings = append(res.Findings, f)
+		return res, err
+	}
+	return r.broken(res, finding.EnvTimeout, fmt.Errorf("no verdict within %s: %s", limit, why))
+}
+
+// established reports whether fs holds a must finding that more time could
+// not undo: anything but the verdicts of absence (no kit, no createIframe,
+// no setMetaData yet), which a slow page may still disprove.
+func established(fs []finding.Finding) bool {
+	for _, f := range fs {
+		if f.Level != finding.Must {
+			continue
+		}
+		switch f.Code {
+		case finding.KitMissing, finding.CampaignNotCreated, finding.SetMetaDataMissing, finding.CampaignBlocked:
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // testHook, when set (by tests only, before any Run), is called once the
@@ -416,6 +510,13 @@ func (r *run) finish(res *Result) (*Result, error) {
 	return res, nil
 }
 
+// judgeQuiet judges without recording the judgement's notes (a look at the
+// verdict before deciding how a run ends).
+func (r *run) judgeQuiet(evs []timeline.Event) ([]judge.Campaign, []finding.Finding) {
+	v := judge.Judge(r.withEvidence(r.observation(evs)))
+	return v.Campaigns, v.Findings
+}
+
 // evidence screenshots each created campaign iframe and the page: one
 // round of concurrent captures when the iframes fit in the viewport.
 func (r *run) evidence(res *Result) {
@@ -427,6 +528,8 @@ func (r *run) evidence(res *Result) {
 		if _, ok := timeline.First(events, timeline.CreateIframe, c.DivID); !ok {
 			continue
 		}
+		// The live iframe: the kit marks the one it created last for a div;
+		// a remounted div's old iframe is gone with it.
 		divs = append(divs, c.DivID)
 		selectors = append(selectors, `iframe[data-qualcert-campaign="`+cssEscape(c.DivID)+`"]`)
 	}
@@ -471,10 +574,10 @@ const maskScript = `(function (values) {
 
 // maskPage runs maskScript unless the run reveals values.
 func (r *run) maskPage(ctx context.Context) {
-	if r.h.opt.Reveal || r.kit == nil {
+	if r.h.opt.Reveal {
 		return
 	}
-	values := r.kit.ParticipantValues()
+	values := r.participantValues()
 	if len(values) == 0 {
 		return
 	}

@@ -83,6 +83,19 @@ type Report struct {
 	// screenshots each. A finding that no scenario asserted names its page
 	// load (Finding.PageLoad) instead of a scenario.
 	PageLoads []PageLoad `json:"page_loads,omitempty"`
+	// Assumptions are what the reference side assumed about the real
+	// Qualifio kit and campaign in this run (CONTRACT §6), with the values
+	// used and the verdicts that rest on each.
+	Assumptions []Assumption `json:"assumptions,omitempty"`
+}
+
+// Assumption is one behaviour of the real Qualifio kit or campaign that the
+// run assumed (harness/kit/PROTOCOL.md, "Assumptions").
+type Assumption struct {
+	Name     string         `json:"name"`
+	Value    string         `json:"value"`
+	Text     string         `json:"text"`
+	Verdicts []finding.Code `json:"verdicts"`
 }
 
 // PageLoad is one load of the publisher page under one set of conditions.

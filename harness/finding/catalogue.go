@@ -132,6 +132,13 @@ const (
 	// EnvKeySource: the profile's key source (jwks_url) could not be
 	// fetched: no token can be judged, which is no fault of the token.
 	EnvKeySource Code = "env.key_source"
+	// EnvInterrupted: the run was cancelled (Ctrl-C, the caller's deadline)
+	// before a verdict.
+	EnvInterrupted Code = "env.interrupted"
+	// CampaignIframeHTML: a plain <iframe> to a Qualifio or campaign host
+	// (Qualifio's "Iframe HTML" channel), which cannot receive setMetaData
+	// (CONTRACT §6 asks for a code of its own).
+	CampaignIframeHTML Code = "campaign.iframe_html"
 )
 
 var catalogue = map[Code]Spec{}
@@ -170,15 +177,17 @@ func init() {
 		"Publish the campaign on a CNAME of your own site (jeux.example.com for www.example.com) and use that host in createIframe: cross-site iframes lose the session and the messages.")
 	def(CampaignCNAMEUnchecked, Info, "R-TAG-3", "the page runs on an IP address or localhost, so the CNAME rule could not be checked",
 		"Run the certification against the page's real host name to check the CNAME rule.")
+	def(CampaignIframeHTML, Must, "R-TAG-1", "the campaign is embedded as a plain iframe (Iframe-HTML channel), which cannot receive the participant's identity",
+		"Replace the <iframe> by Qualifio's JS tag (the loader snippet, createIframe and setMetaData): the Iframe-HTML channel has no setMetaData, so the participant is never identified.")
 	def(CampaignMinisite, Must, "R-TAG-4", "the page is served from a Qualifio host (mini-site channel)",
 		"Identity at campaign load works only with the JS tag on your own page; mini-sites cannot exchange messages with your site. Embed the campaign with the JS tag.")
 
 	def(SetMetaDataMissing, Must, "R-SETMETADATA-1", "the page never called setMetaData for this campaign",
 		"Push ['setMetaData', 'JWT', token, '<div id>'] for every campaign on the page, for every logged-in participant.")
-	def(SetMetaDataLate, Must, "R-SETMETADATA-2", "setMetaData arrived after the campaign asked for metadata",
-		"Push setMetaData before (or right after) the createIframe call, with the token rendered into the page or fetched before the tag runs; do not wait for a later event.")
-	def(SetMetaDataRace, Should, "R-SETMETADATA-2", "setMetaData won the race by a thin margin, or lost it on a slow device",
-		"Make the token available when the page is rendered instead of fetching it asynchronously, so that slow phones and networks do not block participants.")
+	def(SetMetaDataLate, Must, "R-SETMETADATA-2", "setMetaData arrived after the campaign asked for metadata, and the campaign got none",
+		"Push setMetaData before (or right after) the createIframe call, with the token rendered into the page or fetched before the tag runs; do not wait for a later event. (Late means after getMetaData by more than the 2 ms the two frames' clocks can resolve, with the campaign answered without metadata.)")
+	def(SetMetaDataRace, Should, "R-SETMETADATA-2", "setMetaData won the race by a thin margin, or missed it by less than the measurement resolves, or lost it on a slow device",
+		"Make the token available when the page is rendered instead of fetching it asynchronously, so that slow phones and networks do not block participants. (A token within 2 ms of getMetaData, the clocks' resolution, is a race, not a proven miss.)")
 	def(SetMetaDataBadType, Must, "R-SETMETADATA-3", "the second argument of setMetaData is not exactly 'JWT'",
 		"Pass the fixed string 'JWT' (upper case) as the second element: ['setMetaData', 'JWT', token, divId].")
 	def(SetMetaDataDivIDUnknown, Must, "R-SETMETADATA-4", "setMetaData names a div that no campaign uses",
@@ -276,6 +285,8 @@ func init() {
 		"Check page.login in the profile against the login page: the step named in the message (its selector, or the URL part of wait_url) does not match it, or the credentials were refused.")
 	def(EnvKeySource, Must, "R-ENV-1", "the key source (jwks_url) could not be fetched: no token could be judged",
 		"Check token.jwks_url: the message names the URL and the error (name resolution, timeout, status, size over 1 MiB, redirect to another host). qualcert must reach it from where it runs.")
+	def(EnvInterrupted, Must, "R-ENV-1", "the run was interrupted before a verdict",
+		"The run was cancelled (Ctrl-C, or the caller's own deadline) before this scenario reached a verdict: run it again to completion.")
 	def(EnvTimeout, Must, "R-ENV-1", "the scenario did not end within its timeout",
 		"Raise timing.timeout in the profile, or look for a page that never finishes loading.")
 }
