@@ -282,6 +282,7 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	state := func() *settleState {
 		st := newSettleState(divs, observe, SettleWindow, r.h.opt.LiveKit)
 		st.navStart = navStart
+		st.kitWait = ms(p.Timing.KitWait.D())
 		r.mu.Lock()
 		st.inflight, st.lastNetAt = r.inflight, r.lastNetAt
 		r.mu.Unlock()
@@ -299,6 +300,10 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	scrolledAt := -1.0 // the load after which the page was scrolled through
+	sctx, stopScroll := context.WithCancel(rctx)
+	stopScrolling := func() { stopScroll(); r.scrolling.Wait() }
+	defer stopScrolling()
 	for {
 		select {
 		case err := <-navDone:
@@ -323,6 +328,7 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 				return r.broken(res, finding.EnvTimeout, fmt.Errorf("no verdict within the scenario timeout of %s: %s", timeout, why))
 			}
 			r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"verdict": true})
+			stopScrolling()
 			return r.finish(res)
 		}
 		// Drain what is queued before deciding.
@@ -334,8 +340,13 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 			}
 		}
 		st := state()
+		if st.loadedAt >= 0 && st.loadedAt != scrolledAt {
+			scrolledAt = st.loadedAt
+			r.scrollThrough(sctx, divs)
+		}
 		done, wake := st.next(r.rec.Now(), r.kit.Verifying())
 		if done && navDone == nil || done && st.loadedAt >= 0 {
+			stopScrolling()
 			return r.finish(res)
 		}
 		if done {
@@ -349,6 +360,31 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 			timer.Reset(d)
 		}
 	}
+}
+
+// readerPause is the time the harness spends on each screenful when it
+// scrolls a loaded page through as a reader would.
+const readerPause = 250 * time.Millisecond
+
+// scrollThrough scrolls the loaded page down as the participant reading it
+// would, in the background, until the campaigns of divs show (the reader
+// stops at the contest) or the page ends: a tag inserted when its place
+// scrolls into view (an IntersectionObserver lazy loader) is inserted.
+func (r *run) scrollThrough(ctx context.Context, divs []string) {
+	r.scrolling.Go(func() {
+		start := r.rec.Now()
+		sc, err := r.ses.ScrollThrough(ctx, divs, readerPause)
+		if sc.Reached == "" && err == nil {
+			return // stopped: the run is over
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				r.rec.Add(timeline.Harness, timeline.Scrolled, "", map[string]any{"error": r.redactText(err.Error())})
+			}
+			return
+		}
+		r.rec.Add(timeline.Harness, timeline.Scrolled, "", map[string]any{"steps": sc.Steps, "y": sc.Y, "height": sc.Height, "reached": sc.Reached, "ms": r.rec.Now() - start})
+	})
 }
 
 // testHook, when set (by tests only, before any Run), is called once the

@@ -49,9 +49,10 @@ type run struct {
 	tokenDiv  map[string]string // fingerprint → div of its setMetaData
 	requests  []browser.Request
 	console   []browser.Console
-	inflight  int           // page requests in flight
-	lastNetAt float64       // recorder time of the last request start or end
-	wake      chan struct{} // signalled when the network state changes
+	inflight  int            // page requests in flight
+	lastNetAt float64        // recorder time of the last request start or end
+	wake      chan struct{}  // signalled when the network state changes
+	scrolling sync.WaitGroup // the reader's scroll through the page
 }
 
 // maxConsole caps the console messages kept per run (a page that logs in a
@@ -279,6 +280,8 @@ func (r *run) onBinding(payload string) {
 			data["payload"] = red
 		}
 		r.rec.AddAt(t, timeline.Page, timeline.PostMessage, b.Div, data)
+	case "page/sign":
+		r.rec.AddAt(t, timeline.Page, timeline.CampaignSign, "", map[string]any{"kind": b.Data["kind"], "what": r.redactText(fmt.Sprint(b.Data["what"]))})
 	case "page/dom":
 		r.rec.AddAt(t, timeline.Page, timeline.PageReaction, "", map[string]any{"kind": "dom", "tag": b.Data["tag"], "id": b.Data["id"]})
 	case "kit/kit.loaded":

@@ -24,6 +24,8 @@ type settleState struct {
 	inflight     int     // page requests in flight
 	lastNetAt    float64 // last request start or end
 	camps        map[string]*campState
+	kitWait      float64 // ms after load to keep waiting for the kit while the page shows signs of a campaign
+	signs        bool    // the current document shows signs of a campaign
 }
 
 type campState struct {
@@ -75,15 +77,25 @@ func (s *settleState) apply(e timeline.Event) {
 			s.lastActivity = max(s.lastActivity, e.TMs)
 		}
 	case timeline.Navigation:
-		if s.navStart < 0 || e.TMs < s.navStart || e.Data["same_document"] == true || e.Data["phase"] != nil {
+		if s.navStart < 0 || e.TMs < s.navStart || e.Data["phase"] != nil {
+			return
+		}
+		if e.Data["same_document"] == true {
+			// A client-side route: the page may mount its campaign now.
+			s.lastActivity = max(s.lastActivity, e.TMs)
 			return
 		}
 		s.navs++
 		if s.navs > 1 {
 			s.lastNavAt = e.TMs
 			s.loadedAt = -1 // a new document: wait for its load again
+			s.signs = false
 		}
 		s.lastActivity = max(s.lastActivity, e.TMs)
+	case timeline.CampaignSign:
+		if s.navStart >= 0 && e.TMs >= s.navStart {
+			s.signs = true
+		}
 	case timeline.KitRequest, timeline.KitLoaded, timeline.Command:
 		s.kitSeen = true
 		s.lastActivity = max(s.lastActivity, e.TMs)
@@ -197,11 +209,17 @@ func (s *settleState) next(now float64, verifying int) (done bool, wake float64)
 	if s.loadedAt < 0 {
 		return false, -1
 	}
-	quietSince := max(s.loadedAt, s.lastActivity)
-	if now >= quietSince+s.settle {
+	// While the page shows signs of a campaign, a lazy loader, a timer or
+	// a client-side route may still insert the tag: wait for it up to
+	// kitWait after the load.
+	end := max(s.loadedAt, s.lastActivity) + s.settle
+	if s.signs {
+		end = max(end, s.loadedAt+s.kitWait)
+	}
+	if now >= end {
 		return true, -1
 	}
-	later(quietSince + s.settle)
+	later(end)
 	return false, wake
 }
 
