@@ -50,7 +50,9 @@ import (
 
 	"github.com/qualcert/qualcert/harness/browser"
 	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/judge"
 	"github.com/qualcert/qualcert/harness/kit"
+	"github.com/qualcert/qualcert/harness/observe"
 	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/harness/timeline"
 	"github.com/qualcert/qualcert/harness/verify"
@@ -121,6 +123,10 @@ type Result struct {
 	Campaigns   []Campaign
 	Screenshots []Screenshot
 	Duration    time.Duration
+	// Assumptions are what the reference side assumed about the real
+	// Qualifio kit and campaign in this run, with the values used, and the
+	// verdicts that rest on each (PROTOCOL.md, "Assumptions").
+	Assumptions []Assumption
 }
 
 // ErrBroken wraps every error of Run that means no verdict could be reached
@@ -195,7 +201,8 @@ func (h *Harness) Run(ctx context.Context, sc Scenario) (res *Result, err error)
 	if sc.Profile == nil {
 		return nil, errors.New("harness: scenario has no profile")
 	}
-	r := &run{h: h, sc: sc, rec: timeline.New(), tokens: map[string]string{}, tokenDiv: map[string]string{}, wake: make(chan struct{}, 1)}
+	r := &run{h: h, sc: sc, rec: timeline.New(), tokens: map[string]string{}, tokenDiv: map[string]string{},
+		results: map[string]*verify.Result{}, wake: make(chan struct{}, 1)}
 	defer func() {
 		if p := recover(); p != nil {
 			res, err = r.broken(res, finding.EnvBrowser, fmt.Errorf("harness panic: %v", p))
@@ -214,17 +221,26 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	if timeout <= 0 {
 		timeout = profile.DefaultScenarioTimeout
 	}
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	res.Assumptions = Assumptions(p)
+	// An interruption (Ctrl-C, the caller's deadline) is not a timeout of
+	// the page: it is reported as such wherever it strikes.
+	interrupted := func(err error) (*Result, error) {
+		return r.broken(res, finding.EnvInterrupted, fmt.Errorf("the run was interrupted before a verdict (%v): %w", context.Cause(ctx), err))
+	}
 
-	v, err := r.verifier(rctx)
+	// Tab set-up and login have bounds of their own: the scenario's
+	// timeout counts from navigation, so that a loaded machine opening
+	// tabs slowly does not eat the page's time.
+	setup, cancelSetup := context.WithTimeout(ctx, sessionTimeout)
+	defer cancelSetup()
+	verifyFn, err := r.verifier(setup)
 	if err != nil {
 		return res, err
 	}
-	r.kit = kit.New(kit.Config{Profile: p, Verifier: v, Timeline: r.rec, Fault: sc.Fault, Reveal: r.h.opt.Reveal})
+	r.kit = kit.New(kit.Config{Profile: p, Verify: verifyFn, Timeline: r.rec, Fault: sc.Fault, Reveal: r.h.opt.Reveal})
 	cfg := browser.SessionConfig{
-		Binding: kit.Binding,
-		Scripts: []string{kit.RecorderJS()},
+		Binding: observe.Binding,
+		Scripts: []string{observe.RecorderJS()},
 		Cookies: r.cookies(),
 		Hooks:   r.hooks(),
 	}
@@ -234,10 +250,20 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	}
 	events, unsubscribe := r.rec.Subscribe()
 	defer unsubscribe()
-	r.ses, err = r.h.b.NewSession(rctx, cfg)
+	r.ses, err = r.h.b.NewSession(setup, cfg)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && setup.Err() == nil {
+		// One CDP call of the set-up ran out of its own bound (a loaded
+		// machine): try once more within the set-up's bound before calling
+		// the run broken.
+		r.rec.Add(timeline.Harness, timeline.HarnessError, "", map[string]any{"error": "opening a tab, retried: " + err.Error()})
+		r.ses, err = r.h.b.NewSession(setup, cfg)
+	}
 	if err != nil {
-		if rctx.Err() != nil {
-			return r.broken(res, finding.EnvTimeout, err)
+		switch {
+		case ctx.Err() != nil:
+			return interrupted(err)
+		case setup.Err() != nil:
+			return r.broken(res, finding.EnvTimeout, fmt.Errorf("opening a tab took over %s: %w", sessionTimeout, err))
 		}
 		return r.broken(res, finding.EnvBrowser, err)
 	}
@@ -245,53 +271,47 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 		testHook(sc)
 	}
 	if sc.Fault != "" {
-		r.rec.Add(timeline.Harness, timeline.FaultInjected, "", map[string]any{"code": string(sc.Fault)})
+		observe.Record(r.rec, -1, timeline.Harness, timeline.FaultInjected, "", observe.FaultData{Code: string(sc.Fault)})
 	}
 	if t := sc.Throttle; t != nil {
-		if err := r.ses.Throttle(rctx, t.CPURate, t.Latency, t.DownloadKbps, t.UploadKbps); err != nil {
+		if err := r.ses.Throttle(setup, t.CPURate, t.Latency, t.DownloadKbps, t.UploadKbps); err != nil {
+			if ctx.Err() != nil {
+				return interrupted(err)
+			}
 			return r.broken(res, finding.EnvBrowser, err)
 		}
-		r.rec.Add(timeline.Harness, timeline.ThrottleApplied, "", map[string]any{
-			"cpu_rate": t.CPURate, "latency_ms": t.Latency.Milliseconds(), "download_kbps": t.DownloadKbps, "upload_kbps": t.UploadKbps})
+		observe.Record(r.rec, -1, timeline.Harness, timeline.ThrottleApplied, "", observe.ThrottleData{
+			CPURate: t.CPURate, LatencyMs: t.Latency.Milliseconds(), DownloadKbps: t.DownloadKbps, UploadKbps: t.UploadKbps})
 	}
-	if err := r.login(rctx); err != nil {
+	lctx, cancelLogin := context.WithTimeout(ctx, loginTimeout)
+	err = r.login(lctx)
+	cancelLogin()
+	if err != nil {
 		var le *loginError
 		switch {
+		case ctx.Err() != nil:
+			return interrupted(err)
 		case isUnreachable(err):
 			return r.broken(res, finding.EnvPageUnreachable, err)
 		case errors.As(err, &le):
 			return r.broken(res, finding.EnvLoginFailed, err)
-		case rctx.Err() != nil:
-			return r.broken(res, finding.EnvTimeout, err)
+		case lctx.Err() != nil:
+			return r.broken(res, finding.EnvLoginFailed, fmt.Errorf("the scripted login did not complete within %s: %w", loginTimeout, err))
 		}
 		return r.broken(res, finding.EnvBrowser, err)
 	}
 
-	observe := sc.Observe
-	if observe <= 0 {
-		observe = DefaultObserve
-	}
-	divs := make([]string, 0, len(p.Campaigns))
-	for _, c := range p.Campaigns {
-		divs = append(divs, c.DivID)
-	}
-	navStart := r.rec.Now()
-	// The settle state is rebuilt from the whole timeline at each decision:
-	// the subscription only wakes the loop up, so an event a slow
-	// subscriber missed is still counted.
-	state := func() *settleState {
-		st := newSettleState(divs, observe, SettleWindow, r.h.opt.LiveKit)
-		st.navStart = navStart
-		st.kitWait = ms(p.Timing.KitWait.D())
+	// The scenario's clock starts here.
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	r.navStart = r.rec.Now()
+	state := func() judge.Observation { return r.observation(r.rec.Events()) }
+	clock := func() judge.Clock {
 		r.mu.Lock()
-		st.inflight, st.lastNetAt = r.inflight, r.lastNetAt
-		r.mu.Unlock()
-		for _, e := range r.rec.Events() {
-			st.apply(e)
-		}
-		return st
+		defer r.mu.Unlock()
+		return judge.Clock{NowMs: r.rec.Now(), Inflight: r.inflight, LastNetMs: r.lastNetAt, Verifying: r.verifying}
 	}
-	r.rec.Add(timeline.Browser, timeline.Navigation, "", map[string]any{"url": r.redactText(p.Page.URL), "phase": "start"})
+	observe.Record(r.rec, -1, timeline.Browser, timeline.Navigation, "", observe.NavigationData{URL: r.redactText(p.Page.URL), Phase: "start"})
 
 	// Navigate in the background: a page that never answers must not stop
 	// the settle loop from seeing the deadline.
@@ -301,6 +321,10 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	scrolledAt := -1.0 // the load after which the page was scrolled through
+	divs := make([]string, 0, len(p.Campaigns))
+	for _, c := range p.Campaigns {
+		divs = append(divs, c.DivID)
+	}
 	sctx, stopScroll := context.WithCancel(rctx)
 	stopScrolling := func() { stopScroll(); r.scrolling.Wait() }
 	defer stopScrolling()
@@ -320,16 +344,11 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 		case <-r.wake:
 		case <-timer.C:
 		case <-rctx.Done():
-			ok, why := state().verdictAtDeadline(r.rec.Now())
-			if ctx.Err() != nil {
-				return r.broken(res, finding.EnvTimeout, fmt.Errorf("scenario cancelled: %w", ctx.Err()))
-			}
-			if !ok {
-				return r.broken(res, finding.EnvTimeout, fmt.Errorf("no verdict within the scenario timeout of %s: %s", timeout, why))
-			}
-			r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"verdict": true})
 			stopScrolling()
-			return r.finish(res)
+			if ctx.Err() != nil {
+				return interrupted(ctx.Err())
+			}
+			return r.atDeadline(res, timeout)
 		}
 		// Drain what is queued before deciding.
 		for drained := false; !drained; {
@@ -339,18 +358,24 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 				drained = true
 			}
 		}
-		st := state()
-		if st.loadedAt >= 0 && st.loadedAt != scrolledAt {
-			scrolledAt = st.loadedAt
+		// The settle state is rebuilt from the whole timeline at each
+		// decision: the subscription only wakes the loop up, so an event a
+		// slow subscriber missed is still counted.
+		k := clock()
+		st := judge.Settle(state(), k)
+		loads := timeline.Find(r.rec.Events(), timeline.PageLoaded, "")
+		loaded := len(loads) > 0
+		if loaded && loads[len(loads)-1].TMs >= r.navStart && loads[len(loads)-1].TMs != scrolledAt {
+			scrolledAt = loads[len(loads)-1].TMs
 			r.scrollThrough(sctx, divs)
 		}
-		done, wake := st.next(r.rec.Now(), r.kit.Verifying())
-		if done && navDone == nil || done && st.loadedAt >= 0 {
+		if st.Done && (navDone == nil || loaded) {
 			stopScrolling()
 			return r.finish(res)
 		}
-		if done {
-			wake = r.rec.Now() + 50 // committed soon: wait for the navigation call to return
+		wake := st.Wake
+		if st.Done {
+			wake = k.NowMs + 50 // committed soon: wait for the navigation call to return
 		}
 		if wake >= 0 {
 			d := time.Duration((wake - r.rec.Now()) * float64(time.Millisecond))
@@ -360,6 +385,46 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 			timer.Reset(d)
 		}
 	}
+}
+
+// atDeadline ends a run whose scenario timeout struck: a verdict if enough
+// was seen (judge.AtDeadline), or if a must finding is already established
+// (it is reported, with the timeout as an info finding saying what was still
+// pending); otherwise broken with env.timeout.
+func (r *run) atDeadline(res *Result, timeout time.Duration) (*Result, error) {
+	ok, why := judge.AtDeadline(r.observation(r.rec.Events()), r.rec.Now())
+	if ok {
+		r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"verdict": true})
+		return r.finish(res)
+	}
+	// Judge what was seen: an established must finding is the verdict.
+	_, fs := r.judgeQuiet(r.rec.Events())
+	if established(fs) {
+		r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"verdict": true, "pending": why})
+		res, err := r.finish(res)
+		f := finding.New(finding.EnvTimeout, "the scenario timeout of %s struck while %s; the findings above were established before it", timeout, why).WithLevel(finding.Info)
+		f.Scenario = r.sc.Name
+		res.Findings = append(res.Findings, f)
+		return res, err
+	}
+	return r.broken(res, finding.EnvTimeout, fmt.Errorf("no verdict within the scenario timeout of %s (counted from navigation): %s", timeout, why))
+}
+
+// established reports whether fs holds a must finding that more time could
+// not undo: anything but the verdicts of absence (no kit, no createIframe,
+// no setMetaData yet), which a slow page may still disprove.
+func established(fs []finding.Finding) bool {
+	for _, f := range fs {
+		if f.Level != finding.Must {
+			continue
+		}
+		switch f.Code {
+		case finding.KitMissing, finding.CampaignNotCreated, finding.SetMetaDataMissing, finding.CampaignBlocked:
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // readerPause is the time the harness spends on each screenful when it
@@ -402,6 +467,13 @@ func (r *run) finish(res *Result) (*Result, error) {
 	return res, nil
 }
 
+// judgeQuiet judges without recording the judgement's notes (a look at the
+// verdict before deciding how a run ends).
+func (r *run) judgeQuiet(evs []timeline.Event) ([]judge.Campaign, []finding.Finding) {
+	v := judge.Judge(r.withEvidence(r.observation(evs)))
+	return v.Campaigns, v.Findings
+}
+
 // evidence screenshots each created campaign iframe and the page: one
 // round of concurrent captures when the iframes fit in the viewport.
 func (r *run) evidence(res *Result) {
@@ -413,6 +485,8 @@ func (r *run) evidence(res *Result) {
 		if _, ok := timeline.First(events, timeline.CreateIframe, c.DivID); !ok {
 			continue
 		}
+		// The live iframe: the kit marks the one it created last for a div;
+		// a remounted div's old iframe is gone with it.
 		divs = append(divs, c.DivID)
 		selectors = append(selectors, `iframe[data-qualcert-campaign="`+cssEscape(c.DivID)+`"]`)
 	}
@@ -457,10 +531,10 @@ const maskScript = `(function (values) {
 
 // maskPage runs maskScript unless the run reveals values.
 func (r *run) maskPage(ctx context.Context) {
-	if r.h.opt.Reveal || r.kit == nil {
+	if r.h.opt.Reveal {
 		return
 	}
-	values := r.kit.ParticipantValues()
+	values := r.participantValues()
 	if len(values) == 0 {
 		return
 	}

@@ -653,3 +653,52 @@ func TestPageScreenshotMasksParticipantValues(t *testing.T) {
 		}
 	}
 }
+
+// Ctrl-C (the caller's context cancelled) ends a run as interrupted:
+// broken, saying so, and not as a page timeout with its "raise
+// timing.timeout" hint.
+func TestInterruptedRunSaysSo(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	f.mux.HandleFunc("/silent-interrupted", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	p := f.profile(f.srv.URL+"/silent-interrupted", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Ctrl-C a second in, while the tab opens or the page loads: the
+	// verdict is the same wherever it strikes.
+	stop := time.AfterFunc(time.Second, cancel)
+	defer stop.Stop()
+	res, err := shared.Run(ctx, Scenario{Name: t.Name(), Profile: p})
+	wantBroken(t, res, err, finding.EnvInterrupted)
+	for _, f := range res.Findings {
+		if f.Code == finding.EnvTimeout || strings.Contains(f.Hint, "timing.timeout") {
+			t.Fatalf("an interrupted run reads as a timeout: %v", f)
+		}
+	}
+}
+
+// At the scenario deadline, a must finding already established is the
+// verdict; verdicts of absence (no kit yet, no createIframe yet, no
+// setMetaData yet, the blocked outcome they cause) are not established.
+func TestEstablishedMustFindings(t *testing.T) {
+	mk := func(codes ...finding.Code) []finding.Finding {
+		var fs []finding.Finding
+		for _, c := range codes {
+			fs = append(fs, finding.New(c, ""))
+		}
+		return fs
+	}
+	if established(mk(finding.KitMissing, finding.CampaignNotCreated, finding.SetMetaDataMissing, finding.CampaignBlocked, finding.SetMetaDataRace)) {
+		t.Error("verdicts of absence were taken for established")
+	}
+	if !established(mk(finding.TokenExpired)) || !established(mk(finding.SetMetaDataLate, finding.CampaignBlocked)) {
+		t.Error("an expired token or a late setMetaData is established")
+	}
+}

@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -15,38 +14,49 @@ import (
 
 	"github.com/qualcert/qualcert/harness/browser"
 	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/judge"
 	"github.com/qualcert/qualcert/harness/kit"
+	"github.com/qualcert/qualcert/harness/observe"
 	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/harness/timeline"
 	"github.com/qualcert/qualcert/harness/verify"
 )
 
-// Tuning of the settling rules (PROTOCOL.md, "Judgement rules").
+// Tuning of the run (the rules themselves are package judge's).
 const (
-	// DefaultObserve is how long the page is watched for a reaction after a
-	// campaign reported an error.
-	DefaultObserve = time.Second
+	// DefaultObserve bounds the wait for a page's reaction after a campaign
+	// reported an error: the run ends as soon as a reaction is seen (and a
+	// fresh token it hands over is judged), so the bound costs only pages
+	// that never react, and a loaded machine does not miss a slow one.
+	DefaultObserve = time.Duration(judge.DefaultObserveMs) * time.Millisecond
 	// SettleWindow is how long a loaded page may stay quiet (no kit, no new
 	// campaign) before the run concludes that nothing more will come.
-	SettleWindow = 1500 * time.Millisecond
-	// raceMargin is the minimal comfortable margin between setMetaData and
-	// getMetaData.
-	raceMargin = 200.0
+	SettleWindow = time.Duration(judge.DefaultSettleMs) * time.Millisecond
 	// evidenceTimeout bounds each screenshot at the end of a run.
 	evidenceTimeout = 3 * time.Second
+	// sessionTimeout bounds opening the scenario's tab (incognito context,
+	// interception, recorder): its own bound, outside the scenario timeout,
+	// which counts from navigation.
+	sessionTimeout = 60 * time.Second
+	// loginTimeout bounds the scripted login as a whole (each step also
+	// has loginStepTimeout).
+	loginTimeout = 60 * time.Second
 )
 
 // run is the state of one scenario.
 type run struct {
-	h   *Harness
-	sc  Scenario
-	rec *timeline.Recorder
-	kit *kit.Server
-	ses *browser.Session
+	h        *Harness
+	sc       Scenario
+	rec      *timeline.Recorder
+	kit      *kit.Server
+	ses      *browser.Session
+	navStart float64 // recorder time of the scenario's own navigation
 
 	mu        sync.Mutex
-	tokens    map[string]string // raw tokens seen in the page, by fingerprint
-	tokenDiv  map[string]string // fingerprint → div of its setMetaData
+	tokens    map[string]string         // raw tokens seen in the page, by fingerprint
+	tokenDiv  map[string]string         // fingerprint → div of its setMetaData
+	results   map[string]*verify.Result // the verifier's results, by token fingerprint
+	verifying int                       // verifications in flight
 	requests  []browser.Request
 	console   []browser.Console
 	inflight  int            // page requests in flight
@@ -101,9 +111,7 @@ func (r *run) redactText(s string) string {
 	}
 	r.mu.Unlock()
 	s = finding.RedactText(s)
-	if r.kit != nil {
-		s = scrubValues(s, r.kit.ParticipantValues())
-	}
+	s = scrubValues(s, r.participantValues())
 	return truncate(s, 300)
 }
 
@@ -147,6 +155,7 @@ func (r *run) noteToken(tok, div string) string {
 
 // hooks wires the browser session to the timeline.
 func (r *run) hooks() browser.Hooks {
+	dec := &observe.Decoder{Rec: r.rec, Redact: redactor{r}}
 	safe := func(f func()) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -156,7 +165,7 @@ func (r *run) hooks() browser.Hooks {
 		f()
 	}
 	return browser.Hooks{
-		Binding: func(payload string) { safe(func() { r.onBinding(payload) }) },
+		Binding: func(payload string) { safe(func() { dec.Handle(payload) }) },
 		Request: func(q browser.Request) {
 			if len(q.Body) > maxBody {
 				q.Body = q.Body[:maxBody]
@@ -182,7 +191,7 @@ func (r *run) hooks() browser.Hooks {
 		},
 		Dialog: func(d browser.Dialog) {
 			safe(func() {
-				r.rec.Add(timeline.Browser, timeline.Dialog, "", map[string]any{"type": d.Type, "message": r.redactText(d.Message), "action": "dismissed"})
+				observe.Record(r.rec, -1, timeline.Browser, timeline.Dialog, "", observe.DialogData{Type: d.Type, Message: r.redactText(d.Message), Action: "dismissed"})
 			})
 		},
 		Navigated: func(u string, sameDoc bool) {
@@ -190,7 +199,7 @@ func (r *run) hooks() browser.Hooks {
 				if u == "about:blank" || strings.HasPrefix(u, "chrome-error:") && sameDoc {
 					return
 				}
-				r.rec.Add(timeline.Browser, timeline.Navigation, "", map[string]any{"url": r.redactText(u), "same_document": sameDoc})
+				observe.Record(r.rec, -1, timeline.Browser, timeline.Navigation, "", observe.NavigationData{URL: r.redactText(u), SameDocument: sameDoc})
 			})
 		},
 		Loaded: func() { safe(func() { r.rec.Add(timeline.Browser, timeline.PageLoaded, "", nil) }) },
@@ -203,131 +212,17 @@ func (r *run) hooks() browser.Hooks {
 			r.mu.Lock()
 			r.inflight, r.lastNetAt = n, r.rec.Now()
 			r.mu.Unlock()
-			select {
-			case r.wake <- struct{}{}:
-			default:
-			}
+			r.signal()
 		},
 	}
 }
 
-// binding is what the recorder and the kit send through the CDP binding.
-type binding struct {
-	Src  string         `json:"src"`
-	Ev   string         `json:"ev"`
-	Div  string         `json:"div"`
-	T    float64        `json:"t"`
-	Data map[string]any `json:"data"`
-}
+// redactor is the run as package observe's decoder sees it.
+type redactor struct{ r *run }
 
-func (r *run) onBinding(payload string) {
-	var b binding
-	if err := json.Unmarshal([]byte(payload), &b); err != nil {
-		return
-	}
-	t := kit.ClockMs(r.rec, b.T)
-	switch b.Src + "/" + b.Ev {
-	case "page/command":
-		args, _ := b.Data["args"].([]any)
-		name := ""
-		if len(args) > 0 {
-			name, _ = args[0].(string)
-		}
-		div := ""
-		if name == "setMetaData" && len(args) > 3 {
-			div, _ = args[3].(string)
-		}
-		red := make([]any, len(args))
-		for i, a := range args {
-			if head, n, ok := bigString(a); ok {
-				red[i] = map[string]any{"fingerprint": r.noteToken(head, div), "length": n, "truncated": true}
-				continue
-			}
-			switch v := a.(type) {
-			case string:
-				if name == "setMetaData" && i == 2 {
-					red[i] = r.noteToken(v, div)
-				} else {
-					red[i] = r.redactText(v)
-				}
-			default:
-				red[i] = v
-			}
-		}
-		if name == "setMetaData" && len(red) > 2 && r.h.opt.Reveal {
-			red[2] = args[2]
-		}
-		if name == "createIframe" && len(args) > 1 {
-			div, _ = args[1].(string)
-		}
-		r.rec.AddAt(t, timeline.Page, timeline.Command, div, map[string]any{"name": name, "how": b.Data["how"], "args": red})
-	case "page/postMessage":
-		data := map[string]any{"origin": b.Data["origin"], "type": b.Data["type"], "direction": "to-page"}
-		if p, ok := b.Data["payload"].(map[string]any); ok {
-			red := map[string]any{}
-			for k, v := range p {
-				if head, n, ok := bigString(v); ok {
-					v = map[string]any{"fingerprint": r.noteToken(head, b.Div), "length": n}
-				} else if s, ok := v.(string); ok {
-					if k == "jwt" {
-						v = r.noteToken(s, b.Div)
-					} else if k != "type" && k != "divId" && k != "code" {
-						v = r.redactText(s)
-					}
-				}
-				red[k] = v
-			}
-			data["payload"] = red
-		}
-		r.rec.AddAt(t, timeline.Page, timeline.PostMessage, b.Div, data)
-	case "page/sign":
-		r.rec.AddAt(t, timeline.Page, timeline.CampaignSign, "", map[string]any{"kind": b.Data["kind"], "what": r.redactText(fmt.Sprint(b.Data["what"]))})
-	case "page/dom":
-		r.rec.AddAt(t, timeline.Page, timeline.PageReaction, "", map[string]any{"kind": "dom", "tag": b.Data["tag"], "id": b.Data["id"]})
-	case "kit/kit.loaded":
-		r.rec.AddAt(t, timeline.Kit, timeline.KitLoaded, "", map[string]any{"again": b.Data["again"] == true})
-	case "kit/createIframe":
-		r.rec.AddAt(t, timeline.Kit, timeline.CreateIframe, b.Div, pick(b.Data, "host", "found", "div_kind", "channel_type", "guid"))
-	case "kit/iframe.loaded":
-		r.rec.AddAt(t, timeline.Kit, timeline.IframeLoaded, b.Div, nil)
-	case "kit/setMetaData":
-		d := pick(b.Data, "type", "div_kind", "token_type")
-		if s, ok := b.Data["token"].(string); ok {
-			d["fingerprint"] = r.noteToken(s, b.Div)
-			d["length"] = len(s)
-		} else if head, n, ok := bigString(b.Data["token"]); ok {
-			d["fingerprint"] = r.noteToken(head, b.Div)
-			d["length"] = n
-		}
-		r.rec.AddAt(t, timeline.Kit, timeline.SetMetaData, b.Div, d)
-	case "kit/metadata.sent":
-		r.rec.AddAt(t, timeline.Kit, timeline.PostMessage, b.Div, map[string]any{"type": "qualifio:metaData", "direction": "to-campaign", "has_meta": b.Data["has_meta"]})
-	case "kit/kit.error", "kit/command.unknown", "kit/command.invalid":
-		r.rec.AddAt(t, timeline.Kit, timeline.Command, b.Div, map[string]any{"error": b.Ev, "name": b.Data["name"], "message": r.redactText(fmt.Sprint(b.Data["message"]))})
-	}
-}
-
-// bigString reads the description the recorder and the kit send instead of
-// a string over 64 KiB: its head and its length.
-func bigString(v any) (head string, length int, ok bool) {
-	m, isMap := v.(map[string]any)
-	if !isMap || m["__t"] != "big" {
-		return "", 0, false
-	}
-	head, _ = m["head"].(string)
-	n, _ := m["length"].(float64)
-	return head, int(n), true
-}
-
-func pick(m map[string]any, keys ...string) map[string]any {
-	out := map[string]any{}
-	for _, k := range keys {
-		if v, ok := m[k]; ok {
-			out[k] = v
-		}
-	}
-	return out
-}
+func (x redactor) Token(raw, div string) string { return x.r.noteToken(raw, div) }
+func (x redactor) Text(s string) string         { return x.r.redactText(s) }
+func (x redactor) Reveal() bool                 { return x.r.h.opt.Reveal }
 
 // cookies turns the profile's cookies into CDP cookies.
 func (r *run) cookies() []*proto.NetworkCookieParam {
@@ -354,7 +249,7 @@ func (r *run) login(ctx context.Context) error {
 	if l == nil || r.sc.LoggedOut {
 		return nil
 	}
-	r.rec.Add(timeline.Harness, timeline.Navigation, "", map[string]any{"phase": "login", "url": r.redactText(l.URL), "steps": len(l.Steps)})
+	observe.Record(r.rec, -1, timeline.Harness, timeline.Navigation, "", observe.NavigationData{Phase: "login", URL: r.redactText(l.URL), Steps: len(l.Steps)})
 	if err := r.ses.Navigate(ctx, l.URL); err != nil {
 		return fmt.Errorf("scripted login: %w", err)
 	}
@@ -424,11 +319,69 @@ func hostOf(raw string) string {
 	return strings.ToLower(u.Hostname())
 }
 
-// verifier builds the run's verifier (one per Run, shared by its campaigns).
-func (r *run) verifier(ctx context.Context) (*verify.Verifier, error) {
+// verifier builds the run's verify function (one verifier per Run, shared
+// by its campaigns): the kit calls it for each token a campaign iframe
+// received; the run keeps the results (the campaigns' Token, and the
+// participant values to scrub) and counts the verifications in flight.
+func (r *run) verifier(ctx context.Context) (kit.VerifyFunc, error) {
 	v, err := verify.New(ctx, verify.ConfigFromProfile(r.sc.Profile))
 	if err != nil {
 		return nil, fmt.Errorf("loading the profile's keys: %w", err)
 	}
-	return v, nil
+	return func(ctx context.Context, req kit.VerifyRequest) *verify.Result {
+		r.mu.Lock()
+		r.verifying++
+		r.mu.Unlock()
+		res := v.Verify(ctx, req.Token, verify.Options{CampaignID: req.CampaignID, Campaign: req.Div, Timeline: r.rec})
+		if res.Fingerprint == "" {
+			res.Fingerprint = finding.Fingerprint(req.Token)
+		}
+		r.mu.Lock()
+		r.verifying--
+		if _, seen := r.results[res.Fingerprint]; !seen {
+			r.results[res.Fingerprint] = res
+		}
+		r.mu.Unlock()
+		r.signal()
+		return res
+	}, nil
+}
+
+// signal wakes the settle loop up (a state outside the timeline changed).
+func (r *run) signal() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// participantValues returns the participant values carried by the tokens
+// verified so far (form fields, sub, the access token, and the values the
+// user-info webservice answered), so that the harness can scrub them from
+// console text and URLs it records and mask them before its screenshot.
+// Values under three characters are left out: scrubbing them would mangle
+// ordinary words.
+func (r *run) participantValues() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	add := func(v string) {
+		if len(v) >= 3 && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	for _, res := range r.results {
+		for _, v := range res.Fields {
+			add(v)
+		}
+		if sub, ok := res.Claims["sub"].(string); ok {
+			add(sub)
+		}
+		if at, ok := res.Claims[r.sc.Profile.Token.AccessTokenClaim].(string); ok {
+			add(at)
+		}
+	}
+	return out
 }

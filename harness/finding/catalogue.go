@@ -129,6 +129,13 @@ const (
 	EnvTimeout         Code = "env.timeout"
 	// Added by qualcert beyond CONTRACT §4 (codes may be added, never renamed).
 	EnvLoginFailed Code = "env.login_failed"
+	// EnvInterrupted: the run was cancelled (Ctrl-C, the caller's deadline)
+	// before a verdict.
+	EnvInterrupted Code = "env.interrupted"
+	// CampaignIframeHTML: a plain <iframe> to a Qualifio or campaign host
+	// (Qualifio's "Iframe HTML" channel), which cannot receive setMetaData
+	// (CONTRACT §6 asks for a code of its own).
+	CampaignIframeHTML Code = "campaign.iframe_html"
 )
 
 var catalogue = map[Code]Spec{}
@@ -159,6 +166,8 @@ func init() {
 		"Publish the campaign on a CNAME of your own site (jeux.example.com for www.example.com) and use that host in createIframe: cross-site iframes lose the session and the messages.")
 	def(CampaignCNAMEUnchecked, Info, "R-TAG-3", "the page runs on an IP address or localhost, so the CNAME rule could not be checked",
 		"Run the certification against the page's real host name to check the CNAME rule.")
+	def(CampaignIframeHTML, Must, "R-TAG-1", "the campaign is embedded as a plain iframe (Iframe-HTML channel), which cannot receive the participant's identity",
+		"Replace the <iframe> by Qualifio's JS tag (the loader snippet, createIframe and setMetaData): the Iframe-HTML channel has no setMetaData, so the participant is never identified.")
 	def(CampaignMinisite, Must, "R-TAG-4", "the page is served from a Qualifio host (mini-site channel)",
 		"Identity at campaign load works only with the JS tag on your own page; mini-sites cannot exchange messages with your site. Embed the campaign with the JS tag.")
 
@@ -259,6 +268,8 @@ func init() {
 		"Install Chromium (apt-get install chromium) or pass --browser-bin / --browser-url.")
 	def(EnvLoginFailed, Must, "R-ENV-1", "the profile's scripted login did not complete",
 		"Check page.login in the profile against the login page: the step named in the message (its selector, or the URL part of wait_url) does not match it, or the credentials were refused.")
+	def(EnvInterrupted, Must, "R-ENV-1", "the run was interrupted before a verdict",
+		"The run was cancelled (Ctrl-C, or the caller's own deadline) before this scenario reached a verdict: run it again to completion.")
 	def(EnvTimeout, Must, "R-ENV-1", "the scenario did not end within its timeout",
 		"Raise timing.timeout in the profile, or look for a page that never finishes loading.")
 }

@@ -38,7 +38,7 @@ func TestContractCopyIsCurrent(t *testing.T) {
 
 // additions are the codes qualcert added beyond CONTRACT §4 ("add codes
 // freely; never rename one"); each is documented in the README.
-var additions = map[Code]bool{EnvLoginFailed: true}
+var additions = map[Code]bool{EnvLoginFailed: true, EnvInterrupted: true, CampaignIframeHTML: true}
 
 // Every code of CONTRACT §4 is in the catalogue at the contract's level, and
 // the catalogue has no code the contract does not know (add them there first).

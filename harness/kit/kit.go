@@ -12,17 +12,19 @@
 //
 //   - assets/kit.js: the queue (commands pushed before the loader replayed in
 //     order, later ones run at once), createIframe and setMetaData, and the
-//     postMessage protocol of PROTOCOL.md;
+//     postMessage protocol of PROTOCOL.md; it emits what it does through the
+//     recorder of package observe, which decodes it;
 //   - assets/campaign.html: a plausible campaign that asks for metadata
 //     get_metadata_delay after it loads, POSTs the token it gets to
-//     /__qualcert/verify, and shows the prefilled form or the blocked spinner;
-//   - assets/recorder.js: the script injected before any page script.
+//     /__qualcert/verify, and shows the prefilled form or the blocked spinner.
 //
-// The token is judged in Go by the reference verifier (package verify), not
-// in JavaScript: /__qualcert/verify is answered by [Server] with the verdict
-// and the participant fields, masked unless Reveal. Everything the kit and
-// the campaign do is put on the scenario's timeline with the timestamps the
-// browser measured.
+// The token is judged in Go, not in JavaScript: /__qualcert/verify calls
+// the Verify function the harness handed in (the reference verifier,
+// package verify) and answers with the verdict and the participant fields,
+// masked unless Reveal. The kit keeps no results: each verdict goes on the
+// timeline (token.verified, with its findings and the iframe's number),
+// where the judgement reads it. Everything the kit and the campaign do is
+// put on the scenario's timeline with the timestamps the browser measured.
 package kit
 
 import (
@@ -38,9 +40,8 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
-	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/qualcert/qualcert/harness/finding"
@@ -49,15 +50,8 @@ import (
 	"github.com/qualcert/qualcert/harness/verify"
 )
 
-//go:embed assets/kit.js assets/campaign.html assets/recorder.js
+//go:embed assets/kit.js assets/campaign.html
 var assets embed.FS
-
-// Binding is the name of the CDP Runtime binding through which the recorder
-// and the kit send raw events to Go.
-const Binding = "__qualcertEmit"
-
-// RecorderJS is the script to inject before any page script.
-func RecorderJS() string { return mustAsset("assets/recorder.js") }
 
 // KitJS is the reference kit.
 func KitJS() string { return mustAsset("assets/kit.js") }
@@ -102,10 +96,22 @@ func IsQualifioHost(host string) bool {
 	return false
 }
 
+// VerifyRequest is one token a campaign iframe asks the harness to judge.
+type VerifyRequest struct {
+	Div        string // the campaign's div id
+	Frame      int    // the iframe's number in its document (kit.js counts them)
+	CampaignID string // the profile's campaign id for that div
+	Token      string // the raw token, as a string
+}
+
+// VerifyFunc judges one token (the reference verifier, and the user-info
+// call for an access token). It must not return nil.
+type VerifyFunc func(ctx context.Context, req VerifyRequest) *verify.Result
+
 // Config is one scenario's kit.
 type Config struct {
 	Profile  *profile.Profile
-	Verifier *verify.Verifier
+	Verify   VerifyFunc // nil: every token is judged token.malformed ("no verifier")
 	Timeline *timeline.Recorder
 	Fault    finding.Code // the campaign reports this error whatever the token
 	Reveal   bool         // show participant values in the form
@@ -115,12 +121,7 @@ type Config struct {
 type Server struct {
 	cfg   Config
 	hosts map[string]bool
-
-	mu      sync.Mutex
-	results map[string][]*verify.Result // per div, in the order received
-	tokens  map[string]string           // raw tokens received, by fingerprint
-	pending int                         // verifications in flight
-	nonce   string                      // the scenario's secret, known to the campaign page only
+	nonce string // the scenario's secret, known to the campaign page only
 }
 
 // NonceHeader carries the campaign page's nonce on its calls to the harness.
@@ -137,7 +138,7 @@ func (s *Server) Nonce() string { return s.nonce }
 
 // New returns the kit server of one scenario.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, hosts: map[string]bool{}, results: map[string][]*verify.Result{}, tokens: map[string]string{}, nonce: newNonce()}
+	s := &Server{cfg: cfg, hosts: map[string]bool{}, nonce: newNonce()}
 	for _, c := range cfg.Profile.Campaigns {
 		s.hosts[strings.ToLower(c.Host)] = true
 	}
@@ -171,20 +172,6 @@ func (s *Server) IsLoader(u *url.URL) bool {
 // a campaign host of the profile, or a Qualifio host.
 func (s *Server) servesCampaigns(host string) bool {
 	return s.IsCampaignHost(host) || IsQualifioHost(host)
-}
-
-// Results returns the verifier's results for div, first token first.
-func (s *Server) Results(div string) []*verify.Result {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]*verify.Result(nil), s.results[div]...)
-}
-
-// Verifying reports how many verifications are in flight.
-func (s *Server) Verifying() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.pending
 }
 
 // ServeHTTP answers an intercepted request.
@@ -232,6 +219,7 @@ type campaignView struct {
 type campaignConfig struct {
 	Nonce   string `json:"nonce"` // proves an event or a token comes from the campaign page
 	Div     string `json:"div"`
+	Frame   int    `json:"frame,omitempty"`
 	DelayMs int64  `json:"delay_ms"`
 	Fault   string `json:"fault,omitempty"`
 }
@@ -242,6 +230,7 @@ func (s *Server) serveCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	div := r.URL.Query().Get("div")
+	frame, _ := strconv.Atoi(r.URL.Query().Get("frame"))
 	c, _ := s.cfg.Profile.CampaignByDiv(div)
 	brand := s.cfg.Profile.Name
 	if u, err := url.Parse(brand); err == nil && u.Host != "" {
@@ -252,7 +241,7 @@ func (s *Server) serveCampaign(w http.ResponseWriter, r *http.Request) {
 	}
 	v := campaignView{
 		Title: "Win a €500 gift card", Brand: brand, Initials: initials(brand), CampaignID: c.CampaignID,
-		Config: campaignConfig{Nonce: s.nonce, Div: div, DelayMs: s.cfg.Profile.Timing.GetMetaDataDelay.D().Milliseconds(), Fault: string(s.cfg.Fault)},
+		Config: campaignConfig{Nonce: s.nonce, Div: div, Frame: frame, DelayMs: s.cfg.Profile.Timing.GetMetaDataDelay.D().Milliseconds(), Fault: string(s.cfg.Fault)},
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -285,6 +274,7 @@ var campaignEvents = map[string]string{
 
 type eventBody struct {
 	Div   string         `json:"div"`
+	Frame int            `json:"frame"`
 	Event string         `json:"event"`
 	T     float64        `json:"t"`
 	Data  map[string]any `json:"data"`
@@ -307,8 +297,11 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 			data[k] = v
 		}
 	}
+	if b.Frame > 0 {
+		data["frame"] = b.Frame
+	}
 	rec := s.cfg.Timeline
-	t := ClockMs(rec, b.T)
+	t := rec.FromEpochMs(b.T)
 	if name == timeline.Blocked && data["fault"] == true {
 		rec.AddAt(t, timeline.Harness, timeline.FaultInjected, b.Div, map[string]any{"code": data["code"]})
 	}
@@ -316,26 +309,9 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// ClockMs converts a browser timestamp (performance.timeOrigin +
-// performance.now(), in epoch milliseconds) to the recorder's clock. Absent
-// or absurd values (a page can fake its clock) read as now.
-func ClockMs(rec *timeline.Recorder, epochMs float64) float64 {
-	now := rec.Now()
-	if epochMs <= 0 {
-		return now
-	}
-	t := rec.Since(time.UnixMicro(int64(epochMs * 1000)))
-	if t < -1000 || t > now+1000 {
-		return now
-	}
-	if t > now {
-		return now
-	}
-	return t
-}
-
 type verifyBody struct {
 	Div    string          `json:"div"`
+	Frame  int             `json:"frame"`
 	JWT    json.RawMessage `json:"jwt"`
 	Length int             `json:"length"` // of the whole token, when only its head was sent
 	T      float64         `json:"t"`
@@ -370,29 +346,22 @@ func (s *Server) serveVerify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad verify request", http.StatusBadRequest)
 		return
 	}
-	s.mu.Lock()
-	s.pending++
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.pending--
-		s.mu.Unlock()
-	}()
-	res, tok := s.judge(r.Context(), b)
-	s.mu.Lock()
-	s.results[b.Div] = append(s.results[b.Div], res)
-	if tok != "" {
-		s.tokens[res.Fingerprint] = tok
-	}
-	s.mu.Unlock()
+	res := s.judge(r.Context(), b)
 
-	var codes []string
+	// The verdict of this iframe travels on the timeline, findings included
+	// (their messages carry fingerprints and field names, never values).
+	codes := []any{}
+	findings := []any{}
 	for _, f := range res.Findings {
 		codes = append(codes, string(f.Code))
+		findings = append(findings, map[string]any{"code": string(f.Code), "level": string(f.Level), "requirement": f.Requirement,
+			"campaign": f.Campaign, "message": f.Message, "hint": f.Hint})
 	}
-	s.cfg.Timeline.Add(timeline.Verifier, timeline.TokenVerified, b.Div, map[string]any{
-		"fingerprint": res.Fingerprint, "format": res.Format, "mode": res.Mode, "valid": res.Valid(), "codes": codes, "length": b.Length,
-	})
+	data := map[string]any{"fingerprint": res.Fingerprint, "format": res.Format, "mode": res.Mode, "valid": res.Valid(), "codes": codes, "findings": findings, "length": b.Length}
+	if b.Frame > 0 {
+		data["frame"] = b.Frame
+	}
+	s.cfg.Timeline.Add(timeline.Verifier, timeline.TokenVerified, b.Div, data)
 	ans := verifyAnswer{OK: res.Valid()}
 	if !ans.OK {
 		for _, f := range res.Findings {
@@ -409,8 +378,8 @@ func (s *Server) serveVerify(w http.ResponseWriter, r *http.Request) {
 }
 
 // judge runs the verifier on the token of a verify request (or produces the
-// finding for a missing or non-string token) and returns the raw token.
-func (s *Server) judge(ctx context.Context, b verifyBody) (*verify.Result, string) {
+// finding for a missing or non-string token).
+func (s *Server) judge(ctx context.Context, b verifyBody) *verify.Result {
 	miss := func(code finding.Code, format string, args ...any) *verify.Result {
 		f := finding.New(code, format, args...)
 		f.Campaign = b.Div
@@ -418,22 +387,23 @@ func (s *Server) judge(ctx context.Context, b verifyBody) (*verify.Result, strin
 	}
 	trimmed := strings.TrimSpace(string(b.JWT))
 	if trimmed == "" || trimmed == "null" {
-		return miss(finding.TokenMissing, "setMetaData gave no token (null or undefined)"), ""
+		return miss(finding.TokenMissing, "setMetaData gave no token (null or undefined)")
 	}
 	var tok string
 	if err := json.Unmarshal(b.JWT, &tok); err != nil {
-		return miss(finding.SetMetaDataTokenNotString, "the token given to setMetaData is not a string"), ""
+		return miss(finding.SetMetaDataTokenNotString, "the token given to setMetaData is not a string")
 	}
 	if tok == "" {
-		return miss(finding.TokenMissing, "setMetaData gave an empty token"), ""
+		return miss(finding.TokenMissing, "setMetaData gave an empty token")
 	}
 	c, _ := s.cfg.Profile.CampaignByDiv(b.Div)
 	var res *verify.Result
-	if s.cfg.Verifier == nil {
+	if s.cfg.Verify != nil {
+		res = s.cfg.Verify(ctx, VerifyRequest{Div: b.Div, Frame: b.Frame, CampaignID: c.CampaignID, Token: tok})
+	}
+	if res == nil {
 		res = miss(finding.TokenMalformed, "no verifier configured")
 		res.Fingerprint = finding.Fingerprint(tok)
-	} else {
-		res = s.cfg.Verifier.Verify(ctx, tok, verify.Options{CampaignID: c.CampaignID, Campaign: b.Div, Timeline: s.cfg.Timeline})
 	}
 	if res.Fingerprint == "" {
 		res.Fingerprint = finding.Fingerprint(tok)
@@ -443,39 +413,7 @@ func (s *Server) judge(ctx context.Context, b verifyBody) (*verify.Result, strin
 			res.Findings[i].Campaign = b.Div
 		}
 	}
-	return res, tok
-}
-
-// ParticipantValues returns the participant values carried by the tokens
-// received so far (form fields, sub, the access token, and the values the
-// user-info webservice answered), so that the harness can scrub them from
-// console text and URLs it records. Values under three characters are left
-// out: scrubbing them would mangle ordinary words.
-func (s *Server) ParticipantValues() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	seen := map[string]bool{}
-	var out []string
-	add := func(v string) {
-		if len(v) >= 3 && !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	for _, rs := range s.results {
-		for _, res := range rs {
-			for _, v := range res.Fields {
-				add(v)
-			}
-			if sub, ok := res.Claims["sub"].(string); ok {
-				add(sub)
-			}
-			if at, ok := res.Claims[s.cfg.Profile.Token.AccessTokenClaim].(string); ok {
-				add(at)
-			}
-		}
-	}
-	return out
+	return res
 }
 
 // fields lists the participant fields for the form: the profile's required

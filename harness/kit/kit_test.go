@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -147,14 +148,41 @@ func TestVerifyEndpointJudgesMissingAndNonStringTokens(t *testing.T) {
 			t.Errorf("jwt %s: code %s, want %s", jwt, a.Code, code)
 		}
 	}
-	if n := len(s.Results("qualifio_insert_place_1")); n != 5 {
-		t.Fatalf("%d results recorded, want 5", n)
+	evs := timeline.Find(rec.Events(), timeline.TokenVerified, "qualifio_insert_place_1")
+	if len(evs) != 5 {
+		t.Fatalf("%d token.verified events, want 5", len(evs))
 	}
-	if n := len(timeline.Find(rec.Events(), timeline.TokenVerified, "qualifio_insert_place_1")); n != 5 {
-		t.Fatalf("%d token.verified events, want 5", n)
+	for _, e := range evs {
+		if fs, _ := e.Data["findings"].([]any); len(fs) == 0 {
+			t.Errorf("token.verified without its findings: %v", e.Data)
+		}
 	}
 	if w := serve(s, "POST", "https://jeux.example.test/__qualcert/verify", `{`); w.Code != http.StatusBadRequest {
 		t.Fatalf("bad body: %d", w.Code)
+	}
+}
+
+// The kit hands each string token to the Verify function it was given, with
+// the div and the iframe's number, and keeps nothing: the verdict goes on
+// the timeline.
+func TestVerifyIsAFunctionHandedIn(t *testing.T) {
+	s, rec := testServer(t, "")
+	var got VerifyRequest
+	s.cfg.Verify = func(ctx context.Context, req VerifyRequest) *verify.Result {
+		got = req
+		return &verify.Result{Format: "jws", Findings: []finding.Finding{finding.New(finding.TokenExpired, "expired 2 min ago")}}
+	}
+	w := serve(s, "POST", "https://jeux.example.test/__qualcert/verify", `{"div":"qualifio_insert_place_1","frame":2,"jwt":"a.b.c"}`)
+	var a verifyAnswer
+	if err := json.Unmarshal(w.Body.Bytes(), &a); err != nil || a.OK || a.Code != string(finding.TokenExpired) {
+		t.Fatalf("answer %q (%v)", w.Body.String(), err)
+	}
+	if got.Div != "qualifio_insert_place_1" || got.Frame != 2 || got.Token != "a.b.c" || got.CampaignID != "111" {
+		t.Fatalf("verify request = %+v", got)
+	}
+	e, ok := timeline.First(rec.Events(), timeline.TokenVerified, "qualifio_insert_place_1")
+	if !ok || e.Data["frame"] != 2 || e.Data["fingerprint"] != finding.Fingerprint("a.b.c") {
+		t.Fatalf("token.verified = %+v", e)
 	}
 }
 
@@ -184,21 +212,6 @@ func TestMaskAndLabel(t *testing.T) {
 	}
 	if Label("zip_code") != "Postcode" || Label("loyalty_id") != "Loyalty id" {
 		t.Fatalf("labels: %q %q", Label("zip_code"), Label("loyalty_id"))
-	}
-}
-
-func TestClockMs(t *testing.T) {
-	rec := timeline.New()
-	now := rec.Now()
-	if got := ClockMs(rec, 0); got < now {
-		t.Fatalf("absent timestamp = %v", got)
-	}
-	if got := ClockMs(rec, 1); got < now { // 1970: absurd
-		t.Fatalf("absurd timestamp = %v", got)
-	}
-	start := float64(rec.Start().UnixMicro()) / 1000
-	if got := ClockMs(rec, start); got < -1 || got > 1 {
-		t.Fatalf("start = %v, want ~0", got)
 	}
 }
 

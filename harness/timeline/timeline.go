@@ -49,6 +49,7 @@ const (
 	ErrorMessage    = "error.message"      // the campaign sent an error message to the parent
 	PageReaction    = "page.reaction"      // the page reacted to an error message
 	PostMessage     = "postMessage"        // a message crossed between frames
+	PageIframe      = "page.iframe"        // the page itself put an iframe in the document (not the kit)
 	ConsoleError    = "console.error"      // console.error or an uncaught exception
 	Dialog          = "dialog"             // alert/confirm/prompt, dismissed
 	Request         = "request"            // a network request of interest
@@ -176,6 +177,22 @@ func (r *Recorder) Events() []Event {
 		return out[i].seq < out[j].seq
 	})
 	return out
+}
+
+// FromEpochMs converts a browser timestamp (performance.timeOrigin +
+// performance.now(), in epoch milliseconds) to the recorder's clock. Absent
+// or absurd values (a page can fake its clock) read as now, and a reading
+// from the future is clamped to now.
+func (r *Recorder) FromEpochMs(epochMs float64) float64 {
+	now := r.Now()
+	if epochMs <= 0 {
+		return now
+	}
+	t := r.Since(time.UnixMicro(int64(epochMs * 1000)))
+	if t < -1000 || t > now {
+		return now
+	}
+	return t
 }
 
 // Find returns the events matching name (and campaign, when not empty).

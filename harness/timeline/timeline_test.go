@@ -89,3 +89,18 @@ func TestRecorderIsBounded(t *testing.T) {
 		t.Fatalf("Dropped() = %d, want 501 (the event the marker replaced and 500 more)", got)
 	}
 }
+
+func TestFromEpochMs(t *testing.T) {
+	rec := New()
+	now := rec.Now()
+	if got := rec.FromEpochMs(0); got < now {
+		t.Fatalf("absent timestamp = %v", got)
+	}
+	if got := rec.FromEpochMs(1); got < now { // 1970: absurd
+		t.Fatalf("absurd timestamp = %v", got)
+	}
+	start := float64(rec.Start().UnixMicro()) / 1000
+	if got := rec.FromEpochMs(start); got < -1 || got > 1 {
+		t.Fatalf("start = %v, want ~0", got)
+	}
+}

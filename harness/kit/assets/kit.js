@@ -12,7 +12,9 @@
   try { Object.defineProperty(window, '__qualcertKit', { value: true }); } catch (e) { window.__qualcertKit = true; }
   emit('kit.loaded', '', {});
 
-  var frames = {};  // div id → iframe
+  var frames = {};  // div id → iframe (the live one: a div mounted again gets a new iframe)
+  var frameNo = {}; // div id → the live iframe's number in this document
+  var seq = 0;      // iframes created in this document
   var order = [];   // div ids in creation order
   var meta = {};    // div id ('' when none was given) → {token}
   var asked = {};   // div id → the campaign asked for metadata
@@ -45,17 +47,20 @@
     var info = { host: host, channel_type: type, guid: guid, div_kind: d.kind };
     if (!el) { info.found = false; emit('createIframe', d.id, info); return; }
     var f = document.createElement('iframe');
+    var n = ++seq;
     f.src = scheme + '//' + host + '/' + encodeURIComponent(type) + '/' + encodeURIComponent(guid) +
-      '/v1.cfm?id=' + encodeURIComponent(guid) + '&div=' + encodeURIComponent(d.id);
+      '/v1.cfm?id=' + encodeURIComponent(guid) + '&div=' + encodeURIComponent(d.id) + '&frame=' + n;
     f.title = 'Qualifio campaign';
     f.setAttribute('frameborder', '0');
     f.setAttribute('scrolling', 'no');
     f.setAttribute('data-qualcert-campaign', d.id);
     f.style.cssText = 'border:0;display:block;max-width:100%;width:' + size(cmd[5], '100%') + ';height:' + size(cmd[6], '640px') + ';' + (typeof cmd[10] === 'string' ? cmd[10] : '');
-    f.addEventListener('load', function () { emit('iframe.loaded', d.id, {}); });
+    f.addEventListener('load', function () { emit('iframe.loaded', d.id, { frame: n }); });
+    if (!has.call(frames, d.id)) order.push(d.id);
     frames[d.id] = f;
-    order.push(d.id);
+    frameNo[d.id] = n;
     info.found = true;
+    info.frame = n;
     el.appendChild(f);
     emit('createIframe', d.id, info);
   }
@@ -83,7 +88,7 @@
     var jwt = null;
     if (m) jwt = (typeof m.token === 'string' || m.token === null || m.token === undefined) ? (m.token === undefined ? null : m.token) : { __t: m.token && m.token.nodeType === 1 ? 'element' : typeof m.token };
     f.contentWindow.postMessage({ qualifio: true, type: 'qualifio:metaData', divId: div, jwt: jwt, hasMeta: !!m }, '*');
-    emit('metadata.sent', div, { has_meta: !!m });
+    emit('metadata.sent', div, { has_meta: !!m, frame: frameNo[div] || 0 });
   }
 
   window.addEventListener('message', function (e) {

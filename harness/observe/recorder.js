@@ -134,7 +134,41 @@
   }, true);
 
   // watchDOM reports visible content the page adds (or reveals) outside the
-  // campaign iframes after an error: the page's reaction.
+  // campaign iframes after an error: the page's candidate reaction. Only its
+  // shape is sent, never its text: the role it carries, whether it sits in
+  // or right next to a campaign's container, whether it speaks of the
+  // participant's session (login link, button, form, password field, or
+  // such words) or of cookies and consent. Go decides (PROTOCOL.md, "What
+  // counts as a page reaction").
+  var SESSION = /\b(log ?in|sign ?in|log ?on|connexion|se connecter|connectez|identifiez|inloggen|aanmelden|anmelden|einloggen|session|account|compte)\b/i;
+  var CONSENT = /\b(cookies?|consent|gdpr|rgpd|privacy|vie priv|tracking|partners?)\b/i;
+  function roleOf(el) {
+    for (var n = el, i = 0; n && n.nodeType === 1 && i < 6; n = n.parentElement, i++) {
+      var r = n.getAttribute('role');
+      if (r) return String(r).toLowerCase();
+      if (n.tagName === 'DIALOG') return 'dialog';
+    }
+    return '';
+  }
+  function nearCampaign(el) {
+    var frames = document.querySelectorAll('iframe[data-qualcert-campaign]');
+    for (var i = 0; i < frames.length; i++) {
+      var div = frames[i].getAttribute('data-qualcert-campaign');
+      var box = frames[i].parentElement;
+      if (!box) continue;
+      if (box.contains(el) && box !== el) return div;
+      if (box.previousElementSibling === el || box.nextElementSibling === el) return div;
+    }
+    return '';
+  }
+  function session(el, text) {
+    if (SESSION.test(text)) return true;
+    try {
+      if (el.matches && el.matches('a[href*="login" i], a[href*="signin" i], a[href*="connexion" i], form:has(input[type=password])')) return true;
+      if (el.querySelector && el.querySelector('input[type=password], a[href*="login" i], a[href*="signin" i], a[href*="connexion" i]')) return true;
+    } catch (e) { /* :has() or the i flag unsupported: the text decides */ }
+    return false;
+  }
   function watchDOM() {
     var sent = 0;
     function visible(el) {
@@ -147,19 +181,51 @@
     }
     var mo = new MutationObserver(function (list) {
       if (window.__qualcertEvidence) return; // the harness masking values for its screenshot
-      for (var i = 0; i < list.length && sent < 5; i++) {
+      for (var i = 0; i < list.length && sent < 20; i++) {
         var m = list[i];
         var nodes = m.type === 'childList' ? m.addedNodes : [m.target];
-        for (var j = 0; j < nodes.length && sent < 5; j++) {
+        for (var j = 0; j < nodes.length && sent < 20; j++) {
           var n = nodes[j];
           if (n.nodeType === 3) n = n.parentElement;
           if (visible(n)) {
             sent++;
-            emit({ src: 'page', ev: 'dom', data: { tag: String(n.tagName).toLowerCase(), id: n.id || '', text_len: (n.innerText || '').trim().length } });
+            var text = (n.innerText || '').trim();
+            emit({ src: 'page', ev: 'dom', data: { tag: String(n.tagName).toLowerCase(), id: n.id || '', text_len: text.length,
+              role: roleOf(n), near: nearCampaign(n), session: session(n, text.slice(0, 2000)), consent: CONSENT.test(text.slice(0, 2000)) } });
           }
         }
       }
     });
     mo.observe(document.documentElement || document, { childList: true, subtree: true, attributes: true, attributeFilter: ['style', 'class', 'hidden', 'open'] });
   }
+
+  // Plain iframes the page itself inserts (not the kit's): their host and
+  // path, so that a campaign embedded through Qualifio's Iframe-HTML channel
+  // (no kit, no setMetaData) is named as such.
+  function iframeSeen(f) {
+    if (!f || f.tagName !== 'IFRAME' || f.hasAttribute('data-qualcert-campaign') || f.__qualcertSeen) return;
+    var src = f.getAttribute('src') || '';
+    if (!src) return;
+    f.__qualcertSeen = true;
+    try {
+      var u = new URL(src, location.href);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') return;
+      emit({ src: 'page', ev: 'iframe', data: { host: u.hostname, path: u.pathname.slice(0, 200) } });
+    } catch (e) { /* unparsable src */ }
+  }
+  function scanIframes(root) {
+    if (!root || root.nodeType !== 1) return;
+    if (root.tagName === 'IFRAME') { iframeSeen(root); return; }
+    var list = root.getElementsByTagName('iframe');
+    for (var i = 0; i < list.length; i++) iframeSeen(list[i]);
+  }
+  var io = new MutationObserver(function (list) {
+    for (var i = 0; i < list.length; i++) {
+      var m = list[i];
+      if (m.type === 'attributes') { iframeSeen(m.target); continue; }
+      for (var j = 0; j < m.addedNodes.length; j++) scanIframes(m.addedNodes[j]);
+    }
+  });
+  io.observe(document.documentElement || document, { childList: true, subtree: true, attributes: true, attributeFilter: ['src'] });
+  document.addEventListener('DOMContentLoaded', function () { scanIframes(document.documentElement); });
 })();

@@ -1,0 +1,255 @@
+// Package observe owns both sides of the protocol between the publisher's
+// page and Go: the recorder script injected before any page script
+// (recorder.js, which also carries the reference kit's emissions: kit.js
+// calls the recorder's emit), and the decoder that turns what they send
+// through the CDP binding into typed timeline events.
+//
+// It also owns the typed payload of every timeline event the judgement reads
+// (package judge): a producer records a payload with [Record], a consumer
+// reads it back with [Decode]. The payload travels as the event's JSON data
+// (report.json, event-log vectors), so the same decoding reads a live
+// timeline, a report and a test vector:
+//
+//	observe.Record(rec, t, timeline.Kit, timeline.CreateIframe, div, observe.CreateIframeData{Host: h, Found: true, Frame: 1})
+//	c := observe.Decode[observe.CreateIframeData](e)
+//
+// The script and the kit's loader live in different packages (the kit serves
+// kit.js as the Qualifio loader), but the wire format they share, {src, ev,
+// div, t, data}, is decoded here and nowhere else: see [Decoder].
+package observe
+
+import (
+	"embed"
+	"encoding/json"
+
+	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/timeline"
+)
+
+//go:embed recorder.js
+var assets embed.FS
+
+// Binding is the name of the CDP Runtime binding through which the recorder
+// and the kit send raw events to Go.
+const Binding = "__qualcertEmit"
+
+// RecorderJS is the script to inject before any page script.
+func RecorderJS() string {
+	b, err := assets.ReadFile("recorder.js")
+	if err != nil {
+		panic("observe: embedded recorder.js missing") // a build defect, caught by every test
+	}
+	return string(b)
+}
+
+// Payloads of the timeline events, one type per event name. Keys are the
+// JSON keys of report.json's timeline: never rename one.
+
+// CommandData is a _qual_async command the page pushed (source page), or an
+// error of the reference kit running one (source kit).
+type CommandData struct {
+	Name    string `json:"name,omitempty"`
+	How     string `json:"how,omitempty"` // queued (before the loader took the queue) | run
+	Args    []any  `json:"args,omitempty"`
+	Error   string `json:"error,omitempty"` // kit.error | command.unknown | command.invalid
+	Message string `json:"message,omitempty"`
+}
+
+// KitRequestData is a request for a Qualifio loader.
+type KitRequestData struct {
+	URL string `json:"url"`
+}
+
+// KitLoadedData is the reference kit starting in the page.
+type KitLoadedData struct {
+	Again bool `json:"again,omitempty"` // a second copy of the loader ran (it does nothing)
+}
+
+// CreateIframeData is what the kit did with a createIframe command.
+type CreateIframeData struct {
+	Host        string `json:"host"`
+	Found       bool   `json:"found"` // the div was in the page: an iframe was created
+	DivKind     string `json:"div_kind,omitempty"`
+	ChannelType string `json:"channel_type,omitempty"`
+	GUID        string `json:"guid,omitempty"`
+	Frame       int    `json:"frame,omitempty"` // the iframe's number in this document (1, 2…), 0 when none
+}
+
+// SetMetaDataData is a setMetaData the kit received (redacted).
+type SetMetaDataData struct {
+	Type        any    `json:"type"`                  // the second argument as described by the kit ('JWT' expected)
+	DivKind     string `json:"div_kind"`              // string | element | missing | number…
+	TokenType   string `json:"token_type"`            // string | null | undefined | object…
+	Fingerprint string `json:"fingerprint,omitempty"` // of the token, when a string
+	Length      int    `json:"length,omitempty"`
+}
+
+// FrameData is an event about one campaign iframe (iframe.loaded, getMetaData).
+type FrameData struct {
+	Frame int `json:"frame,omitempty"`
+}
+
+// PostMessageData is a Qualifio message between frames.
+type PostMessageData struct {
+	Origin    string         `json:"origin,omitempty"`
+	Type      string         `json:"type"`
+	Direction string         `json:"direction"` // to-page | to-campaign
+	HasMeta   *bool          `json:"has_meta,omitempty"`
+	Payload   map[string]any `json:"payload,omitempty"`
+	Frame     int            `json:"frame,omitempty"`
+}
+
+// MetaDataData is the campaign receiving the kit's answer to getMetaData.
+type MetaDataData struct {
+	HasMeta  bool `json:"has_meta"`
+	HasToken bool `json:"has_token"`
+	Frame    int  `json:"frame,omitempty"`
+}
+
+// OutcomeData is a campaign's outcome or error message (form.prefilled,
+// campaign.blocked, error.message, fault.injected).
+type OutcomeData struct {
+	Code   string   `json:"code,omitempty"`
+	Fault  bool     `json:"fault,omitempty"`
+	Fields []string `json:"fields,omitempty"`
+	Frame  int      `json:"frame,omitempty"`
+}
+
+// TokenVerifiedData is the reference verifier's verdict on one token, for
+// one campaign iframe: the per-iframe verdict the judgement reads.
+type TokenVerifiedData struct {
+	Fingerprint string            `json:"fingerprint,omitempty"`
+	Format      string            `json:"format,omitempty"`
+	Mode        string            `json:"mode,omitempty"`
+	Valid       bool              `json:"valid"`
+	Codes       []string          `json:"codes,omitempty"`
+	Findings    []finding.Finding `json:"findings,omitempty"`
+	Length      int               `json:"length,omitempty"`
+	Frame       int               `json:"frame,omitempty"`
+}
+
+// NavigationData is a navigation of the top frame, or a harness phase.
+type NavigationData struct {
+	URL          string `json:"url,omitempty"`
+	Phase        string `json:"phase,omitempty"` // start (the scenario's own) | login; "" for the browser's
+	SameDocument bool   `json:"same_document,omitempty"`
+	Steps        int    `json:"steps,omitempty"`
+}
+
+// Reaction kinds (Campaign.PageReaction).
+const (
+	ReactSetMetaData = "setMetaData"
+	ReactNavigation  = "navigation"
+	ReactDialog      = "dialog"
+	ReactDOM         = "dom"
+)
+
+// DOMData is visible content the page added or revealed after a campaign
+// error (kind dom), as the recorder describes it: never its text, only its
+// shape. The judge decides from it whether it helps the participant
+// (PROTOCOL.md, "What counts as a page reaction").
+type DOMData struct {
+	Kind    string `json:"kind"` // dom; or, on the harness's judged reaction, the reaction kind
+	Tag     string `json:"tag,omitempty"`
+	ID      string `json:"id,omitempty"`
+	Role    string `json:"role,omitempty"` // role attribute of the element or its nearest ancestor with one
+	TextLen int    `json:"text_len,omitempty"`
+	Near    string `json:"near,omitempty"`    // the campaign div it is inside of, contains, or is a sibling of
+	Session bool   `json:"session,omitempty"` // a login/sign-in link, button, form or password field, or such words
+	Consent bool   `json:"consent,omitempty"` // cookie/consent/privacy wording
+	Judged  bool   `json:"judged,omitempty"`  // the harness's verdict event, not the recorder's observation
+}
+
+// IframeData is an iframe the page itself put in the document (not the
+// kit's): its host and path only.
+type IframeData struct {
+	Host string `json:"host"`
+	Path string `json:"path,omitempty"`
+}
+
+// SignData is a sign of a campaign in the page (page.campaign_sign): a
+// qualifio_insert_place_* div (Kind "div", What its id), the _qual_async
+// queue ("queue"), or a script whose src or text names Qualifio ("script",
+// What the loader URL or Qualifio host it names, or "inline").
+type SignData struct {
+	Kind string `json:"kind"`
+	What string `json:"what,omitempty"`
+}
+
+// Signs of a campaign.
+const (
+	SignDiv    = "div"
+	SignQueue  = "queue"
+	SignScript = "script"
+)
+
+// DialogData is an alert/confirm/prompt the harness dismissed.
+type DialogData struct {
+	Type    string `json:"type,omitempty"`
+	Message string `json:"message,omitempty"`
+	Action  string `json:"action,omitempty"`
+}
+
+// FaultData is the fault the harness injected.
+type FaultData struct {
+	Code string `json:"code"`
+}
+
+// ThrottleData is the emulated device.
+type ThrottleData struct {
+	CPURate      float64 `json:"cpu_rate"`
+	LatencyMs    int64   `json:"latency_ms"`
+	DownloadKbps float64 `json:"download_kbps"`
+	UploadKbps   float64 `json:"upload_kbps"`
+}
+
+// Record adds an event with a typed payload at time t (the recorder's
+// clock; t < 0 = now).
+func Record(rec *timeline.Recorder, t float64, src timeline.Source, name, campaign string, payload any) timeline.Event {
+	data := Encode(payload)
+	if t < 0 {
+		return rec.Add(src, name, campaign, data)
+	}
+	return rec.AddAt(t, src, name, campaign, data)
+}
+
+// Encode turns a payload into an event's data.
+func Encode(payload any) map[string]any {
+	if payload == nil {
+		return nil
+	}
+	if m, ok := payload.(map[string]any); ok {
+		return m
+	}
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return map[string]any{"error": "unencodable payload: " + err.Error()}
+	}
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+// Decode reads an event's data as the payload type T. Missing keys read as
+// zero values; a value of the wrong type leaves its field zero (a hostile
+// page cannot make the judgement fail, only see its own data ignored).
+func Decode[T any](e timeline.Event) T {
+	var v T
+	if len(e.Data) == 0 {
+		return v
+	}
+	b, err := json.Marshal(e.Data)
+	if err != nil {
+		return v
+	}
+	if json.Unmarshal(b, &v) != nil {
+		// A field of the wrong type: decode field by field, keeping what fits.
+		var fields map[string]json.RawMessage
+		_ = json.Unmarshal(b, &fields)
+		for k, raw := range fields {
+			one, _ := json.Marshal(map[string]json.RawMessage{k: raw})
+			_ = json.Unmarshal(one, &v)
+		}
+	}
+	return v
+}
