@@ -123,10 +123,17 @@ var patterns = []pattern{
 		if countEvents(res, timeline.CampaignSign) == 0 {
 			t.Error("no sign of a campaign recorded for the lazy placeholder")
 		}
+		// The placeholder lies beyond the first screen and its 300 px
+		// margin: the reader's scroll (after the load event), not the page
+		// itself, brings it into view, before the 3.5 s fallback.
 		sc, ok := timeline.First(res.Timeline, timeline.Scrolled, "")
 		if !ok || sc.Data["reached"] != "campaign" {
 			dumpTimeline(t, res)
 			t.Errorf("the harness did not scroll the reader to the campaign: %v", sc.Data)
+		}
+		load, _ := timeline.First(res.Timeline, timeline.PageLoaded, "")
+		if k, _ := timeline.First(res.Timeline, timeline.KitRequest, ""); k.TMs < load.TMs {
+			t.Errorf("the kit was requested %.0f ms before the load event: the placeholder was in view without scrolling", load.TMs-k.TMs)
 		}
 	}},
 	{name: "tag manager timer after load", path: "/timer", check: func(t *testing.T, res *Result) {
