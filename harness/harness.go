@@ -11,24 +11,28 @@
 // One Harness (one browser) per run; each Run gets its own incognito context
 // and is safe to call concurrently.
 //
-// How a Run works, in order:
+// How a Run works, in order (this package is the composition root: it wires
+// browser, kit, observe and judge, and holds no rule of its own):
 //
-//  1. a per-Run verifier (package verify) and kit server (package kit) are
-//     built from the profile; the browser session (package browser) intercepts
-//     the Qualifio loader and the campaign hosts and answers them with the kit
-//     server, and injects the recorder before any page script;
+//  1. a per-Run verify function (package verify) and kit server (package kit)
+//     are built from the profile; the browser session (package browser)
+//     intercepts the Qualifio loader and the campaign hosts and answers them
+//     with the kit server, and injects the recorder (package observe) before
+//     any page script; tab set-up has its own bound;
 //  2. the participant's session is set up: profile cookies in the incognito
-//     context, or the scripted login, unless Scenario.LoggedOut;
+//     context, or the scripted login (its own bounds), unless Scenario.LoggedOut;
 //  3. the page is loaded, and Run waits on timeline events and deadlines (never
-//     sleeps) until the run has settled: every campaign prefilled or blocked,
-//     the reaction window after an error, or the kit clearly missing
-//     (settle.go; the rules are written down in kit/PROTOCOL.md);
-//  4. the campaign iframes and the page are screenshotted, and judge.go turns
-//     the timeline, the verifier's results and the recorded requests into
-//     Result.Campaigns and Result.Findings.
+//     sleeps), asking judge.Settle after each, until the run has settled:
+//     every campaign prefilled or blocked, the page's reaction after an error
+//     seen (or its bound passed), or the kit clearly missing (the rules are
+//     written down in kit/PROTOCOL.md); timing.timeout counts from here;
+//  4. the campaign iframes and the page are screenshotted, and judge.Judge
+//     turns the observation (timeline, per-iframe token verdicts, requests,
+//     console) into Result.Campaigns and Result.Findings.
 //
 // A Run that reaches no verdict (browser failure, unreachable page, timeout
-// with a campaign still undecided, a panic inside Run) returns its Result
+// with a campaign still undecided and no must finding established, Ctrl-C,
+// a panic inside Run) returns its Result
 // with an env.* finding and an error wrapping ErrBroken. The incognito context
 // is always closed (disposed of in the background after Run returned; Close
 // waits for it), and Close leaves no Chromium process and no temporary

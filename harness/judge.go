@@ -115,8 +115,11 @@ func (r *run) observe() time.Duration {
 type Assumption = judge.Assumption
 
 // Assumptions lists what a run with profile p assumes (PROTOCOL.md,
-// "Assumptions").
+// "Assumptions"); a nil profile (the demo) has the defaults.
 func Assumptions(p *profile.Profile) []Assumption {
+	if p == nil {
+		return judge.Assumptions(judge.DefaultGetMetaDataDelay)
+	}
 	return judge.Assumptions(p.Timing.GetMetaDataDelay.D())
 }
 

@@ -70,6 +70,19 @@ type Report struct {
 	// filtered run: the scenarios they are about may not have run, so they
 	// are listed, not failed.
 	UnexercisedAllowances []AllowEntry `json:"unexercised_allowances,omitempty"`
+	// Assumptions are what the reference side assumed about the real
+	// Qualifio kit and campaign in this run (CONTRACT §6), with the values
+	// used and the verdicts that rest on each.
+	Assumptions []Assumption `json:"assumptions,omitempty"`
+}
+
+// Assumption is one behaviour of the real Qualifio kit or campaign that the
+// run assumed (harness/kit/PROTOCOL.md, "Assumptions").
+type Assumption struct {
+	Name     string         `json:"name"`
+	Value    string         `json:"value"`
+	Text     string         `json:"text"`
+	Verdicts []finding.Code `json:"verdicts"`
 }
 
 // Tool names qualcert and its version.

@@ -176,11 +176,12 @@ func prepare(cfg Config, started time.Time) (*suiteRun, *reports.Report, error) 
 		return nil, nil, err
 	}
 	report := &reports.Report{
-		Schema:    reports.SchemaID,
-		Tool:      reports.Tool{Name: "qualcert", Version: cfg.ToolVersion},
-		Profile:   profileRef(cfg),
-		StartedAt: started.UTC(),
-		Revealed:  cfg.Browser.Reveal,
+		Schema:      reports.SchemaID,
+		Tool:        reports.Tool{Name: "qualcert", Version: cfg.ToolVersion},
+		Profile:     profileRef(cfg),
+		StartedAt:   started.UTC(),
+		Assumptions: assumptionsOf(cfg),
+		Revealed:    cfg.Browser.Reveal,
 	}
 	return run, report, nil
 }
@@ -212,6 +213,16 @@ func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load p
 	}
 	suite.Run()
 	run.fillReport(ctx, report)
+}
+
+// assumptionsOf lists what the run assumes about the real Qualifio side
+// (report.json's assumptions).
+func assumptionsOf(cfg Config) []reports.Assumption {
+	var out []reports.Assumption
+	for _, a := range harness.Assumptions(cfg.Profile) {
+		out = append(out, reports.Assumption{Name: a.Name, Value: a.Value, Text: a.Text, Verdicts: a.Verdicts})
+	}
+	return out
 }
 
 func profileRef(cfg Config) reports.ProfileRef {

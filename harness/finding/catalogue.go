@@ -173,10 +173,10 @@ func init() {
 
 	def(SetMetaDataMissing, Must, "R-SETMETADATA-1", "the page never called setMetaData for this campaign",
 		"Push ['setMetaData', 'JWT', token, '<div id>'] for every campaign on the page, for every logged-in participant.")
-	def(SetMetaDataLate, Must, "R-SETMETADATA-2", "setMetaData arrived after the campaign asked for metadata",
-		"Push setMetaData before (or right after) the createIframe call, with the token rendered into the page or fetched before the tag runs; do not wait for a later event.")
-	def(SetMetaDataRace, Should, "R-SETMETADATA-2", "setMetaData won the race by a thin margin, or lost it on a slow device",
-		"Make the token available when the page is rendered instead of fetching it asynchronously, so that slow phones and networks do not block participants.")
+	def(SetMetaDataLate, Must, "R-SETMETADATA-2", "setMetaData arrived after the campaign asked for metadata, and the campaign got none",
+		"Push setMetaData before (or right after) the createIframe call, with the token rendered into the page or fetched before the tag runs; do not wait for a later event. (Late means after getMetaData by more than the 2 ms the two frames' clocks can resolve, with the campaign answered without metadata.)")
+	def(SetMetaDataRace, Should, "R-SETMETADATA-2", "setMetaData won the race by a thin margin, or missed it by less than the measurement resolves, or lost it on a slow device",
+		"Make the token available when the page is rendered instead of fetching it asynchronously, so that slow phones and networks do not block participants. (A token within 2 ms of getMetaData, the clocks' resolution, is a race, not a proven miss.)")
 	def(SetMetaDataBadType, Must, "R-SETMETADATA-3", "the second argument of setMetaData is not exactly 'JWT'",
 		"Pass the fixed string 'JWT' (upper case) as the second element: ['setMetaData', 'JWT', token, divId].")
 	def(SetMetaDataDivIDUnknown, Must, "R-SETMETADATA-4", "setMetaData names a div that no campaign uses",
