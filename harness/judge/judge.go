@@ -128,8 +128,8 @@ const (
 	DefaultSettleMs = 1500.0
 	// DefaultKitWaitMs is how long after the load event a run waits for the
 	// kit while the page shows signs of a campaign (a lazy loader's 3.5 s
-	// timer fallback fits); the profile's timing.kit_wait raises it.
-	DefaultKitWaitMs = 5000.0
+	// timer fallback, a client-side route on a slow device); the profile's timing.kit_wait raises it.
+	DefaultKitWaitMs = 8000.0
 	// RaceMarginMs is the minimal comfortable margin between setMetaData
 	// and getMetaData.
 	RaceMarginMs = 200.0

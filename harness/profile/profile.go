@@ -197,7 +197,7 @@ const (
 	DefaultLeeway           = 60 * time.Second
 	DefaultUserInfoTimeout  = 5 * time.Second
 	DefaultScenarioTimeout  = 20 * time.Second
-	DefaultKitWait          = 5 * time.Second // covers a lazy loader's 3.5 s timer fallback
+	DefaultKitWait          = 8 * time.Second // a lazy loader's 3.5 s timer fallback, a client route on a slow device
 	MinKitWait              = 500 * time.Millisecond
 	MaxKitWait              = 5 * time.Minute
 	DefaultAccessTokenClaim = "access_token"

@@ -43,7 +43,7 @@ func TestDefaults(t *testing.T) {
 		"userinfo timeout 5s":      p.UserInfo.Timeout.D() == 5*time.Second,
 		"scenario timeout 20s":     p.Timing.Timeout.D() == 20*time.Second,
 		"get_metadata_delay 0":     p.Timing.GetMetaDataDelay == 0,
-		"kit_wait 5s":              p.Timing.KitWait.D() == 5*time.Second,
+		"kit_wait 8s":              p.Timing.KitWait.D() == 8*time.Second,
 		"dir is the profile's own": filepath.IsAbs(p.Dir) && strings.HasSuffix(p.Dir, filepath.Join("testdata", "good")),
 	}
 	for what, ok := range checks {
