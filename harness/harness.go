@@ -254,13 +254,18 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	}
 	events, unsubscribe := r.rec.Subscribe()
 	defer unsubscribe()
-	r.ses, err = r.h.b.NewSession(setup, cfg)
-	if err != nil && errors.Is(err, context.DeadlineExceeded) && setup.Err() == nil {
-		// One CDP call of the set-up ran out of its own bound (a loaded
-		// machine): try once more within the set-up's bound before calling
-		// the run broken.
-		r.rec.Add(timeline.Harness, timeline.HarnessError, "", map[string]any{"error": "opening a tab, retried: " + err.Error()})
+	for attempt := 1; ; attempt++ {
 		r.ses, err = r.h.b.NewSession(setup, cfg)
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) || setup.Err() != nil || attempt == maxTabAttempts {
+			break
+		}
+		// A CDP call of the set-up ran out of its own bound (a loaded
+		// machine): try again within the set-up's bound before calling the
+		// run broken. NewSession leaves nothing behind when it fails.
+		r.rec.Add(timeline.Harness, timeline.HarnessError, "", map[string]any{"error": fmt.Sprintf("opening a tab, attempt %d: %v", attempt, err)})
+	}
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = fmt.Errorf("the browser did not open a tab in time, %d attempts within %s (the machine is overloaded or the browser hangs): %w", maxTabAttempts, sessionTimeout, err)
 	}
 	if err != nil {
 		switch {
@@ -319,8 +324,12 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 
 	// Navigate in the background: a page that never answers must not stop
 	// the settle loop from seeing the deadline.
+	// Its context outlives the deadline by the grace period: a grace must
+	// not cut the navigation it waits for.
+	navCtx, cancelNav := context.WithTimeout(ctx, 2*timeout)
+	defer cancelNav()
 	navDone := make(chan error, 1)
-	go func() { navDone <- r.ses.Navigate(rctx, p.Page.URL) }()
+	go func() { navDone <- r.ses.Navigate(navCtx, p.Page.URL) }()
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -329,9 +338,15 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	for _, c := range p.Campaigns {
 		divs = append(divs, c.DivID)
 	}
-	sctx, stopScroll := context.WithCancel(rctx)
+	// The reader scrolls until the run stops it (also during a grace period).
+	sctx, stopScroll := context.WithCancel(ctx)
 	stopScrolling := func() { stopScroll(); r.scrolling.Wait() }
 	defer stopScrolling()
+	// The deadline: the scenario's timeout, then at most one grace period
+	// of the same length while a campaign's flow is visibly progressing
+	// (judge.Progressing: a page slowed by a loaded machine, not a stuck one).
+	deadline := rctx.Done()
+	var grace <-chan time.Time
 	for {
 		select {
 		case err := <-navDone:
@@ -340,19 +355,34 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 				if isUnreachable(err) {
 					return r.broken(res, finding.EnvPageUnreachable, err)
 				}
-				if rctx.Err() == nil {
+				if navCtx.Err() == nil {
 					return r.broken(res, finding.EnvBrowser, err)
 				}
 			}
 		case <-events:
 		case <-r.wake:
 		case <-timer.C:
-		case <-rctx.Done():
-			stopScrolling()
+		case <-deadline:
 			if ctx.Err() != nil {
 				return interrupted(ctx.Err())
 			}
-			return r.atDeadline(res, timeout)
+			o := state()
+			if ok, _ := judge.AtDeadline(o, r.rec.Now()); !ok && judge.Progressing(o, r.rec.Now()) {
+				deadline = nil
+				g := time.NewTimer(timeout)
+				defer g.Stop()
+				grace = g.C
+				r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"grace": timeout.String(),
+					"why": "a campaign's flow was still progressing at the scenario timeout"})
+				continue
+			}
+			stopScrolling()
+			return r.atDeadline(res, fmt.Sprintf("the scenario timeout of %s (counted from navigation)", timeout))
+		case <-grace:
+			stopScrolling()
+			return r.atDeadline(res, fmt.Sprintf("the scenario timeout of %s (counted from navigation) and its grace period of as much, granted because a campaign was still progressing", timeout))
+		case <-ctx.Done():
+			return interrupted(ctx.Err())
 		}
 		// Drain what is queued before deciding.
 		for drained := false; !drained; {
@@ -395,7 +425,7 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 // was seen (judge.AtDeadline), or if a must finding is already established
 // (it is reported, with the timeout as an info finding saying what was still
 // pending); otherwise broken with env.timeout.
-func (r *run) atDeadline(res *Result, timeout time.Duration) (*Result, error) {
+func (r *run) atDeadline(res *Result, limit string) (*Result, error) {
 	ok, why := judge.AtDeadline(r.observation(r.rec.Events()), r.rec.Now())
 	if ok {
 		r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"verdict": true})
@@ -406,12 +436,12 @@ func (r *run) atDeadline(res *Result, timeout time.Duration) (*Result, error) {
 	if established(fs) {
 		r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"verdict": true, "pending": why})
 		res, err := r.finish(res)
-		f := finding.New(finding.EnvTimeout, "the scenario timeout of %s struck while %s; the findings above were established before it", timeout, why).WithLevel(finding.Info)
+		f := finding.New(finding.EnvTimeout, "%s struck while %s; the findings above were established before it", limit, why).WithLevel(finding.Info)
 		f.Scenario = r.sc.Name
 		res.Findings = append(res.Findings, f)
 		return res, err
 	}
-	return r.broken(res, finding.EnvTimeout, fmt.Errorf("no verdict within the scenario timeout of %s (counted from navigation): %s", timeout, why))
+	return r.broken(res, finding.EnvTimeout, fmt.Errorf("no verdict within %s: %s", limit, why))
 }
 
 // established reports whether fs holds a must finding that more time could

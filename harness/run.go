@@ -38,6 +38,9 @@ const (
 	// interception, recorder): its own bound, outside the scenario timeout,
 	// which counts from navigation.
 	sessionTimeout = 60 * time.Second
+	// maxTabAttempts is how many times opening the tab is tried when one of
+	// its CDP calls times out (each is bounded by the browser package).
+	maxTabAttempts = 4
 	// loginTimeout bounds the scripted login as a whole (each step also
 	// has loginStepTimeout).
 	loginTimeout = 60 * time.Second

@@ -330,3 +330,35 @@ func Helps(d observe.DOMData, div string) bool {
 	}
 	return d.Near != "" && d.Near == div
 }
+
+// ProgressWindowMs is how recent the page's last sign of life must be for
+// a pending campaign to count as progressing at the deadline.
+const ProgressWindowMs = 3000.0
+
+// Progressing reports whether, at now, a campaign created in the current
+// document is still without an outcome while the page shows signs of life
+// (any event of the page, the kit, the campaign, the verifier or the
+// browser within ProgressWindowMs: its load event, an iframe loading, a
+// getMetaData, a token verified…): a page slowed down by a loaded machine,
+// not a stuck one (a page in an endless loop emits nothing). The harness
+// then grants the run one grace period at the deadline.
+func Progressing(o Observation, now float64) bool {
+	s := newSettle(&o)
+	pending := false
+	for _, div := range s.order {
+		if s.camps[div].pending(s.navAt, 0, now) {
+			pending = true
+		}
+	}
+	if !pending {
+		return false
+	}
+	for i := len(o.Events) - 1; i >= 0; i-- {
+		e := o.Events[i]
+		if e.Source == timeline.Harness {
+			continue
+		}
+		return now-e.TMs <= ProgressWindowMs
+	}
+	return false
+}

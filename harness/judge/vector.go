@@ -43,8 +43,9 @@ type SettleCheck struct {
 
 // DeadlineCheck is the expected verdict at the scenario deadline.
 type DeadlineCheck struct {
-	NowMs float64 `json:"now_ms"`
-	OK    bool    `json:"ok"`
+	NowMs       float64 `json:"now_ms"`
+	OK          bool    `json:"ok"`
+	Progressing *bool   `json:"progressing,omitempty"` // checked when set
 }
 
 // Codes returns the must and should codes of fs, sorted and unique.

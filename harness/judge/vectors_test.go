@@ -100,6 +100,9 @@ func TestVectors(t *testing.T) {
 				if ok, why := AtDeadline(v.Observation, d.NowMs); ok != d.OK {
 					t.Fatalf("at the deadline %v: ok=%v (%s), want %v", d.NowMs, ok, why, d.OK)
 				}
+				if p := d.Progressing; p != nil && Progressing(v.Observation, d.NowMs) != *p {
+					t.Fatalf("at the deadline %v: progressing=%v, want %v", d.NowMs, !*p, *p)
+				}
 			}
 		})
 	}
@@ -137,6 +140,13 @@ func TestVectorsCoverEveryRule(t *testing.T) {
 			}
 			for _, chk := range v.Settle {
 				if chk.Done {
+					good[rule] = true
+				} else {
+					fail[rule] = true
+				}
+			}
+			if d := v.Deadline; d != nil && strings.HasPrefix(name, "settle_") {
+				if d.OK {
 					good[rule] = true
 				} else {
 					fail[rule] = true
