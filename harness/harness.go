@@ -384,6 +384,15 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	scrolledAt := -1.0 // the load after which the page was scrolled through
+	divs := make([]string, 0, len(p.Campaigns))
+	for _, c := range p.Campaigns {
+		divs = append(divs, c.DivID)
+	}
+	// The reader scrolls until the run stops it (also during a grace period).
+	sctx, stopScroll := context.WithCancel(ctx)
+	stopScrolling := func() { stopScroll(); r.scrolling.Wait() }
+	defer stopScrolling()
 	// The deadline: the scenario's timeout, then at most one grace period
 	// of the same length while a campaign's flow is visibly progressing
 	// (judge.Progressing: a page slowed by a loaded machine, not a stuck one).
@@ -418,8 +427,10 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 					"why": "a campaign's flow was still progressing at the scenario timeout"})
 				continue
 			}
+			stopScrolling()
 			return r.atDeadline(res, fmt.Sprintf("the scenario timeout of %s (counted from navigation)", timeout))
 		case <-grace:
+			stopScrolling()
 			return r.atDeadline(res, fmt.Sprintf("the scenario timeout of %s (counted from navigation) and its grace period of as much, granted because a campaign was still progressing", timeout))
 		case <-ctx.Done():
 			return interrupted(ctx.Err())
@@ -437,8 +448,14 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 		// slow subscriber missed is still counted.
 		k := clock()
 		st := judge.Settle(state(), k)
-		loaded := len(timeline.Find(r.rec.Events(), timeline.PageLoaded, "")) > 0
+		loads := timeline.Find(r.rec.Events(), timeline.PageLoaded, "")
+		loaded := len(loads) > 0
+		if loaded && loads[len(loads)-1].TMs >= r.navStart && loads[len(loads)-1].TMs != scrolledAt {
+			scrolledAt = loads[len(loads)-1].TMs
+			r.scrollThrough(sctx, divs)
+		}
 		if st.Done && (navDone == nil || loaded) {
+			stopScrolling()
 			return r.finish(res)
 		}
 		wake := st.Wake
@@ -493,6 +510,31 @@ func established(fs []finding.Finding) bool {
 		return true
 	}
 	return false
+}
+
+// readerPause is the time the harness spends on each screenful when it
+// scrolls a loaded page through as a reader would.
+const readerPause = 250 * time.Millisecond
+
+// scrollThrough scrolls the loaded page down as the participant reading it
+// would, in the background, until the campaigns of divs show (the reader
+// stops at the contest) or the page ends: a tag inserted when its place
+// scrolls into view (an IntersectionObserver lazy loader) is inserted.
+func (r *run) scrollThrough(ctx context.Context, divs []string) {
+	r.scrolling.Go(func() {
+		start := r.rec.Now()
+		sc, err := r.ses.ScrollThrough(ctx, divs, readerPause)
+		if sc.Reached == "" && err == nil {
+			return // stopped: the run is over
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				r.rec.Add(timeline.Harness, timeline.Scrolled, "", map[string]any{"error": r.redactText(err.Error())})
+			}
+			return
+		}
+		r.rec.Add(timeline.Harness, timeline.Scrolled, "", map[string]any{"steps": sc.Steps, "y": sc.Y, "height": sc.Height, "reached": sc.Reached, "ms": r.rec.Now() - start})
+	})
 }
 
 // testHook, when set (by tests only, before any Run), is called once the

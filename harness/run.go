@@ -61,9 +61,10 @@ type run struct {
 	verifying int                       // verifications in flight
 	requests  []browser.Request
 	console   []browser.Console
-	inflight  int           // page requests in flight
-	lastNetAt float64       // recorder time of the last request start or end
-	wake      chan struct{} // signalled when the network state changes
+	inflight  int            // page requests in flight
+	lastNetAt float64        // recorder time of the last request start or end
+	wake      chan struct{}  // signalled when the network state changes
+	scrolling sync.WaitGroup // the reader's scroll through the page
 }
 
 // maxConsole caps the console messages kept per run (a page that logs in a

@@ -34,6 +34,7 @@ const (
 	emPostMessage = "page/postMessage"
 	emDOM         = "page/dom"
 	emIframe      = "page/iframe"
+	emSign        = "page/sign"
 	emKitLoaded   = "kit/kit.loaded"
 	emCreate      = "kit/createIframe"
 	emLoaded      = "kit/iframe.loaded"
@@ -110,6 +111,18 @@ func (d *Decoder) Handle(payload string) {
 		}
 		p.Path = d.Redact.Text(p.Path)
 		rec(timeline.Page, timeline.PageIframe, "", p)
+	case emSign:
+		var p SignData
+		if json.Unmarshal(e.Data, &p) != nil {
+			return
+		}
+		switch p.Kind {
+		case SignDiv, SignQueue, SignScript:
+		default:
+			return
+		}
+		p.What = d.Redact.Text(p.What)
+		rec(timeline.Page, timeline.CampaignSign, "", p)
 	case emKitLoaded:
 		var p KitLoadedData
 		_ = json.Unmarshal(e.Data, &p)

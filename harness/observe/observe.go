@@ -171,6 +171,22 @@ type IframeData struct {
 	Path string `json:"path,omitempty"`
 }
 
+// SignData is a sign of a campaign in the page (page.campaign_sign): a
+// qualifio_insert_place_* div (Kind "div", What its id), the _qual_async
+// queue ("queue"), or a script whose src or text names Qualifio ("script",
+// What the loader URL or Qualifio host it names, or "inline").
+type SignData struct {
+	Kind string `json:"kind"`
+	What string `json:"what,omitempty"`
+}
+
+// Signs of a campaign.
+const (
+	SignDiv    = "div"
+	SignQueue  = "queue"
+	SignScript = "script"
+)
+
 // DialogData is an alert/confirm/prompt the harness dismissed.
 type DialogData struct {
 	Type    string `json:"type,omitempty"`

@@ -71,9 +71,52 @@
     Object.defineProperty(window, '_qual_async', {
       configurable: true, enumerable: true,
       get: function () { return current; },
-      set: function (v) { current = v; wrapQueue(v); }
+      set: function (v) { current = v; sign('queue', '_qual_async'); wrapQueue(v); }
     });
   } catch (e) { /* the page redefined it first: only the kit's own events remain */ }
+
+  // Signs of a campaign: what tells the harness that a kit may still come
+  // (a lazy loader, a timer, a client-side route): a qualifio_insert_place_*
+  // div, a _qual_async queue, a script that names Qualifio or its loader.
+  // Each sign is sent once.
+  var signs = {}, nsigns = 0;
+  function sign(kind, what) {
+    var k = kind + ':' + what;
+    if (signs[k] || nsigns >= 20) return;
+    signs[k] = true; nsigns++;
+    emit({ src: 'page', ev: 'sign', data: { kind: kind, what: String(what).slice(0, 200) } });
+  }
+  var QUALIFIO = /qualifio|_qual_async|\/kit\/qualp/i;
+  function scanScript(el) {
+    var src = el.getAttribute && el.getAttribute('src');
+    if (src) {
+      if (QUALIFIO.test(src)) sign('script', el.src || src);
+      return;
+    }
+    var text = el.text || '';
+    if (QUALIFIO.test(text)) {
+      var m = /(?:https?:)?\/\/[a-z0-9.-]+\/kit\/qualp[^'"\s]*|[a-z0-9.-]*qualifio(?:app)?\.com/i.exec(text);
+      sign('script', m ? m[0] : 'inline');
+    }
+  }
+
+  function each(n, sel, f) {
+    if (!n || n.nodeType !== 1) return;
+    if (n.matches && n.matches(sel)) f(n);
+    if (n.firstElementChild && n.querySelectorAll) { var l = n.querySelectorAll(sel); for (var i = 0; i < l.length; i++) f(l[i]); }
+  }
+  function added(n) {
+    each(n, 'script', scanScript);
+    each(n, '[id^="qualifio_insert_place"]', function (d) { sign('div', d.id); });
+  }
+  try {
+    new MutationObserver(function (list) {
+      for (var i = 0; i < list.length; i++) {
+        var m = list[i];
+        for (var j = 0; j < m.addedNodes.length; j++) added(m.addedNodes[j]);
+      }
+    }).observe(document, { childList: true, subtree: true });
+  } catch (e) { /* no observer: the kit's own events remain */ }
 
   // Qualifio messages that reach the page (campaign → parent).
   var watching = false;

@@ -162,6 +162,12 @@ type UserInfo struct {
 type Timing struct {
 	GetMetaDataDelay Duration `yaml:"get_metadata_delay" json:"get_metadata_delay"`
 	Timeout          Duration `yaml:"timeout" json:"timeout"`
+	// KitWait is how long after the page's load event the run keeps
+	// waiting for the kit while the page shows signs of a campaign (a
+	// qualifio_insert_place_* div, a _qual_async queue, a script naming
+	// Qualifio): a lazy loader, a timer or a client-side route may insert
+	// the tag late. Raise it for a page that inserts its tag later still.
+	KitWait Duration `yaml:"kit_wait" json:"kit_wait"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("500ms").
@@ -205,6 +211,9 @@ const (
 	DefaultLeeway           = 60 * time.Second
 	DefaultUserInfoTimeout  = 5 * time.Second
 	DefaultScenarioTimeout  = 20 * time.Second
+	DefaultKitWait          = 8 * time.Second // a lazy loader's 3.5 s timer fallback, a client route on a slow device
+	MinKitWait              = 500 * time.Millisecond
+	MaxKitWait              = 5 * time.Minute
 	DefaultAccessTokenClaim = "access_token"
 )
 
@@ -578,6 +587,14 @@ func (p *Profile) complete(lines map[string]int) error {
 	}
 	if d, t := p.Timing.GetMetaDataDelay, p.Timing.Timeout; d >= t {
 		return bad("timing.get_metadata_delay", "%s is not shorter than timing.timeout (%s): the campaign would ask for metadata after the scenario ended", d, t)
+	}
+	switch w := p.Timing.KitWait.D(); {
+	case w == 0:
+		p.Timing.KitWait = Duration(min(DefaultKitWait, p.Timing.Timeout.D()/2))
+	case w < MinKitWait || w > MaxKitWait:
+		return bad("timing.kit_wait", "%s is out of range (%s to %s)", w, MinKitWait, MaxKitWait)
+	case w >= p.Timing.Timeout.D():
+		return bad("timing.kit_wait", "%s is not below timing.timeout (%s): the run would time out before it stops waiting for the kit", w, p.Timing.Timeout)
 	}
 	return nil
 }

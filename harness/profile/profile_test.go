@@ -44,6 +44,7 @@ func TestDefaults(t *testing.T) {
 		"userinfo timeout 5s":      p.UserInfo.Timeout.D() == 5*time.Second,
 		"scenario timeout 20s":     p.Timing.Timeout.D() == 20*time.Second,
 		"get_metadata_delay 0":     p.Timing.GetMetaDataDelay == 0,
+		"kit_wait 8s":              p.Timing.KitWait.D() == 8*time.Second,
 		"dir is the profile's own": filepath.IsAbs(p.Dir) && strings.HasSuffix(p.Dir, filepath.Join("testdata", "good")),
 	}
 	for what, ok := range checks {
@@ -120,6 +121,9 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"two key sources", minimal + "  secret_file: s.txt\n", "token", 5, "only one key source"},
 		{"missing key file", strings.Replace(minimal, "jwks_url: https://www.example.com/jwks.json", "jwks_file: nope.json", 1), "token.jwks_file", 7, "cannot read"},
 		{"userinfo method", minimal + "userinfo: {method: PUT, url: https://a.example/u}\n", "userinfo.method", 8, "not GET or POST"},
+		{"kit_wait too short", minimal + "timing: {kit_wait: 100ms}\n", "timing.kit_wait", 8, "out of range"},
+		{"kit_wait too long", minimal + "timing: {kit_wait: 1h, timeout: 2h}\n", "timing.kit_wait", 8, "out of range"},
+		{"kit_wait past the timeout", minimal + "timing: {kit_wait: 30s}\n", "timing.kit_wait", 8, "not below timing.timeout"},
 		{"access_token without userinfo", minimal + "  mode: access_token\n", "userinfo.url", 0, "required"},
 		{"delay of 1000h", minimal + "timing:\n  get_metadata_delay: 1000h\n", "timing.get_metadata_delay", 9, "out of range"},
 		{"delay past the timeout", minimal + "timing:\n  get_metadata_delay: 30s\n  timeout: 20s\n", "timing.get_metadata_delay", 9, "not shorter than timing.timeout"},

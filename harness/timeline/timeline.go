@@ -62,6 +62,8 @@ const (
 	Truncated       = "timeline.truncated" // the recorder reached MaxEvents and drops the rest
 	HarnessError    = "harness.error"      // the harness itself failed (diagnostics)
 	KitError        = "kit.error"          // the reference kit or campaign failed (diagnostics)
+	CampaignSign    = "page.campaign_sign" // the page shows a sign of a campaign (a qualifio_insert_place_* div, a _qual_async queue, a script naming Qualifio): a kit may still come
+	Scrolled        = "page.scrolled"      // the harness scrolled the page through as a reader would
 )
 
 // Event is one entry of a timeline (CONTRACT §3).
