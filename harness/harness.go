@@ -48,6 +48,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -68,6 +69,45 @@ type Options struct {
 	BrowserURL string // a remote DevTools endpoint (ws://…) instead of launching
 	LiveKit    bool   // observe mode: no interception, the real Qualifio kit is used
 	Reveal     bool   // screenshots and events may show participant values
+	// Confine are more hosts a launched browser never resolves (the
+	// profile's campaign hosts: see ConfineTo); Reach are hosts it always
+	// may (the page's own, should it be on a Qualifio domain).
+	Confine, Reach []string
+}
+
+// qualifioHosts are Qualifio's domains: a launched browser never resolves
+// them unless LiveKit, so that nothing of Qualifio's is fetched for real
+// (the interception answers before any name resolution).
+var qualifioHosts = []string{"qualifio.com", "*.qualifio.com", "qualifioapp.com", "*.qualifioapp.com"}
+
+// ConfineTo returns opt with the hosts of profile p to confine (its
+// campaign hosts) and to reach (its page and login hosts).
+func ConfineTo(opt Options, p *profile.Profile) Options {
+	if p == nil {
+		return opt
+	}
+	host := func(h string) string {
+		if hh, _, err := net.SplitHostPort(h); err == nil {
+			return hh
+		}
+		return h
+	}
+	for _, c := range p.Campaigns {
+		opt.Confine = append(opt.Confine, host(c.Host))
+	}
+	for _, u := range []string{p.Page.URL, loginURL(p)} {
+		if h := hostOf(u); h != "" {
+			opt.Reach = append(opt.Reach, h)
+		}
+	}
+	return opt
+}
+
+func loginURL(p *profile.Profile) string {
+	if p.Page.Login == nil {
+		return ""
+	}
+	return p.Page.Login.URL
 }
 
 // Throttle emulates a slow device: CPU slowdown and network conditions.
@@ -153,7 +193,11 @@ type Harness struct {
 // Start launches (or connects to) the browser. A browser that cannot start
 // is an error wrapping ErrBroken (finding env.browser).
 func Start(ctx context.Context, opt Options) (*Harness, error) {
-	b, err := browser.Launch(ctx, browser.Config{Bin: opt.BrowserBin, URL: opt.BrowserURL})
+	cfg := browser.Config{Bin: opt.BrowserBin, URL: opt.BrowserURL, AllowHosts: opt.Reach}
+	if !opt.LiveKit {
+		cfg.BlockHosts = append(append(cfg.BlockHosts, qualifioHosts...), opt.Confine...)
+	}
+	b, err := browser.Launch(ctx, cfg)
 	if err != nil {
 		return nil, &brokenError{code: finding.EnvBrowser, err: err}
 	}
@@ -207,6 +251,7 @@ func (h *Harness) Run(ctx context.Context, sc Scenario) (res *Result, err error)
 	}
 	r := &run{h: h, sc: sc, rec: timeline.New(), tokens: map[string]string{}, tokenDiv: map[string]string{},
 		results: map[string]*verify.Result{}, wake: make(chan struct{}, 1)}
+	noteProfileSecrets(sc.Profile)
 	defer func() {
 		if p := recover(); p != nil {
 			res, err = r.broken(res, finding.EnvBrowser, fmt.Errorf("harness panic: %v", p))
@@ -239,13 +284,19 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	defer cancelSetup()
 	verifyFn, err := r.verifier(setup)
 	if err != nil {
+		var ks *keySourceError
+		if errors.As(err, &ks) {
+			// A key source that cannot be read leaves no token judgeable: no
+			// verdict (env.key_source), rather than every token called invalid.
+			return r.broken(res, finding.EnvKeySource, ks.err)
+		}
 		return res, err
 	}
 	r.kit = kit.New(kit.Config{Profile: p, Verify: verifyFn, Timeline: r.rec, Fault: sc.Fault, Reveal: r.h.opt.Reveal})
 	cfg := browser.SessionConfig{
 		Binding:      observe.Binding,
 		World:        observe.World,
-		WorldScripts: []string{observe.RecorderJS()},
+		WorldScripts: []string{observe.RecorderJS(r.campaignHosts()...)},
 		Scripts:      []string{observe.PageJS()},
 		Cookies:      r.cookies(),
 		Hooks:        r.hooks(),
@@ -335,6 +386,15 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	scrolledAt := -1.0 // the load after which the page was scrolled through
+	divs := make([]string, 0, len(p.Campaigns))
+	for _, c := range p.Campaigns {
+		divs = append(divs, c.DivID)
+	}
+	// The reader scrolls until the run stops it (also during a grace period).
+	sctx, stopScroll := context.WithCancel(ctx)
+	stopScrolling := func() { stopScroll(); r.scrolling.Wait() }
+	defer stopScrolling()
 	// The deadline: the scenario's timeout, then at most one grace period
 	// of the same length while a campaign's flow is visibly progressing
 	// (judge.Progressing: a page slowed by a loaded machine, not a stuck one).
@@ -369,8 +429,10 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 					"why": "a campaign's flow was still progressing at the scenario timeout"})
 				continue
 			}
+			stopScrolling()
 			return r.atDeadline(res, fmt.Sprintf("the scenario timeout of %s (counted from navigation)", timeout))
 		case <-grace:
+			stopScrolling()
 			return r.atDeadline(res, fmt.Sprintf("the scenario timeout of %s (counted from navigation) and its grace period of as much, granted because a campaign was still progressing", timeout))
 		case <-ctx.Done():
 			return interrupted(ctx.Err())
@@ -388,8 +450,14 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 		// slow subscriber missed is still counted.
 		k := clock()
 		st := judge.Settle(state(), k)
-		loaded := len(timeline.Find(r.rec.Events(), timeline.PageLoaded, "")) > 0
+		loads := timeline.Find(r.rec.Events(), timeline.PageLoaded, "")
+		loaded := len(loads) > 0
+		if loaded && loads[len(loads)-1].TMs >= r.navStart && loads[len(loads)-1].TMs != scrolledAt {
+			scrolledAt = loads[len(loads)-1].TMs
+			r.scrollThrough(sctx, divs)
+		}
 		if st.Done && (navDone == nil || loaded) {
+			stopScrolling()
 			return r.finish(res)
 		}
 		wake := st.Wake
@@ -444,6 +512,31 @@ func established(fs []finding.Finding) bool {
 		return true
 	}
 	return false
+}
+
+// readerPause is the time the harness spends on each screenful when it
+// scrolls a loaded page through as a reader would.
+const readerPause = 250 * time.Millisecond
+
+// scrollThrough scrolls the loaded page down as the participant reading it
+// would, in the background, until the campaigns of divs show (the reader
+// stops at the contest) or the page ends: a tag inserted when its place
+// scrolls into view (an IntersectionObserver lazy loader) is inserted.
+func (r *run) scrollThrough(ctx context.Context, divs []string) {
+	r.scrolling.Go(func() {
+		start := r.rec.Now()
+		sc, err := r.ses.ScrollThrough(ctx, divs, readerPause)
+		if sc.Reached == "" && err == nil {
+			return // stopped: the run is over
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				r.rec.Add(timeline.Harness, timeline.Scrolled, "", map[string]any{"error": r.redactText(err.Error())})
+			}
+			return
+		}
+		r.rec.Add(timeline.Harness, timeline.Scrolled, "", map[string]any{"steps": sc.Steps, "y": sc.Y, "height": sc.Height, "reached": sc.Reached, "ms": r.rec.Now() - start})
+	})
 }
 
 // testHook, when set (by tests only, before any Run), is called once the
@@ -544,7 +637,34 @@ func (r *run) maskPage(ctx context.Context) {
 	r.rec.Add(timeline.Harness, timeline.EvidenceMasked, "", data)
 }
 
+// campaignHosts are the profile's campaign hosts: the only ones the
+// reference kit creates an iframe on.
+func (r *run) campaignHosts() []string {
+	var hosts []string
+	for _, c := range r.sc.Profile.Campaigns {
+		hosts = append(hosts, c.Host)
+	}
+	return hosts
+}
+
 // cssEscape escapes a value for a double-quoted CSS attribute selector.
 func cssEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+}
+
+// noteProfileSecrets records the profile's session cookies and login
+// values (passwords) as secrets of the run: no output may show them.
+func noteProfileSecrets(p *profile.Profile) {
+	for _, c := range p.Page.Cookies {
+		finding.NoteSecret(c.Value)
+	}
+	if p.Page.Login != nil {
+		for _, st := range p.Page.Login.Steps {
+			if st.Fill != nil {
+				if v, err := st.Fill.Resolve(); err == nil {
+					finding.NoteSecret(v)
+				}
+			}
+		}
+	}
 }

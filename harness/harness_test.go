@@ -611,7 +611,12 @@ func TestSlowPhone(t *testing.T) {
 	f := newFixture(t)
 	u := f.page("/slow", tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv)))
 	th := SlowPhone
-	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1), Throttle: &th})
+	p := f.profile(u, 1)
+	// Slow 3G applies to the kit and the campaign too (each answer waits
+	// 400 ms and its size at 400 kbit/s): the default budget, not the
+	// fixtures' tight one.
+	p.Timing.Timeout = profile.Duration(profile.DefaultScenarioTimeout)
+	res, err := runScenario(t, Scenario{Profile: p, Throttle: &th})
 	if err != nil {
 		dumpTimeline(t, res)
 		t.Fatal(err)

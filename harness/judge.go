@@ -30,6 +30,7 @@ func (r *run) observation(evs []timeline.Event) judge.Observation {
 			Fault:     r.sc.Fault,
 			ObserveMs: float64(r.observe()) / 1e6,
 			LiveKit:   r.h.opt.LiveKit,
+			KitWaitMs: float64(p.Timing.KitWait.D()) / 1e6,
 		},
 		NavStart: r.navStart,
 		Events:   evs,

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -62,10 +61,11 @@ type run struct {
 	verifying    int                       // verifications in flight
 	requests     []browser.Request
 	console      []browser.Console
-	inflight     int           // page requests in flight
-	bindingCalls int           // calls of the recorder's binding
-	lastNetAt    float64       // recorder time of the last request start or end
-	wake         chan struct{} // signalled when the network state changes
+	inflight     int            // page requests in flight
+	bindingCalls int            // calls of the recorder's binding
+	lastNetAt    float64        // recorder time of the last request start or end
+	wake         chan struct{}  // signalled when the network state changes
+	scrolling    sync.WaitGroup // the reader's scroll through the page
 }
 
 // maxBindingPayload and maxBindingCalls bound what the recorder's binding
@@ -107,41 +107,19 @@ func (r *run) broken(res *Result, code finding.Code, err error) (*Result, error)
 	return res, &brokenError{code: code, err: err}
 }
 
-// redactText replaces token-looking strings and known tokens with their
-// fingerprints and caps the length.
+// redactText replaces token-looking strings, e-mail addresses and every
+// token and participant value seen so far in the run with their
+// fingerprints, and caps the length. The reports scrub again at write
+// time, with every value of the whole run (finding.NoteSecret).
 func (r *run) redactText(s string) string {
 	if r.h.opt.Reveal {
 		return truncate(s, 300)
 	}
-	r.mu.Lock()
-	for fp, tok := range r.tokens {
-		if len(tok) >= 8 {
-			s = strings.ReplaceAll(s, tok, fp)
-		}
+	for _, v := range r.participantValues() {
+		finding.NoteSecret(v)
 	}
-	r.mu.Unlock()
-	s = finding.RedactText(s)
-	s = scrubValues(s, r.participantValues())
-	return truncate(s, 300)
-}
-
-// scrubValues replaces each known participant value in s, as written or
-// URL-encoded (an e-mail in a query string is "ada%40example.com"), by its
-// fingerprint. Whole words only, so that "Ann" does not eat "Announcement".
-func scrubValues(s string, values []string) string {
-	for _, v := range values {
-		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v)} {
-			if !strings.Contains(s, form) {
-				continue
-			}
-			re, err := regexp.Compile(`(^|[^\pL\pN])` + regexp.QuoteMeta(form) + `($|[^\pL\pN])`)
-			if err != nil {
-				continue
-			}
-			s = re.ReplaceAllString(s, "${1}"+finding.Fingerprint(v)+"${2}")
-		}
-	}
-	return s
+	// Cut first (a page can log megabytes), redact, cut to size.
+	return truncate(finding.RedactText(truncate(s, 4096)), 300)
 }
 
 func truncate(s string, n int) string {
@@ -154,6 +132,7 @@ func truncate(s string, n int) string {
 // noteToken remembers a raw token seen in the page and returns its fingerprint.
 func (r *run) noteToken(tok, div string) string {
 	fp := finding.Fingerprint(tok)
+	finding.NoteSecret(tok)
 	r.mu.Lock()
 	r.tokens[fp] = tok
 	if _, ok := r.tokenDiv[fp]; !ok && div != "" {
@@ -352,6 +331,9 @@ func (r *run) verifier(ctx context.Context) (kit.VerifyFunc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the profile's keys: %w", err)
 	}
+	if err := v.Prefetch(ctx); err != nil {
+		return nil, &keySourceError{err}
+	}
 	return func(ctx context.Context, req kit.VerifyRequest) *verify.Result {
 		r.mu.Lock()
 		r.verifying++
@@ -370,6 +352,13 @@ func (r *run) verifier(ctx context.Context) (kit.VerifyFunc, error) {
 		return res
 	}, nil
 }
+
+// keySourceError is a key source (a JWKS URL) that could not be read
+// before the page loaded: the run has no verdict (env.key_source).
+type keySourceError struct{ err error }
+
+func (e *keySourceError) Error() string { return e.err.Error() }
+func (e *keySourceError) Unwrap() error { return e.err }
 
 // signal wakes the settle loop up (a state outside the timeline changed).
 func (r *run) signal() {

@@ -13,8 +13,8 @@ import (
 // independent line of defence so that one careless producer cannot leak a
 // participant's token into a CI log. Unless the run was revealed:
 //
-//   - token claim values that are strings and not already "sha256:…"
-//     fingerprints are replaced by their fingerprint (numbers and booleans,
+//   - token claim values that are strings and not already fingerprints
+//     ("hmac:…", keyed with the run's key; see finding.Fingerprint) are replaced by their fingerprint (numbers and booleans,
 //     such as exp and iat, are kept: they are dates, not identities), but
 //     for iss, aud and campaignId with the shape of a name
 //     (finding.PublicClaim);
@@ -22,9 +22,13 @@ import (
 //     jwt, access_token, authorization, cookie, password, value, email,
 //     firstname… see secretKeys) are fingerprinted;
 //   - in every free-text string of the report (messages, hints, step errors,
-//     timeline data, tags, names), anything shaped like a JWT, a JWT segment
-//     (base64url JSON, "eyJ…") or an e-mail address is replaced by
-//     "[redacted sha256:…]" (finding.RedactText).
+//     timeline data, tags, names), every token and participant value seen
+//     anywhere in the run (finding.NoteSecret: plain, upper-case,
+//     URL-encoded, base64) and anything shaped like a JWT, a JWT segment
+//     (base64url JSON, "eyJ…", "eyA…") or an e-mail address is replaced by
+//     "[redacted hmac:…]" (finding.RedactText);
+//   - JOSE headers keep alg, enc, typ, cty, zip, kid and crit readable and
+//     fingerprint every other member (finding.RedactHeader).
 
 var secretKeys = map[string]bool{
 	"token": true, "jwt": true, "access_token": true, "id_token": true, "refresh_token": true,
@@ -39,7 +43,7 @@ func redactValue(v any, secret bool) any {
 	switch x := v.(type) {
 	case string:
 		if secret {
-			if strings.HasPrefix(x, "sha256:") {
+			if finding.IsFingerprint(x) {
 				return x
 			}
 			return finding.Fingerprint(x)
@@ -99,6 +103,9 @@ func (r *Report) forOutput(reveal bool) *Report {
 	reveal = reveal || r.Revealed
 	c := *r
 	c.Revealed = reveal
+	if !reveal {
+		c.Fingerprints = finding.FingerprintNote
+	}
 	if c.Schema == "" {
 		c.Schema = SchemaID
 	}
@@ -110,9 +117,33 @@ func (r *Report) forOutput(reveal bool) *Report {
 	}
 	c.Profile.Name = txt(c.Profile.Name)
 	c.Profile.PageURL = txt(c.Profile.PageURL)
+	events := func(in []timeline.Event) []timeline.Event {
+		out := make([]timeline.Event, len(in))
+		for j, e := range in {
+			ne := timeline.Event{TMs: e.TMs, Source: e.Source, Event: e.Event, Campaign: txt(e.Campaign), Data: e.Data}
+			if !reveal {
+				ne.Data = redactMap(e.Data, false)
+			}
+			out[j] = ne
+		}
+		return out
+	}
+	// an attachment path that leaves the report dir is a producer bug: it
+	// is neither embedded nor listed
+	attachments := func(in []Attachment) []Attachment {
+		out := []Attachment{}
+		for _, a := range in {
+			if p := filepath.FromSlash(a.Path); a.Path != "" && filepath.IsLocal(p) {
+				a.Name, a.Step = txt(a.Name), txt(a.Step)
+				out = append(out, a)
+			}
+		}
+		return out
+	}
 	c.Findings = make([]finding.Finding, len(r.Findings))
 	for i, f := range r.Findings {
 		f.Message, f.Hint, f.Allowed = txt(f.Message), txt(f.Hint), txt(f.Allowed)
+		f.PageLoad = txt(f.PageLoad)
 		f.Scenario, f.Campaign = txt(f.Scenario), txt(f.Campaign)
 		c.Findings[i] = f
 	}
@@ -135,30 +166,16 @@ func (r *Report) forOutput(reveal bool) *Report {
 			steps[j] = st
 		}
 		s.Steps = steps
-		events := make([]timeline.Event, len(s.Timeline))
-		for j, e := range s.Timeline {
-			ne := timeline.Event{TMs: e.TMs, Source: e.Source, Event: e.Event, Campaign: txt(e.Campaign), Data: e.Data}
-			if !reveal {
-				ne.Data = redactMap(e.Data, false)
-			}
-			events[j] = ne
-		}
-		s.Timeline = events
-		// an attachment path that leaves the report dir is a producer bug:
-		// it is neither embedded nor listed
-		s.Attachments = []Attachment{}
-		for _, a := range r.Scenarios[i].Attachments {
-			if p := filepath.FromSlash(a.Path); a.Path != "" && filepath.IsLocal(p) {
-				a.Name, a.Step = txt(a.Name), txt(a.Step)
-				s.Attachments = append(s.Attachments, a)
-			}
-		}
+		s.PageLoad, s.BlockedBy = txt(s.PageLoad), txt(s.BlockedBy)
+		s.FeatureTags = append([]string(nil), s.FeatureTags...)
+		s.Timeline = events(s.Timeline)
+		s.Attachments = attachments(r.Scenarios[i].Attachments)
 		if s.Tokens != nil {
 			tokens := make([]TokenView, len(s.Tokens))
 			for j, t := range s.Tokens {
 				if !reveal {
-					t.Header = redactMap(t.Header, false)
-					t.InnerHeader = redactMap(t.InnerHeader, false)
+					t.Header = finding.RedactHeader(t.Header)
+					t.InnerHeader = finding.RedactHeader(t.InnerHeader)
 					t.Claims = redactClaims(t.Claims)
 				}
 				t.Fields = append([]string(nil), t.Fields...)
@@ -167,6 +184,19 @@ func (r *Report) forOutput(reveal bool) *Report {
 			s.Tokens = tokens
 		}
 		c.Scenarios[i] = s
+	}
+	c.PartialReason = txt(c.PartialReason)
+	c.PageLoads = nil
+	for _, pl := range r.PageLoads {
+		pl.ID, pl.Conditions = txt(pl.ID), txt(pl.Conditions)
+		ids := make([]string, len(pl.Scenarios))
+		for j, id := range pl.Scenarios {
+			ids[j] = txt(id)
+		}
+		pl.Scenarios = ids
+		pl.Timeline = events(pl.Timeline)
+		pl.Attachments = attachments(pl.Attachments)
+		c.PageLoads = append(c.PageLoads, pl)
 	}
 	return &c
 }

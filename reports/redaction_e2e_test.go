@@ -127,7 +127,7 @@ func TestRedactionEndToEnd(t *testing.T) {
 					}
 				}
 			}
-			if !strings.Contains(outputs[reports.JSONFile], `"fingerprint": "sha256:`) {
+			if !strings.Contains(outputs[reports.JSONFile], `"fingerprint": "hmac:`) {
 				t.Error("report.json has no token fingerprint: was a token seen at all?")
 			}
 		})

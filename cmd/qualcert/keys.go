@@ -22,6 +22,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/qualcert/qualcert/harness/safefile"
 	"github.com/qualcert/qualcert/harness/token"
 )
 
@@ -205,7 +206,7 @@ func thumbprintKID(k token.Key) (string, error) {
 // SEC 1), a private JWK, or raw bytes for a shared secret. alg and kid come
 // from the JWK when it has them; otherwise alg is guessed from the key type.
 func loadPrivateKey(path string) (token.Key, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, safefile.MaxKey)
 	if err != nil {
 		return token.Key{}, fmt.Errorf("reading key: %w", err)
 	}
@@ -243,7 +244,7 @@ func loadPrivateKey(path string) (token.Key, error) {
 // loadRecipientKey reads the key a JWE is encrypted to: a public key (PEM or
 // JWK), or the private key / shared key file whose public part is used.
 func loadRecipientKey(path string) (token.Key, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, safefile.MaxKey)
 	if err != nil {
 		return token.Key{}, fmt.Errorf("reading encryption key: %w", err)
 	}

@@ -56,6 +56,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		browserURL  = fl.String("browser-url", "", "connect to a running Chromium's DevTools `WS_URL` instead of launching one")
 		liveKit     = fl.Bool("live-kit", false, "observe mode: use the real Qualifio kit (needs a network), do not intercept")
 		reveal      = fl.Bool("reveal", false, "show raw tokens and participant values in reports (they are redacted by default)")
+		colorMode   = fl.String("color", "auto", "colour the terminal summary: auto, always (CI logs that render colour; also FORCE_COLOR=1) or never")
 	)
 	if code, done := parseFlags(e, fl, "run", args, func(w io.Writer) {
 		fmt.Fprint(w, runUsage)
@@ -81,6 +82,11 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	if err := steps.CheckTags(*tags); err != nil {
 		return usageErr("--tags: %v", err)
 	}
+	stdoutFile, _ := e.stdout.(*os.File)
+	color, err := reports.ColorMode(*colorMode, stdoutFile)
+	if err != nil {
+		return usageErr("%v", err)
+	}
 
 	var allow *reports.AllowList
 	if *allowPath != "" {
@@ -97,6 +103,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		Browser:     harness.Options{BrowserBin: *browserBin, BrowserURL: *browserURL, LiveKit: *liveKit, Reveal: *reveal},
 		ReportDir:   *reportDir,
 		Progress:    e.stdout,
+		Allow:       allow,
 		ToolVersion: Version,
 	}
 	if cfg.Browser.BrowserBin == "" && cfg.Browser.BrowserURL == "" {
@@ -133,6 +140,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		}
 		cfg.Profile = p
 	} else {
+		fmt.Fprintln(e.stdout, "qualcert run: no --profile given: starting the embedded demo publisher…")
 		srv, err := demo.Start(ctx, "127.0.0.1:0")
 		if err != nil {
 			fmt.Fprintf(e.stderr, "qualcert run: starting the embedded demo publisher: %v\n", err)
@@ -151,7 +159,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	if err := os.MkdirAll(*reportDir, 0o755); err != nil {
 		return usageErr("creating the report folder: %v", err)
 	}
-	fmt.Fprintf(e.stdout, "qualcert run: %s (%s), %d page load(s) at a time\n", cfg.Profile.Name, cfg.Profile.Page.URL, cfg.Concurrency)
+	fmt.Fprintf(e.stdout, "qualcert run: %s (%s)\n", cfg.Profile.Name, cfg.Profile.Page.URL)
 
 	r, err := steps.Run(ctx, cfg)
 	if err != nil {
@@ -174,10 +182,6 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		htmlPath = written[0]
 	}
 	fmt.Fprintln(e.stdout)
-	color := false
-	if f, ok := e.stdout.(*os.File); ok {
-		color = reports.ColorFor(f)
-	}
 	reports.WriteSummaryWith(e.stdout, r, htmlPath, reports.SummaryOptions{Color: color, Reveal: *reveal})
 	return exitCode(r.Verdict)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/qualcert/qualcert/harness/profile"
+	"github.com/qualcert/qualcert/harness/safefile"
 	"github.com/qualcert/qualcert/harness/token"
 )
 
@@ -96,7 +96,7 @@ func cmdToken(ctx context.Context, e env, args []string) int {
 			return fail("%v", err)
 		}
 	}
-	data, err := os.ReadFile(*claimsPath)
+	data, err := safefile.Read(*claimsPath, safefile.MaxClaims)
 	if err != nil {
 		return fail("reading claims: %v", err)
 	}

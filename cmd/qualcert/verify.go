@@ -55,12 +55,15 @@ Expectations (override the profile):
 
 Output:
   --json              print one JSON object instead of text
-  --reveal            show claim and field values (default: sha256 fingerprints only)
+  --reveal            show claim and field values (default: keyed fingerprints,
+                      comparable within one invocation only)
 
 Exit status:
   0  valid (warnings allowed)
   1  invalid (with or without a key: a must finding)
   2  usage error
+  3  no verdict: the key source (--jwks URL) could not be read (DNS, timeout,
+     error status, over 1 MiB, redirect to another host): env.key_source
   4  decoded only, NOT VERIFIED: no key source was given; no must finding in
      what could be judged without a key
 
@@ -219,6 +222,12 @@ func cmdVerify(ctx context.Context, e env, args []string) int {
 	} else {
 		printVerifyText(e.stdout, res, *reveal, unchecked)
 	}
+	for _, f := range res.Findings {
+		if f.Code == finding.EnvKeySource {
+			fmt.Fprintf(e.stderr, "qualcert verify: no verdict: the key source could not be read: %s\n", finding.RedactText(f.Message))
+			return exitBroken
+		}
+	}
 	switch {
 	case !res.Valid():
 		return exitFailed
@@ -286,15 +295,41 @@ type verifyOutput struct {
 	Valid     bool     `json:"valid"`
 	Verdict   string   `json:"verdict"`             // "valid", "invalid", or "not_verified" (decoded without a key)
 	Unchecked []string `json:"unchecked,omitempty"` // expectations that were not given, so not checked
+	// Fingerprints says the fingerprints are keyed with this invocation's
+	// key: they compare within this output only.
+	Fingerprints string `json:"fingerprints,omitempty"`
 	*verify.Result
 	RevealedClaims map[string]any    `json:"revealed_claims,omitempty"`
 	RevealedFields map[string]string `json:"revealed_fields,omitempty"`
+}
+
+// redactResult returns a copy of res fit for output without --reveal: the
+// JOSE headers with only their structural members readable
+// (finding.RedactHeader), and every message scrubbed of the run's secrets
+// (the token, each claim value: finding.RedactText).
+func redactResult(res *verify.Result) *verify.Result {
+	c := *res
+	c.Header, c.InnerHeader = finding.RedactHeader(res.Header), finding.RedactHeader(res.InnerHeader)
+	c.Findings = make([]finding.Finding, len(res.Findings))
+	for i, f := range res.Findings {
+		f.Message, f.Campaign = finding.RedactText(f.Message), finding.RedactText(f.Campaign)
+		c.Findings[i] = f
+	}
+	if res.UserInfo != nil {
+		ui := *res.UserInfo
+		ui.URL, ui.Error = finding.RedactText(ui.URL), finding.RedactText(ui.Error)
+		c.UserInfo = &ui
+	}
+	return &c
 }
 
 func printVerifyJSON(w io.Writer, res *verify.Result, reveal bool, unchecked []string) {
 	out := verifyOutput{Valid: res.Valid() && !res.Unverified, Verdict: verdictOf(res), Unchecked: unchecked, Result: res}
 	if reveal {
 		out.RevealedClaims, out.RevealedFields = res.Claims, res.Fields
+	} else {
+		out.Result = redactResult(res)
+		out.Fingerprints = finding.FingerprintNote
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -302,6 +337,9 @@ func printVerifyJSON(w io.Writer, res *verify.Result, reveal bool, unchecked []s
 }
 
 func printVerifyText(w io.Writer, res *verify.Result, reveal bool, unchecked []string) {
+	if !reveal {
+		res = redactResult(res)
+	}
 	format := res.Format
 	if format == "" {
 		format = "unreadable"
@@ -320,7 +358,7 @@ func printVerifyText(w io.Writer, res *verify.Result, reveal bool, unchecked []s
 		fmt.Fprintf(w, "Inner:    %s\n", compactJSON(res.InnerHeader))
 	}
 	if res.Claims != nil {
-		claims, note := res.RedactedClaims, "values shown as sha256 fingerprints; --reveal shows them"
+		claims, note := res.RedactedClaims, "values shown as keyed fingerprints, comparable within this output only; --reveal shows them"
 		if reveal {
 			claims, note = res.Claims, "revealed"
 		}

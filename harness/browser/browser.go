@@ -40,12 +40,22 @@ import (
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/cdp"
 	"github.com/go-rod/rod/lib/launcher"
+	"github.com/go-rod/rod/lib/launcher/flags"
 )
 
 // Config chooses the browser.
 type Config struct {
 	Bin string // Chromium binary; "" = looked up (see FindBinary)
 	URL string // remote DevTools endpoint (ws://…) instead of launching
+	// BlockHosts are host patterns (*.example.com) a launched browser can
+	// never resolve: whatever interception misses (a pre-connect, a target
+	// it could not attach to in time) fails instead of reaching them.
+	// Intercepted requests are answered before any name resolution.
+	BlockHosts []string
+	AllowHosts []string // never blocked (the page's own host, even on a blocked domain)
+	// HostResolverRules are more --host-resolver-rules of a launched
+	// browser, after BlockHosts (tests map every name to a local sink).
+	HostResolverRules string
 }
 
 // Browser is a launched or connected Chromium.
@@ -59,6 +69,8 @@ type Browser struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	conf confinement // routes popups and workers to their session (confine.go)
 }
 
 // candidates are the binaries looked up on PATH, in order.
@@ -127,8 +139,29 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 		// page-level Fetch interception sees the campaign iframe's own
 		// requests (see Session for what happens with a remote browser).
 		Set("disable-site-isolation-trials").
-		Set("disable-features", "IsolateOrigins", "site-per-process", "Translate", "OptimizationHints", "MediaRouter")
+		Set("disable-features", quietFeatures...)
+	for _, f := range quietFlags {
+		name, val, _ := strings.Cut(f, "=")
+		if val != "" {
+			l = l.Set(flags.Flag(name), val)
+		} else {
+			l = l.Set(flags.Flag(name))
+		}
+	}
+	if rules := resolverRules(cfg); rules != "" {
+		l = l.Set("host-resolver-rules", rules)
+	}
+	if err := quietPreferences(dir); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
 	cmd := exec.Command(bin, l.FormatArgs()...)
+	// Chromium's own temporary files (org.chromium.Chromium.*) go inside
+	// the temporary profile, and leave with it; unless its path is too long
+	// for the Unix socket Chromium creates there (108 bytes).
+	if len(dir) <= maxTmpDir {
+		cmd.Env = append(os.Environ(), "TMPDIR="+dir)
+	}
 	cmd.SysProcAttr = procAttr()
 	lctx, cancel := context.WithTimeout(ctx, launchTimeout)
 	defer cancel()

@@ -99,6 +99,10 @@ type Session struct {
 	urlWake  chan struct{}
 	closed   bool
 	inflight map[proto.NetworkRequestID]bool
+
+	bindingCalls   int   // calls of the binding so far (bindingAllowed)
+	bindingDropped bool  // a call was dropped (reported once)
+	link           *link // the emulated network for what Handler answers; nil: none
 }
 
 // NavigationError is a navigation Chromium could not complete (DNS, refused
@@ -130,6 +134,10 @@ func (b *Browser) NewSession(ctx context.Context, cfg SessionConfig) (s *Session
 		return s, fmt.Errorf("creating an incognito context: %w", err)
 	}
 	s.inc = inc.Context(sctx)
+	if err := b.confine(ctx); err != nil {
+		return s, fmt.Errorf("confining the page's popups and workers: %w", err)
+	}
+	b.own(inc.BrowserContextID, s)
 
 	// The cookies go into the context while its tab is being created (the
 	// tab's renderer start is most of a session's set-up time).
@@ -297,7 +305,7 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 			}
 		case (proto.RuntimeBindingCalled{}).ProtoEvent():
 			var e proto.RuntimeBindingCalled
-			if msg.Load(&e) && e.Name == s.cfg.Binding && s.cfg.Hooks.Binding != nil {
+			if msg.Load(&e) && e.Name == s.cfg.Binding && s.cfg.Hooks.Binding != nil && s.bindingAllowed(len(e.Payload)) {
 				s.cfg.Hooks.Binding(e.Payload)
 			}
 		case (proto.NetworkRequestWillBeSent{}).ProtoEvent():
@@ -307,6 +315,13 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 					s.track(e.RequestID, true)
 				}
 				s.request(p, &e)
+			}
+		case (proto.NetworkWebSocketCreated{}).ProtoEvent():
+			// A WebSocket's handshake is no requestWillBeSent: its URL
+			// (where a token can travel) is reported here.
+			var e proto.NetworkWebSocketCreated
+			if msg.Load(&e) && s.cfg.Hooks.Request != nil {
+				s.cfg.Hooks.Request(Request{URL: e.URL, Method: "GET", Type: string(proto.NetworkResourceTypeWebSocket)})
 			}
 		case (proto.NetworkResponseReceived{}).ProtoEvent():
 			// The answer has arrived: a token in it is in the page's hands.
@@ -432,11 +447,12 @@ func (s *Session) goFlight(f func()) {
 	}()
 }
 
-// attached wires an auto-attached target: iframes get the same interception
-// and network observation as the tab; every target is then resumed.
+// attached wires an auto-attached target: iframes and workers get the same
+// interception and network observation as the tab (a worker's fetch is the
+// page's request too); every target is then resumed.
 func (s *Session) attached(e *proto.TargetAttachedToTarget) {
 	child := s.b.rod.PageFromSession(e.SessionID)
-	if e.TargetInfo != nil && e.TargetInfo.Type == "iframe" {
+	if e.TargetInfo != nil && e.TargetInfo.Type != proto.TargetTargetInfoTypePage {
 		s.mu.Lock()
 		s.sessions[e.SessionID] = child
 		s.mu.Unlock()
@@ -515,10 +531,26 @@ func (s *Session) fulfill(p *rod.Page, e *proto.FetchRequestPaused) {
 	for k, v := range e.Request.Headers {
 		req.Header.Set(k, v.Str())
 	}
+	arrived := time.Now()
 	rec := httptest.NewRecorder()
 	s.cfg.Handler.ServeHTTP(rec, req)
 	res := rec.Result()
 	data, _ := io.ReadAll(res.Body)
+	// Chromium's network emulation does not apply to a request fulfilled
+	// here: emulate it, so that the kit and the campaign come as late as
+	// they would over the emulated network.
+	s.mu.Lock()
+	l := s.link
+	s.mu.Unlock()
+	if l != nil {
+		t := time.NewTimer(time.Until(arrived.Add(l.delay(arrived, len(body)+len(e.Request.URL), len(data)))))
+		select {
+		case <-t.C:
+		case <-s.ctx.Done():
+			t.Stop()
+			return
+		}
+	}
 	var headers []*proto.FetchHeaderEntry
 	for k, vs := range res.Header {
 		for _, v := range vs {
@@ -667,8 +699,50 @@ func (s *Session) Throttle(ctx context.Context, cpuRate float64, latency time.Du
 		if err != nil {
 			return fmt.Errorf("emulating a slow network: %w", err)
 		}
+		s.mu.Lock()
+		s.link = &link{latency: latency, down: bps(downKbps), up: bps(upKbps)}
+		s.mu.Unlock()
 	}
 	return nil
+}
+
+// link emulates, for the requests the session's Handler answers (Fetch
+// fulfils them outside Chromium's network stack, so its emulation never
+// sees them), the network conditions of Throttle: each request waits the
+// round-trip latency, and its upload and download take their size over the
+// link's throughput, shared in turn by the requests in flight (a transfer
+// starts when the previous one on that direction is done).
+type link struct {
+	latency  time.Duration
+	down, up float64 // bytes per second; ≤ 0 = unlimited
+
+	mu               sync.Mutex
+	upFree, downFree time.Time // when each direction is free again
+}
+
+// delay returns how long after at a request of reqBytes, answered with
+// respBytes, is fully received by the page.
+func (l *link) delay(at time.Time, reqBytes, respBytes int) time.Duration {
+	transfer := func(n int, rate float64) time.Duration {
+		if rate <= 0 || n <= 0 {
+			return 0
+		}
+		return time.Duration(float64(n) / rate * float64(time.Second))
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	sent := maxTime(at, l.upFree).Add(transfer(reqBytes, l.up))
+	l.upFree = sent
+	done := maxTime(sent.Add(l.latency), l.downFree).Add(transfer(respBytes, l.down))
+	l.downFree = done
+	return done.Sub(at)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // Capture is one screenshot of Evidence: a PNG, or why there is none.
@@ -911,8 +985,73 @@ func (s *Session) Close() error {
 			err = fmt.Errorf("closing the scenario's browser context: %w", err)
 		}
 	}
+	if s.inc != nil {
+		s.b.own(s.inc.BrowserContextID, nil)
+	}
 	s.cancel()
 	s.loop.Wait()
 	s.flights.Wait()
 	return err
+}
+
+// Scroll is what ScrollThrough did.
+type Scroll struct {
+	Steps   int     `json:"steps"`   // scroll steps taken
+	Y       float64 `json:"y"`       // final vertical scroll position, px
+	Height  float64 `json:"height"`  // the document's height, px
+	Reached string  `json:"reached"` // "campaign" (every div shows its campaign), "bottom", or "" (stopped)
+}
+
+// readerStep is one step of a reader's scroll: when each div of divs holds
+// a campaign iframe of the kit, the first is scrolled into view (the reader
+// stops at the contest); otherwise the page is scrolled down two thirds of
+// a viewport, unless its end is reached. The page sees ordinary scroll
+// events: IntersectionObserver lazy loaders fire.
+const readerStep = `function (divs) {
+  var el = document.scrollingElement || document.documentElement;
+  var out = function (reached) { return { y: window.scrollY, height: el ? el.scrollHeight : 0, reached: reached }; };
+  var first = null;
+  for (var i = 0; i < divs.length; i++) {
+    var d = document.getElementById(divs[i]);
+    var f = d && d.querySelector('iframe[data-qualcert-campaign]');
+    if (!f) { first = null; break; }
+    first = first || f;
+  }
+  if (first) { first.scrollIntoView({ block: 'center' }); return out('campaign'); }
+  if (!el || window.scrollY + window.innerHeight >= el.scrollHeight - 2) return out('bottom');
+  window.scrollBy(0, Math.max(100, Math.round(window.innerHeight * 2 / 3)));
+  return out('');
+}`
+
+// ScrollThrough scrolls the top page down as a person reading it would
+// (readerStep every pause), until the campaigns of divs show or the page
+// ends, or ctx is done (then Reached is "").
+func (s *Session) ScrollThrough(ctx context.Context, divs []string, pause time.Duration) (Scroll, error) {
+	arg, _ := json.Marshal(append([]string{}, divs...))
+	expr := "(" + readerStep + ")(" + string(arg) + ")"
+	var sc Scroll
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return sc, nil
+		case <-t.C:
+		}
+		raw, err := s.Eval(ctx, expr)
+		if err != nil {
+			if ctx.Err() != nil {
+				return sc, nil
+			}
+			return sc, fmt.Errorf("scrolling the page through: %w", err)
+		}
+		if err := json.Unmarshal(raw, &sc); err != nil {
+			return sc, fmt.Errorf("reading the scroll: %w", err)
+		}
+		if sc.Reached != "" {
+			return sc, nil
+		}
+		sc.Steps++
+		t.Reset(pause)
+	}
 }

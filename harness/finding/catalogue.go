@@ -131,6 +131,9 @@ const (
 	EnvTimeout         Code = "env.timeout"
 	// Added by qualcert beyond CONTRACT §4 (codes may be added, never renamed).
 	EnvLoginFailed Code = "env.login_failed"
+	// EnvKeySource: the profile's key source (jwks_url) could not be
+	// fetched: no token can be judged, which is no fault of the token.
+	EnvKeySource Code = "env.key_source"
 	// EnvInterrupted: the run was cancelled (Ctrl-C, the caller's deadline)
 	// before a verdict.
 	EnvInterrupted Code = "env.interrupted"
@@ -284,6 +287,8 @@ func init() {
 		"Install Chromium (apt-get install chromium) or pass --browser-bin / --browser-url.")
 	def(EnvLoginFailed, Must, "R-ENV-1", "the profile's scripted login did not complete",
 		"Check page.login in the profile against the login page: the step named in the message (its selector, or the URL part of wait_url) does not match it, or the credentials were refused.")
+	def(EnvKeySource, Must, "R-ENV-1", "the key source (jwks_url) could not be fetched: no token could be judged",
+		"Check token.jwks_url: the message names the URL and the error (name resolution, timeout, status, size over 1 MiB, redirect to another host). qualcert must reach it from where it runs.")
 	def(EnvInterrupted, Must, "R-ENV-1", "the run was interrupted before a verdict",
 		"The run was cancelled (Ctrl-C, or the caller's own deadline) before this scenario reached a verdict: run it again to completion.")
 	def(EnvTimeout, Must, "R-ENV-1", "the scenario did not end within its timeout",

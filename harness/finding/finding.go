@@ -13,12 +13,12 @@
 //	f.Campaign = divID
 //
 // Messages must never contain a raw token or a participant value: use
-// [Fingerprint] and field names instead (privacy by default, CONTRACT §3).
+// [Fingerprint] and field names instead (privacy by default, CONTRACT §3);
+// every output also passes free text through [RedactText], which scrubs the
+// values recorded with [NoteSecret] over the whole run.
 package finding
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sort"
 )
@@ -55,13 +55,21 @@ type Finding struct {
 	Code        Code   `json:"code"`
 	Level       Level  `json:"level"`
 	Requirement string `json:"requirement"`
-	Scenario    string `json:"scenario,omitempty"`
-	Campaign    string `json:"campaign,omitempty"`
-	Message     string `json:"message"`
-	Hint        string `json:"hint"`
+	// Scenario is the id of the scenario whose step asserted the finding;
+	// empty for a finding of a page load that no scenario asserted, which
+	// names its page load in PageLoad instead.
+	Scenario string `json:"scenario,omitempty"`
+	PageLoad string `json:"page_load,omitempty"`
+	Campaign string `json:"campaign,omitempty"`
+	Message  string `json:"message"`
+	Hint     string `json:"hint"`
 	// Allowed is the reason given in the expected-deviations file (--allow)
 	// when this finding is a known, accepted deviation: it then fails nothing.
 	Allowed string `json:"allowed,omitempty"`
+	// CausedBy is the code of the finding this one follows from on the same
+	// page load and campaign (campaign.blocked caused by setmetadata.late):
+	// the reports list it under its cause, and allowing the cause allows it.
+	CausedBy Code `json:"caused_by,omitempty"`
 }
 
 func (f Finding) String() string {
@@ -162,14 +170,6 @@ func Sort(fs []Finding) {
 		}
 		return a.Code < b.Code
 	})
-}
-
-// Fingerprint is how a secret or a participant value appears in reports and
-// logs: "sha256:" and the first 12 hex digits of its SHA-256. Two runs that
-// saw the same token show the same fingerprint, and nothing more leaks.
-func Fingerprint(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return "sha256:" + hex.EncodeToString(sum[:])[:12]
 }
 
 // maxPublicClaim bounds a claim shown in clear: a long iss or aud is more

@@ -1,6 +1,10 @@
 package finding
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,7 +43,7 @@ func TestContractCopyIsCurrent(t *testing.T) {
 // additions are the codes qualcert added beyond CONTRACT §4 ("add codes
 // freely; never rename one"); each is documented in docs/codes.md, generated
 // from the catalogue.
-var additions = map[Code]bool{EnvLoginFailed: true, EnvInterrupted: true, CampaignIframeHTML: true, PageHarnessTampered: true}
+var additions = map[Code]bool{EnvLoginFailed: true, EnvKeySource: true, EnvInterrupted: true, CampaignIframeHTML: true, PageHarnessTampered: true}
 
 // Every code of CONTRACT §4 is in the catalogue at the contract's level, and
 // the catalogue has no code the contract does not know (add them there first).
@@ -142,10 +146,91 @@ func TestSortOrdersByLevelCampaignCode(t *testing.T) {
 	}
 }
 
-func TestFingerprint(t *testing.T) {
-	// sha256("abc") = ba7816bf8f01cfea…
-	if got := Fingerprint("abc"); got != "sha256:ba7816bf8f01" {
-		t.Fatalf("Fingerprint(abc) = %s", got)
+// TestFingerprintIsKeyed: a fingerprint is stable within a run, differs
+// from the bare SHA-256 that a brute force of low-entropy values would
+// reproduce, and changes with the run's key.
+func TestFingerprintIsKeyed(t *testing.T) {
+	got := Fingerprint("1990-01-01")
+	if !IsFingerprint(got) || !strings.HasPrefix(got, "hmac:") || Fingerprint("1990-01-01") != got {
+		t.Fatalf("Fingerprint = %s", got)
+	}
+	bare := sha256.Sum256([]byte("1990-01-01"))
+	if strings.Contains(got, hex.EncodeToString(bare[:])[:12]) {
+		t.Fatal("the fingerprint is the bare SHA-256 of the value: reversible by brute force")
+	}
+	saved := runKey
+	runKey = []byte("another run")
+	other := Fingerprint("1990-01-01")
+	runKey = saved
+	if other == got {
+		t.Fatal("the fingerprint does not depend on the run's key")
+	}
+	if !IsFingerprint("sha256:0123456789ab") || IsFingerprint("hmac:xyz") {
+		t.Fatal("IsFingerprint")
+	}
+}
+
+// TestRedactTextScrubsNotedSecrets: every value noted in the run is
+// scrubbed in each form a page may write it, and a token whose JSON starts
+// with a space (no "eyJ") too.
+func TestRedactTextScrubsNotedSecrets(t *testing.T) {
+	defer ForgetSecrets()
+	email, postcode := "ada.lovelace@example.com", "1050"
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{ "alg": "ES256" }`))
+	payload := base64.RawURLEncoding.EncodeToString([]byte(`{ "sub": "p-7731" }`))
+	tok := header + "." + payload + ".c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+	NoteSecret(email)
+	NoteSecret("Lovelace")
+	NoteSecret(postcode)
+	NoteSecret(tok)
+	NoteSecret("M") // too short to scrub: left alone
+	texts := map[string]string{
+		"plain":       "user " + email + " logged in",
+		"upper":       "USER " + strings.ToUpper(email),
+		"query":       "https://t.example/?u=" + url.QueryEscape(email) + "&x=1",
+		"joined":      "?u=" + url.QueryEscape("945644,"+postcode+","+email),
+		"base64":      "id=" + base64.StdEncoding.EncodeToString([]byte(email)),
+		"base64url":   "id=" + base64.RawURLEncoding.EncodeToString([]byte(email)),
+		"name":        "Hello LOVELACE, welcome",
+		"postcode":    "zip:1050;",
+		"token":       "token " + tok,
+		"payload":     "payload=" + payload,
+		"space token": " " + header + "." + payload + ".xyz",
+	}
+	for name, text := range texts {
+		got := RedactText(text)
+		for _, secret := range []string{email, strings.ToUpper(email), url.QueryEscape(email), base64.StdEncoding.EncodeToString([]byte(email)),
+			"Lovelace", "LOVELACE", postcode, tok, header, payload} {
+			if strings.Contains(got, secret) {
+				t.Errorf("%s: %q still holds %q", name, got, secret)
+			}
+		}
+		if !strings.Contains(got, "[redacted hmac:") {
+			t.Errorf("%s: %q has no redaction mark", name, got)
+		}
+	}
+	if got := RedactText("Announcement: M is 10500 and Lovelaces"); got != "Announcement: M is 10500 and Lovelaces" {
+		t.Errorf("whole words only: %q", got)
+	}
+	// every form of one value gets the value's own fingerprint
+	if a, b := RedactText(email), RedactText(strings.ToUpper(email)); a != b || a != "[redacted "+Fingerprint(email)+"]" {
+		t.Errorf("%q and %q differ", a, b)
+	}
+}
+
+func TestRedactHeader(t *testing.T) {
+	h := map[string]any{"alg": "ES256", "kid": "ada@example.com", "typ": "JWT", "x-user": "Ada Lovelace", "nested": map[string]any{"mail": "a"}}
+	got := RedactHeader(h)
+	if got["alg"] != "ES256" || got["typ"] != "JWT" {
+		t.Errorf("public members: %v", got)
+	}
+	for _, k := range []string{"kid", "x-user"} {
+		if s, _ := got[k].(string); strings.Contains(s, "@") || strings.Contains(s, "Ada") {
+			t.Errorf("%s: %v", k, got[k])
+		}
+	}
+	if m := got["nested"].(map[string]any); !IsFingerprint(m["mail"].(string)) {
+		t.Errorf("nested: %v", got["nested"])
 	}
 }
 

@@ -46,6 +46,10 @@ type Conditions struct {
 	ObserveMs float64      `json:"observe_ms,omitempty"` // bound on waiting for a page's reaction; 0 = DefaultObserveMs
 	LiveKit   bool         `json:"live_kit,omitempty"`   // observe mode: the real Qualifio kit, no interception
 	SettleMs  float64      `json:"settle_ms,omitempty"`  // quiet window; 0 = DefaultSettleMs
+	// KitWaitMs bounds, after the page's load event, the wait for the kit
+	// while the page shows signs of a campaign (profile timing.kit_wait);
+	// 0 = DefaultKitWaitMs.
+	KitWaitMs float64 `json:"kit_wait_ms,omitempty"`
 }
 
 // Request is one request the page sent (for the leak check).
@@ -122,6 +126,10 @@ const (
 	// DefaultSettleMs is how long a loaded page may stay quiet before the
 	// run concludes that nothing more will come.
 	DefaultSettleMs = 1500.0
+	// DefaultKitWaitMs is how long after the load event a run waits for the
+	// kit while the page shows signs of a campaign (a lazy loader's 3.5 s
+	// timer fallback, a client-side route on a slow device); the profile's timing.kit_wait raises it.
+	DefaultKitWaitMs = 8000.0
 	// RaceMarginMs is the minimal comfortable margin between setMetaData
 	// and getMetaData.
 	RaceMarginMs = 200.0
@@ -144,6 +152,13 @@ func (c Conditions) observe() float64 {
 		return c.ObserveMs
 	}
 	return DefaultObserveMs
+}
+
+func (c Conditions) kitWait() float64 {
+	if c.KitWaitMs > 0 {
+		return c.KitWaitMs
+	}
+	return DefaultKitWaitMs
 }
 
 func (c Conditions) settle() float64 {
@@ -656,7 +671,9 @@ func judgeLeaks(o Observation) ([]finding.Finding, []Note) {
 	var requests []Request
 	for _, q := range o.Requests {
 		u, err := url.Parse(q.URL)
-		if err != nil || o.campaignHost(u.Hostname()) || isLoader(u) {
+		// The loader's own URL counts: a token in it is sent to Qualifio's
+		// file server, not to the campaign.
+		if err != nil || o.campaignHost(u.Hostname()) {
 			continue
 		}
 		requests = append(requests, q)

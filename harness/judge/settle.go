@@ -42,6 +42,7 @@ type settleState struct {
 	navAt    float64 // time of the last document navigation away
 	camps    map[string]*campState
 	order    []string
+	sign     string // the first sign of a campaign in the current document ("" none)
 }
 
 type campState struct {
@@ -80,20 +81,33 @@ func (s *settleState) apply(e timeline.Event, only string) {
 		}
 	case timeline.Navigation:
 		n := observe.Decode[observe.NavigationData](e)
-		if e.TMs < s.o.NavStart || n.SameDocument || n.Phase != "" {
+		if e.TMs < s.o.NavStart || n.Phase != "" {
+			return
+		}
+		if n.SameDocument {
+			s.active(e.TMs) // a client-side route: the page may mount its campaign now
 			return
 		}
 		s.navs++
 		if s.navs > 1 {
 			s.navAt = e.TMs
 			s.loadedAt = -1 // a new document: wait for its load again
+			s.sign = ""
 		}
 		s.active(e.TMs)
+	case timeline.CampaignSign:
+		if e.TMs >= s.o.NavStart && s.sign == "" {
+			d := observe.Decode[observe.SignData](e)
+			s.sign = d.Kind + " " + d.What
+		}
 	case timeline.KitRequest, timeline.KitLoaded, timeline.Command:
 		s.active(e.TMs)
 	case timeline.CreateIframe:
 		s.active(e.TMs)
-		if c := s.camps[e.Campaign]; c != nil && observe.Decode[observe.CreateIframeData](e).Found {
+		// An iframe refused by the kit (a host the profile does not name)
+		// never loads: the campaign is not waited for.
+		if d := observe.Decode[observe.CreateIframeData](e); s.camps[e.Campaign] != nil && d.Found && d.Refused == "" {
+			c := s.camps[e.Campaign]
 			c.createdAt = e.TMs
 		}
 	case timeline.SetMetaData:
@@ -228,11 +242,18 @@ func Settle(o Observation, k Clock) Step {
 		return wait("the page has not finished loading")
 	}
 	quiet := max(s.loadedAt, s.last)
-	if now >= quiet+s.settle {
-		return Step{Done: true, Why: "the page loaded and stayed quiet", Wake: -1}
+	if now < quiet+s.settle {
+		later(quiet + s.settle)
+		return wait("the page loaded: waiting for it to stay quiet")
 	}
-	later(quiet + s.settle)
-	return wait("the page loaded: waiting for it to stay quiet")
+	// A sign of a campaign (its div, the queue, a script naming Qualifio):
+	// a lazy loader, a timer or a client-side route may still insert the
+	// tag, up to the kit wait after the load.
+	if s.sign != "" && now < s.loadedAt+o.Conditions.kitWait() {
+		later(s.loadedAt + o.Conditions.kitWait())
+		return wait("the page shows a sign of a campaign (" + s.sign + "): waiting for the kit")
+	}
+	return Step{Done: true, Why: "the page loaded and stayed quiet", Wake: -1}
 }
 
 // AtDeadline says whether enough was seen at the scenario deadline for a

@@ -56,6 +56,19 @@ var assets embed.FS
 // KitJS is the reference kit.
 func KitJS() string { return mustAsset("assets/kit.js") }
 
+// kitJS is the reference kit's loader. (The kit proper, which refuses an
+// iframe on a host the profile does not name, runs in the recorder's
+// isolated world: observe.RecorderJS. The hosts are filled in here too
+// should the loader ever need them.)
+func (s *Server) kitJS() string {
+	hosts := []string{}
+	for _, c := range s.cfg.Profile.Campaigns {
+		hosts = append(hosts, strings.ToLower(c.Host))
+	}
+	b, _ := json.Marshal(hosts)
+	return strings.Replace(KitJS(), "null; /*qualcert:hosts*/", string(b)+";", 1)
+}
+
 func mustAsset(name string) string {
 	b, err := assets.ReadFile(name)
 	if err != nil {
@@ -72,13 +85,28 @@ var LoaderPatterns = []string{
 	"*://*.qualifioapp.com/kit/qualp*",
 }
 
-// IsLoader reports whether u is a Qualifio loader URL.
+// IsLoader reports whether u is a Qualifio loader URL on a Qualifio host.
 func IsLoader(u *url.URL) bool {
-	h := strings.ToLower(u.Hostname())
-	if h != "files.qualifio.com" && !strings.HasSuffix(h, ".qualifioapp.com") {
-		return false
+	return IsQualifioHost(u.Hostname()) && isLoaderPath(u.Path)
+}
+
+// isLoaderPath reports whether p is the loader's path, /kit/qualp*.js: the
+// path Qualifio's campaign feeds generate also on a publisher's CNAME
+// (//jeux.example.com/kit/qualp.2.min.js).
+func isLoaderPath(p string) bool {
+	return strings.HasPrefix(p, "/kit/qualp") && strings.HasSuffix(p, ".js")
+}
+
+// IsQualifioHost reports whether host is one of Qualifio's own
+// (files.qualifio.com, *.qualifio.com, *.qualifioapp.com).
+func IsQualifioHost(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	for _, d := range []string{"qualifio.com", "qualifioapp.com"} {
+		if h == d || strings.HasSuffix(h, "."+d) {
+			return true
+		}
 	}
-	return strings.HasPrefix(u.Path, "/kit/qualp") && strings.HasSuffix(u.Path, ".js")
+	return false
 }
 
 // VerifyRequest is one token a campaign iframe asks the harness to judge.
@@ -130,10 +158,13 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// Patterns are the Fetch URL patterns to intercept: the loader and every
-// campaign host of the profile, over http and https.
+// Patterns are the Fetch URL patterns to intercept: the loader, Qualifio's
+// campaign hosts (*.qualifioapp.com: a plain campaign iframe of the
+// "Iframe HTML" channel must get the reference campaign, not a DNS lookup)
+// and every campaign host of the profile, over http and https.
 func (s *Server) Patterns() []string {
 	out := append([]string(nil), LoaderPatterns...)
+	out = append(out, "*://*.qualifioapp.com/*")
 	for _, c := range s.cfg.Profile.Campaigns {
 		out = append(out, "*://"+c.Host+"/*")
 	}
@@ -143,17 +174,30 @@ func (s *Server) Patterns() []string {
 // IsCampaignHost reports whether host is one of the profile's campaign hosts.
 func (s *Server) IsCampaignHost(host string) bool { return s.hosts[strings.ToLower(host)] }
 
+// IsLoader reports whether u is a loader URL this server answers with the
+// reference kit: /kit/qualp*.js on a Qualifio host or on a campaign host of
+// the profile (the publisher's CNAME).
+func (s *Server) IsLoader(u *url.URL) bool {
+	return isLoaderPath(u.Path) && (IsQualifioHost(u.Hostname()) || s.IsCampaignHost(u.Hostname()))
+}
+
+// servesCampaigns reports whether the reference campaign is served on host:
+// a campaign host of the profile, or a Qualifio host.
+func (s *Server) servesCampaigns(host string) bool {
+	return s.IsCampaignHost(host) || IsQualifioHost(host)
+}
+
 // ServeHTTP answers an intercepted request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := s.cfg.Timeline
-	if IsLoader(r.URL) {
-		rec.Add(timeline.Kit, timeline.KitRequest, "", map[string]any{"url": r.URL.String()})
+	if s.IsLoader(r.URL) {
+		rec.Add(timeline.Kit, timeline.KitRequest, "", map[string]any{"url": r.URL.String(), "host": strings.ToLower(r.URL.Hostname())})
 		w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		io.WriteString(w, KitJS())
+		io.WriteString(w, s.kitJS())
 		return
 	}
-	if !s.IsCampaignHost(r.URL.Hostname()) {
+	if !s.servesCampaigns(r.URL.Hostname()) {
 		http.Error(w, "qualcert: not a campaign host", http.StatusNotFound)
 		return
 	}

@@ -36,6 +36,7 @@ const (
 	emIframe      = "page/iframe"
 	emTamper      = "page/tamper"
 	emDropped     = "page/relay.dropped"
+	emSign        = "page/sign"
 	emKitLoaded   = "kit/kit.loaded"
 	emCreate      = "kit/createIframe"
 	emLoaded      = "kit/iframe.loaded"
@@ -128,6 +129,18 @@ func (d *Decoder) Handle(payload string) {
 		var p RelayDroppedData
 		_ = json.Unmarshal(e.Data, &p)
 		rec(timeline.Page, timeline.RelayDropped, "", p)
+	case emSign:
+		var p SignData
+		if json.Unmarshal(e.Data, &p) != nil {
+			return
+		}
+		switch p.Kind {
+		case SignDiv, SignQueue, SignScript:
+		default:
+			return
+		}
+		p.What = d.Redact.Text(p.What)
+		rec(timeline.Page, timeline.CampaignSign, "", p)
 	case emKitLoaded:
 		var p KitLoadedData
 		_ = json.Unmarshal(e.Data, &p)

@@ -21,6 +21,7 @@ package observe
 import (
 	"embed"
 	"encoding/json"
+	"strings"
 
 	"github.com/qualcert/qualcert/harness/finding"
 	"github.com/qualcert/qualcert/harness/timeline"
@@ -38,8 +39,21 @@ const Binding = "__qualcertEmit"
 const World = "qualcert"
 
 // RecorderJS is the script to inject, in World, before any page script: the
-// recorder and the reference kit's bookkeeping.
-func RecorderJS() string { return asset("recorder.js") }
+// recorder and the reference kit's bookkeeping. With hosts (the profile's
+// campaign hosts), the kit refuses an iframe on any other host
+// (campaign.host_mismatch, without loading it).
+func RecorderJS(hosts ...string) string {
+	js := asset("recorder.js")
+	if len(hosts) == 0 {
+		return js
+	}
+	lower := make([]string, len(hosts))
+	for i, h := range hosts {
+		lower[i] = strings.ToLower(h)
+	}
+	b, _ := json.Marshal(lower)
+	return strings.Replace(js, "null; /*qualcert:hosts*/", string(b)+";", 1)
+}
 
 // PageJS is the script to inject in the page's own world before any page
 // script: the _qual_async interception, which relays what the page pushes
@@ -85,6 +99,10 @@ type CreateIframeData struct {
 	ChannelType string `json:"channel_type,omitempty"`
 	GUID        string `json:"guid,omitempty"`
 	Frame       int    `json:"frame,omitempty"` // the iframe's number in this document (1, 2…), 0 when none
+	// Refused says why the kit did not create the iframe although the div
+	// was there: "host" for a host the profile does not name (loading it
+	// would reach the real network; judged campaign.host_mismatch).
+	Refused string `json:"refused,omitempty"`
 }
 
 // SetMetaDataData is a setMetaData the kit received (redacted).
@@ -181,6 +199,22 @@ type IframeData struct {
 	Host string `json:"host"`
 	Path string `json:"path,omitempty"`
 }
+
+// SignData is a sign of a campaign in the page (page.campaign_sign): a
+// qualifio_insert_place_* div (Kind "div", What its id), the _qual_async
+// queue ("queue"), or a script whose src or text names Qualifio ("script",
+// What the loader URL or Qualifio host it names, or "inline").
+type SignData struct {
+	Kind string `json:"kind"`
+	What string `json:"what,omitempty"`
+}
+
+// Signs of a campaign.
+const (
+	SignDiv    = "div"
+	SignQueue  = "queue"
+	SignScript = "script"
+)
 
 // DialogData is an alert/confirm/prompt the harness dismissed.
 type DialogData struct {

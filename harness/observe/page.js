@@ -115,7 +115,7 @@
     Object.defineProperty(window, '_qual_async', {
       configurable: true, enumerable: true,
       get: function () { return current; },
-      set: function (v) { current = v; wrapQueue(v); }
+      set: function (v) { current = v; relay({ k: 'sign', kind: 'queue' }); wrapQueue(v); }
     });
   } catch (e) { /* the page redefined it first: only the kit's own relays remain */ }
 })();

@@ -78,6 +78,9 @@
         emit({ src: 'page', ev: 'tamper', div: typeof o.div === 'string' ? o.div.slice(0, 200) : '',
           data: { what: o.what === 'message.swallowed' ? 'message.swallowed' : 'emitter.called', name: String(o.name || '').slice(0, 64) } });
         break;
+      case 'sign':
+        if (o.kind === 'queue') sign('queue', '_qual_async');
+        break;
       case 'kit':
         if (o.ev === 'kit.loaded') kitEmit('kit.loaded', '', { again: !!o.again });
         break;
@@ -86,6 +89,48 @@
         break;
     }
   }, true);
+
+  // Signs of a campaign: what tells the harness that a kit may still come
+  // (a lazy loader, a timer, a client-side route): a qualifio_insert_place_*
+  // div, a _qual_async queue (relayed by page.js), a script that names
+  // Qualifio or its loader. Each sign is sent once.
+  var signs = {}, nsigns = 0;
+  function sign(kind, what) {
+    var k = kind + ':' + what;
+    if (signs[k] || nsigns >= 20) return;
+    signs[k] = true; nsigns++;
+    emit({ src: 'page', ev: 'sign', data: { kind: kind, what: String(what).slice(0, 200) } });
+  }
+  var QUALIFIO = /qualifio|_qual_async|\/kit\/qualp/i;
+  function scanScript(el) {
+    var src = el.getAttribute && el.getAttribute('src');
+    if (src) {
+      if (QUALIFIO.test(src)) sign('script', el.src || src);
+      return;
+    }
+    var text = el.text || '';
+    if (QUALIFIO.test(text)) {
+      var m = /(?:https?:)?\/\/[a-z0-9.-]+\/kit\/qualp[^'"\s]*|[a-z0-9.-]*qualifio(?:app)?\.com/i.exec(text);
+      sign('script', m ? m[0] : 'inline');
+    }
+  }
+  function each(n, sel, f) {
+    if (!n || n.nodeType !== 1) return;
+    if (n.matches && n.matches(sel)) f(n);
+    if (n.firstElementChild && n.querySelectorAll) { var l = n.querySelectorAll(sel); for (var i = 0; i < l.length; i++) f(l[i]); }
+  }
+  function added(n) {
+    each(n, 'script', scanScript);
+    each(n, '[id^="qualifio_insert_place"]', function (d) { sign('div', d.id); });
+  }
+  try {
+    new MutationObserver(function (list) {
+      for (var i = 0; i < list.length; i++) {
+        var m = list[i];
+        for (var j = 0; j < m.addedNodes.length; j++) added(m.addedNodes[j]);
+      }
+    }).observe(document, { childList: true, subtree: true });
+  } catch (e) { /* no observer: the kit's own events remain */ }
 
   // The reference kit (PROTOCOL.md): the state lives here, not in the page.
   var frames = {};  // div id → iframe (the live one: a div mounted again gets a new iframe)
@@ -96,6 +141,9 @@
   var asked = {};   // div id → the campaign asked for metadata
   var scheme = location.protocol === 'http:' ? 'http:' : 'https:';
   var has = Object.prototype.hasOwnProperty;
+  // The profile's campaign hosts (filled in by the harness): an iframe on
+  // any other host would load from the real network, so it is refused.
+  var HOSTS = null; /*qualcert:hosts*/
   function isDesc(v, t) { return v && typeof v === 'object' && v.__t === t; }
 
   function divOf(v, target) {
@@ -135,6 +183,11 @@
     var el = d.el || (d.id ? document.getElementById(d.id) : null);
     var info = { host: host, channel_type: type, guid: guid, div_kind: d.kind };
     if (!el) { info.found = false; kitEmit('createIframe', d.id, info); return; }
+    if (HOSTS && HOSTS.indexOf(host.toLowerCase()) < 0) {
+      info.found = true; info.refused = 'host';
+      kitEmit('createIframe', d.id, info);
+      return;
+    }
     var f = document.createElement('iframe');
     var n = ++seq;
     f.src = scheme + '//' + host + '/' + encodeURIComponent(type) + '/' + encodeURIComponent(guid) +

@@ -13,15 +13,20 @@ package profile
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/qualcert/qualcert/harness/safefile"
 )
 
 // Profile is one publisher's integration, as certified by a run.
@@ -157,6 +162,12 @@ type UserInfo struct {
 type Timing struct {
 	GetMetaDataDelay Duration `yaml:"get_metadata_delay" json:"get_metadata_delay"`
 	Timeout          Duration `yaml:"timeout" json:"timeout"`
+	// KitWait is how long after the page's load event the run keeps
+	// waiting for the kit while the page shows signs of a campaign (a
+	// qualifio_insert_place_* div, a _qual_async queue, a script naming
+	// Qualifio): a lazy loader, a timer or a client-side route may insert
+	// the tag late. Raise it for a page that inserts its tag later still.
+	KitWait Duration `yaml:"kit_wait" json:"kit_wait"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("500ms").
@@ -200,6 +211,9 @@ const (
 	DefaultLeeway           = 60 * time.Second
 	DefaultUserInfoTimeout  = 5 * time.Second
 	DefaultScenarioTimeout  = 20 * time.Second
+	DefaultKitWait          = 8 * time.Second // a lazy loader's 3.5 s timer fallback, a client route on a slow device
+	MinKitWait              = 500 * time.Millisecond
+	MaxKitWait              = 5 * time.Minute
 	DefaultAccessTokenClaim = "access_token"
 )
 
@@ -231,7 +245,7 @@ func (e *Error) Error() string {
 
 // Load reads, checks and completes the profile at path.
 func Load(path string) (*Profile, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, safefile.MaxProfile)
 	if err != nil {
 		return nil, fmt.Errorf("reading profile: %w", err)
 	}
@@ -446,6 +460,19 @@ func (p *Profile) complete(lines map[string]int) error {
 	if len(p.Campaigns) == 0 {
 		return bad("campaigns", "at least one campaign is required (div_id, host, campaign_id)")
 	}
+	// The hosts the browser must reach for real: a campaign host equal to
+	// one of them would be intercepted and swallow the page.
+	ownHosts := map[string]string{}
+	if u, err := url.Parse(p.Page.URL); err == nil {
+		ownHosts[strings.ToLower(u.Hostname())] = "page.url"
+	}
+	if p.Page.Login != nil {
+		if u, err := url.Parse(p.Page.Login.URL); err == nil && u.Hostname() != "" {
+			if _, dup := ownHosts[strings.ToLower(u.Hostname())]; !dup {
+				ownHosts[strings.ToLower(u.Hostname())] = "page.login.url"
+			}
+		}
+	}
 	seen := map[string]bool{}
 	for i, c := range p.Campaigns {
 		k := fmt.Sprintf("campaigns[%d]", i)
@@ -458,6 +485,10 @@ func (p *Profile) complete(lines map[string]int) error {
 			return bad(k+".campaign_id", "required: the campaignId the token must carry")
 		case strings.Contains(c.Host, "/"):
 			return bad(k+".host", "%q must be a host name, without scheme or path", c.Host)
+		case !validHost(c.Host):
+			return bad(k+".host", "%q is not a host name (letters, digits, dots and hyphens; no wildcard): every request to it is answered by the reference campaign", c.Host)
+		case ownHosts[strings.ToLower(c.Host)] != "":
+			return bad(k+".host", "%q is the host of %s: intercepting it would replace the publisher's own page with the reference campaign", c.Host, ownHosts[strings.ToLower(c.Host)])
 		case seen[c.DivID]:
 			return bad(k+".div_id", "%q is used by two campaigns", c.DivID)
 		}
@@ -497,8 +528,8 @@ func (p *Profile) complete(lines map[string]int) error {
 			*f = filepath.Join(p.Dir, *f)
 		}
 		if *f != "" {
-			if _, err := os.Stat(*f); err != nil {
-				return bad(key, "cannot read %s: %v", *f, errors.Unwrap(err))
+			if err := checkKeyFile(*f); err != nil {
+				return bad(key, "%v", err)
 			}
 		}
 	}
@@ -548,7 +579,91 @@ func (p *Profile) complete(lines map[string]int) error {
 	if p.Timing.Timeout == 0 {
 		p.Timing.Timeout = Duration(DefaultScenarioTimeout)
 	}
+	for _, r := range durationRanges {
+		d := r.get(p)
+		if d < r.min || d > r.max {
+			return bad(r.key, "%s is out of range: %s", d, r.why)
+		}
+	}
+	if d, t := p.Timing.GetMetaDataDelay, p.Timing.Timeout; d >= t {
+		return bad("timing.get_metadata_delay", "%s is not shorter than timing.timeout (%s): the campaign would ask for metadata after the scenario ended", d, t)
+	}
+	switch w := p.Timing.KitWait.D(); {
+	case w == 0:
+		p.Timing.KitWait = Duration(min(DefaultKitWait, p.Timing.Timeout.D()/2))
+	case w < MinKitWait || w > MaxKitWait:
+		return bad("timing.kit_wait", "%s is out of range (%s to %s)", w, MinKitWait, MaxKitWait)
+	case w >= p.Timing.Timeout.D():
+		return bad("timing.kit_wait", "%s is not below timing.timeout (%s): the run would time out before it stops waiting for the kit", w, p.Timing.Timeout)
+	}
 	return nil
+}
+
+// durationRanges bound every duration of a profile. A value out of its
+// range is a typo (1000h for 1000ms) and would otherwise overflow where it
+// is used: a browser timer wraps past 2^31 ms and fires at once.
+var durationRanges = []struct {
+	key      string
+	get      func(*Profile) Duration
+	min, max Duration
+	why      string
+}{
+	{"timing.get_metadata_delay", func(p *Profile) Duration { return p.Timing.GetMetaDataDelay }, 0, Duration(time.Minute),
+		"the campaign asks for metadata within a minute of loading (write it like 0ms, 500ms or 3s)"},
+	{"timing.timeout", func(p *Profile) Duration { return p.Timing.Timeout }, Duration(time.Second), Duration(30 * time.Minute),
+		"a scenario's budget is between 1s and 30m"},
+	{"userinfo.timeout", func(p *Profile) Duration { return p.UserInfo.Timeout }, Duration(time.Millisecond), Duration(5 * time.Minute),
+		"between 1ms and 5m"},
+	{"token.max_lifetime", func(p *Profile) Duration { return p.Token.MaxLifetime }, Duration(time.Second), Duration(366 * 24 * time.Hour),
+		"between 1s and a year"},
+	{"token.leeway", func(p *Profile) Duration { return p.Token.Leeway }, 0, Duration(24 * time.Hour),
+		"a clock skew allowance is at most a day"},
+}
+
+// checkKeyFile refuses a key file that is not a regular file (a directory,
+// a FIFO that would block the run, a device) or that is over the key cap,
+// without reading it.
+func checkKeyFile(path string) error {
+	if err := safefile.Check(path); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("cannot read %s: %v", path, pe.Err)
+		}
+		return err
+	}
+	if st, err := os.Stat(path); err == nil && st.Size() > safefile.MaxKey {
+		return &safefile.TooLargeError{Path: path, Max: safefile.MaxKey}
+	}
+	return nil
+}
+
+// validHost reports whether h is a plain host name or IP literal, with an
+// optional port: no wildcard, scheme, path, user or space.
+func validHost(h string) bool {
+	if h == "" || len(h) > 253+6 {
+		return false
+	}
+	name := h
+	if host, port, err := net.SplitHostPort(h); err == nil {
+		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			return false
+		}
+		name = host
+	}
+	if ip := net.ParseIP(strings.Trim(name, "[]")); ip != nil {
+		return true
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Complete fills the defaults of a profile built in code (the demo's) and

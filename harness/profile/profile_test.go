@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,6 +44,7 @@ func TestDefaults(t *testing.T) {
 		"userinfo timeout 5s":      p.UserInfo.Timeout.D() == 5*time.Second,
 		"scenario timeout 20s":     p.Timing.Timeout.D() == 20*time.Second,
 		"get_metadata_delay 0":     p.Timing.GetMetaDataDelay == 0,
+		"kit_wait 8s":              p.Timing.KitWait.D() == 8*time.Second,
 		"dir is the profile's own": filepath.IsAbs(p.Dir) && strings.HasSuffix(p.Dir, filepath.Join("testdata", "good")),
 	}
 	for what, ok := range checks {
@@ -119,7 +121,22 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"two key sources", minimal + "  secret_file: s.txt\n", "token", 5, "only one key source"},
 		{"missing key file", strings.Replace(minimal, "jwks_url: https://www.example.com/jwks.json", "jwks_file: nope.json", 1), "token.jwks_file", 7, "cannot read"},
 		{"userinfo method", minimal + "userinfo: {method: PUT, url: https://a.example/u}\n", "userinfo.method", 8, "not GET or POST"},
+		{"kit_wait too short", minimal + "timing: {kit_wait: 100ms}\n", "timing.kit_wait", 8, "out of range"},
+		{"kit_wait too long", minimal + "timing: {kit_wait: 1h, timeout: 2h}\n", "timing.kit_wait", 8, "out of range"},
+		{"kit_wait past the timeout", minimal + "timing: {kit_wait: 30s}\n", "timing.kit_wait", 8, "not below timing.timeout"},
 		{"access_token without userinfo", minimal + "  mode: access_token\n", "userinfo.url", 0, "required"},
+		{"delay of 1000h", minimal + "timing:\n  get_metadata_delay: 1000h\n", "timing.get_metadata_delay", 9, "out of range"},
+		{"delay past the timeout", minimal + "timing:\n  get_metadata_delay: 30s\n  timeout: 20s\n", "timing.get_metadata_delay", 9, "not shorter than timing.timeout"},
+		{"timeout of a week", minimal + "timing: {timeout: 168h}\n", "timing.timeout", 8, "out of range"},
+		{"leeway of a month", minimal + "  leeway: 720h\n", "token.leeway", 8, "out of range"},
+		{"userinfo timeout of 2h", minimal + "userinfo: {url: https://a.example/u, timeout: 2h}\n", "userinfo.timeout", 8, "out of range"},
+		{"campaign host *", strings.Replace(minimal, "host: jeux.example.com", `host: "*"`, 1), "campaigns[0].host", 4, "no wildcard"},
+		{"campaign host *.example.com", strings.Replace(minimal, "host: jeux.example.com", `host: "*.example.com"`, 1), "campaigns[0].host", 4, "no wildcard"},
+		{"campaign host with a space", strings.Replace(minimal, "host: jeux.example.com", `host: "jeux example.com"`, 1), "campaigns[0].host", 4, "not a host name"},
+		{"campaign host is the page's", strings.Replace(minimal, "host: jeux.example.com", "host: WWW.example.com", 1), "campaigns[0].host", 4, "host of page.url"},
+		{"campaign host is the login page's", strings.Replace(minimal, "  url: https://www.example.com/\n", "  url: https://www.example.com/\n  login: {url: https://jeux.example.com/login}\n", 1), "campaigns[0].host", 5, "host of page.login.url"},
+		{"key file is a directory", strings.Replace(minimal, "jwks_url: https://www.example.com/jwks.json", "jwks_file: .", 1), "token.jwks_file", 7, "a directory"},
+		{"key file is a device", strings.Replace(minimal, "jwks_url: https://www.example.com/jwks.json", "public_key_file: /dev/zero", 1), "token.public_key_file", 7, "a character device"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -193,9 +210,47 @@ func TestSchemaAcceptsExamples(t *testing.T) {
 		"no key source": strings.Replace(minimal, "  jwks_url: https://www.example.com/jwks.json\n", "", 1),
 		"bad duration":  minimal + "  leeway: soon\n",
 		"no campaigns":  strings.Replace(minimal, `  - {div_id: d1, host: jeux.example.com, campaign_id: "1"}`, "  []", 1),
+		"wildcard host": strings.Replace(minimal, "host: jeux.example.com", `host: "*"`, 1),
 	} {
 		if err := sch.Validate(instance(t, []byte(bad))); err == nil {
 			t.Errorf("schema accepts %s", name)
+		}
+	}
+}
+
+// TestHostileFiles: a profile or a key file that is not a regular file is
+// refused at load, naming it, without blocking (a FIFO) or reading without
+// end (/dev/zero); an oversized profile is refused by its size.
+func TestHostileFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "key.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, []byte(minimal+"# "+strings.Repeat("x", 2<<20)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withFIFO := filepath.Join(dir, "fifo.yaml")
+	if err := os.WriteFile(withFIFO, []byte(strings.Replace(minimal, "jwks_url: https://www.example.com/jwks.json", "secret_file: key.fifo", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/dev/zero": "a character device",
+		fifo:        "a FIFO",
+		dir:         "a directory",
+		big:         "larger than 1 MiB",
+		withFIFO:    "token.secret_file: " + fifo + ": not a regular file (it is a FIFO)",
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := Load(path); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Load(%s) = %v, want an error containing %q", path, err, want)
+			}
+		case <-time.After(20 * time.Second): // the test's deadline: a blocked Load never returns
+			t.Fatalf("Load(%s) blocked", path)
 		}
 	}
 }

@@ -2,8 +2,6 @@ package verify
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -432,15 +430,8 @@ func redactClaims(claims map[string]any) map[string]any {
 	return out
 }
 
-// fingerprint is finding.Fingerprint without encoding the digest's unused
-// bytes (the redaction of a token's claims computes dozens of them).
-func fingerprint(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	var out [7 + 12]byte
-	copy(out[:], "sha256:")
-	hex.Encode(out[7:], sum[:6])
-	return string(out[:])
-}
+// fingerprint is finding.Fingerprint: keyed with the run's key.
+func fingerprint(s string) string { return finding.Fingerprint(s) }
 
 func redactValue(val any) any {
 	switch x := val.(type) {

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"hash"
 	"slices"
@@ -291,6 +292,10 @@ func (v *Verifier) pickKey(ctx context.Context, h map[string]any, alg string, si
 	if signing {
 		var err error
 		ks, err = v.signingKeys(ctx, alg)
+		var kse *KeySourceError
+		if errors.As(err, &kse) {
+			return nil, refusal(finding.EnvKeySource, "%v", err)
+		}
 		if err != nil {
 			return nil, refusal(finding.TokenKeyUnknown, "%v", err)
 		}

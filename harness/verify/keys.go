@@ -16,12 +16,12 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/qualcert/qualcert/harness/safefile"
 	"github.com/qualcert/qualcert/harness/token"
 )
 
@@ -79,19 +79,9 @@ func (s keySet) byKID(kid string, hasKID bool) keySet {
 
 // readLimited reads a key file, refusing anything over MaxJWKSSize.
 func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxJWKSSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxJWKSSize {
-		return nil, fmt.Errorf("%s is over %d bytes", path, MaxJWKSSize)
-	}
-	return data, nil
+	// Regular files only: a FIFO would block the run, a device would be
+	// read without end.
+	return safefile.Read(path, MaxJWKSSize)
 }
 
 // loadPublicKeyFile reads a PEM public key (SPKI, PKCS#1 or a certificate) or
@@ -412,7 +402,7 @@ func (r *remoteJWKS) get(ctx context.Context) (keySet, error) {
 	}
 	ks, err := fetchJWKS(ctx, r.client, r.url)
 	if err != nil {
-		return nil, err
+		return nil, &KeySourceError{URL: r.url, Err: err}
 	}
 	r.keys = ks
 	return ks, nil

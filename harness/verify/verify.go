@@ -107,6 +107,27 @@ func checkedList(given, defaults []string, what string) ([]string, error) {
 	return given, nil
 }
 
+// KeySourceError is a key source that could not be read (a JWKS URL that
+// does not resolve, hangs, answers an error, is oversized or redirects to
+// another host): an environment problem, not a verdict on the token.
+type KeySourceError struct {
+	URL string
+	Err error
+}
+
+func (e *KeySourceError) Error() string { return fmt.Sprintf("key source %s: %v", e.URL, e.Err) }
+func (e *KeySourceError) Unwrap() error { return e.Err }
+
+// Prefetch reads the remote key source now (a no-op without one), so that
+// a run that cannot reach it stops before any page is judged.
+func (v *Verifier) Prefetch(ctx context.Context) error {
+	if v.remote == nil {
+		return nil
+	}
+	_, err := v.remote.get(ctx)
+	return err
+}
+
 // HasKeySource reports whether the verifier can authenticate any token.
 func (v *Verifier) HasKeySource() bool {
 	return v.pub != nil || v.remote != nil || v.secrets != nil || v.decKeys != nil
@@ -141,6 +162,7 @@ func (v *Verifier) Verify(ctx context.Context, token string, opt Options) *Resul
 		return r
 	}
 	r.Fingerprint = fingerprint(token)
+	finding.NoteSecret(token)
 	if len(token) > MaxTokenSize {
 		add(finding.New(finding.TokenTooLarge, "the token is %d bytes, over the %d-byte cap", len(token), MaxTokenSize))
 		return r
@@ -157,6 +179,36 @@ func (v *Verifier) Verify(ctx context.Context, token string, opt Options) *Resul
 		add(f)
 	}
 	v.judgeClaims(ctx, r, op, opt, add)
+	noteSecrets(r)
 	finding.Sort(r.Findings)
 	return r
+}
+
+// noteSecrets records the participant values of a verified token (every
+// claim value but the public ones, and the fields, user-info's included)
+// with finding.NoteSecret, so that every output of the run scrubs them.
+func noteSecrets(r *Result) {
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			finding.NoteSecret(x)
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	for k, v := range r.Claims {
+		if !finding.PublicClaim(k, v) {
+			walk(v)
+		}
+	}
+	for _, v := range r.Fields {
+		finding.NoteSecret(v)
+	}
 }
