@@ -38,6 +38,12 @@
 // waits for it), and Close leaves no Chromium process and no temporary
 // profile behind.
 //
+// The page under test cannot reach what decides its verdict: the recorder and
+// the reference kit's bookkeeping run in an isolated world with their own
+// clock and the only binding to Go; the page's world keeps a shim that relays
+// the _qual_async commands (kit/PROTOCOL.md, "Observed from outside the
+// page's reach").
+//
 // Privacy: raw tokens travel from the page to Go (a CDP binding) and are
 // replaced by finding.Fingerprint before anything reaches the timeline;
 // participant values are masked in the campaign form unless Options.Reveal.

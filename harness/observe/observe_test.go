@@ -101,3 +101,30 @@ func fmtAny(v any) string {
 	}
 	return ""
 }
+
+// Tampering observations and relay drops are typed; an event stamped in
+// the future (or before the run) is placed at its arrival, never earlier
+// or later than Go saw it.
+func TestDecoderTamperAndClock(t *testing.T) {
+	rec := timeline.New()
+	d := &Decoder{Rec: rec, Redact: fakeRedactor{}}
+	d.Handle(`{"src":"page","ev":"tamper","div":"div1","t":1,"data":{"what":"message.swallowed","name":"qualifio:getMetaData"}}`)
+	d.Handle(`{"src":"page","ev":"relay.dropped","t":9e15,"data":{"count":7,"why":"rate"}}`)
+	evs := rec.Events()
+	if len(evs) != 2 {
+		t.Fatalf("%d events, want 2: %+v", len(evs), evs)
+	}
+	tp := Decode[TamperData](evs[0])
+	if evs[0].Event != timeline.Tampered || evs[0].Campaign != "div1" || tp.What != TamperSwallowed || tp.Name != "qualifio:getMetaData" {
+		t.Fatalf("tamper event %+v", evs[0])
+	}
+	if dr := Decode[RelayDroppedData](evs[1]); evs[1].Event != timeline.RelayDropped || dr.Count != 7 {
+		t.Fatalf("relay.dropped event %+v", evs[1])
+	}
+	now := rec.Now()
+	for _, e := range evs {
+		if e.TMs < 0 || e.TMs > now {
+			t.Fatalf("event %s at %v, outside [0, %v]", e.Event, e.TMs, now)
+		}
+	}
+}
