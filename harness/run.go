@@ -54,26 +54,18 @@ type run struct {
 	ses      *browser.Session
 	navStart float64 // recorder time of the scenario's own navigation
 
-	mu           sync.Mutex
-	tokens       map[string]string         // raw tokens seen in the page, by fingerprint
-	tokenDiv     map[string]string         // fingerprint → div of its setMetaData
-	results      map[string]*verify.Result // the verifier's results, by token fingerprint
-	verifying    int                       // verifications in flight
-	requests     []browser.Request
-	console      []browser.Console
-	inflight     int            // page requests in flight
-	bindingCalls int            // calls of the recorder's binding
-	lastNetAt    float64        // recorder time of the last request start or end
-	wake         chan struct{}  // signalled when the network state changes
-	scrolling    sync.WaitGroup // the reader's scroll through the page
+	mu        sync.Mutex
+	tokens    map[string]string         // raw tokens seen in the page, by fingerprint
+	tokenDiv  map[string]string         // fingerprint → div of its setMetaData
+	results   map[string]*verify.Result // the verifier's results, by token fingerprint
+	verifying int                       // verifications in flight
+	requests  []browser.Request
+	console   []browser.Console
+	inflight  int            // page requests in flight
+	lastNetAt float64        // recorder time of the last request start or end
+	wake      chan struct{}  // signalled when the network state changes
+	scrolling sync.WaitGroup // the reader's scroll through the page
 }
-
-// maxBindingPayload and maxBindingCalls bound what the recorder's binding
-// may bring into a run (its events carry 64 KiB token heads at most).
-const (
-	maxBindingPayload = 1 << 20
-	maxBindingCalls   = 20000
-)
 
 // maxConsole caps the console messages kept per run (a page that logs in a
 // loop must not exhaust memory or flood the timeline).
@@ -154,21 +146,9 @@ func (r *run) hooks() browser.Hooks {
 		f()
 	}
 	return browser.Hooks{
-		Binding: func(payload string) {
-			// Only the recorder's isolated world has the binding; bounded
-			// all the same, so that no script can make the run grow.
-			r.mu.Lock()
-			r.bindingCalls++
-			n := r.bindingCalls
-			r.mu.Unlock()
-			if len(payload) > maxBindingPayload || n > maxBindingCalls {
-				if n == maxBindingCalls+1 || len(payload) > maxBindingPayload {
-					observe.Record(r.rec, -1, timeline.Harness, timeline.RelayDropped, "", observe.RelayDroppedData{Count: 1, Why: "binding bound"})
-				}
-				return
-			}
-			safe(func() { dec.Handle(payload) })
-		},
+		// Only the recorder's isolated world has the binding (the session
+		// bounds it all the same: browser.Session).
+		Binding: func(payload string) { safe(func() { dec.Handle(payload) }) },
 		Request: func(q browser.Request) {
 			if len(q.Body) > maxBody {
 				q.Body = q.Body[:maxBody]

@@ -29,7 +29,7 @@
   if (window.top !== window) return;
   var bind = window.__qualcertEmit;
   if (typeof bind !== 'function') return;
-  var stringify = JSON.stringify, parse = JSON.parse;
+  var stringify = JSON.stringify, parse = JSON.parse, hasOwn = Object.prototype.hasOwnProperty;
   var perf = window.performance;
   function now() { return perf.timeOrigin + perf.now(); }
   function emit(o) {
@@ -40,11 +40,18 @@
 
   // Relays from the page's world, bounded: at most MAXRELAY characters each
   // (a token over 64 KiB comes as its head and length),
-  // and a token bucket per kind (a burst of BURST, then RATE a second). What
+  // and a token bucket per kind (a burst of BURST, then RATE a second, and a total per run). What
   // is dropped is counted and reported once a second.
-  var MAXRELAY = 1 << 20, BURST = 300, RATE = 100;
+  // A run's totals are bounded too (page observations, kit commands), so
+  // that the recorder stays well within the session's bound on the binding
+  // (browser.Session: 3000 calls) and the campaign's events always get
+  // through.
+  // Each kind has its own budget: a flood of one (junk commands) cannot
+  // crowd out another (the loader's kit.loaded).
+  var MAXRELAY = 1 << 20, BURST = 300, RATE = 100, TOTAL = { command: 1000, run: 500, kit: 20, sign: 20, tamper: 20 };
   var buckets = {}, dropped = 0, dropTimer = 0;
   function allow(kind) {
+    if (!hasOwn.call(TOTAL, kind) || TOTAL[kind]-- <= 0) return false;
     var b = buckets[kind], t = perf.now();
     if (!b) b = buckets[kind] = { n: BURST, t: t };
     b.n = Math.min(BURST, b.n + (t - b.t) * RATE / 1000);
@@ -69,7 +76,8 @@
     try { o = parse(s); } catch (x) { return; }
     if (!o || typeof o !== 'object') return;
     var kind = String(o.k);
-    if (!allow(kind === 'run' ? 'run' : 'page')) { drop('rate'); return; }
+    if (!hasOwn.call(TOTAL, kind)) return;
+    if (!allow(kind)) { drop('rate'); return; }
     switch (kind) {
       case 'command':
         emit({ src: 'page', ev: 'command', data: { how: o.how === 'run' ? 'run' : 'queued', args: Array.isArray(o.args) ? o.args.slice(0, 16) : [] } });
@@ -364,11 +372,13 @@
   // Plain iframes the page itself inserts (not the kit's): their host and
   // path, so that a campaign embedded through Qualifio's Iframe-HTML channel
   // (no kit, no setMetaData) is named as such.
+  var iframesSeen = 0;
   function iframeSeen(f) {
     if (!f || f.tagName !== 'IFRAME' || f.hasAttribute('data-qualcert-campaign') || f.__qualcertSeen) return;
     var src = f.getAttribute('src') || '';
     if (!src) return;
     f.__qualcertSeen = true;
+    if (++iframesSeen > 200) return;
     try {
       var u = new URL(src, location.href);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') return;
