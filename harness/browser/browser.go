@@ -46,10 +46,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Config chooses the browser.
+// Config chooses the browser: launched from Bin, or connected to URL, or
+// one Selenium Grid session per Session (see connect.go and grid.go).
 type Config struct {
-	Bin string // Chromium binary; "" = looked up (see FindBinary)
-	URL string // remote DevTools endpoint (ws://…) instead of launching
+	Bin string // Chromium binary; "" = looked up (see FindBinary). With Grid: the binary on the grid's nodes ("" = the node's own)
+	URL string // remote DevTools endpoint (ws://…, or http://host:port resolved through /json/version) instead of launching
+
+	// PerLoad opens one connection to URL per Session, for endpoints that
+	// give a fresh browser per connection (browserless-style). Connect
+	// detects such an endpoint by itself; PerLoad forces the mode.
+	PerLoad bool
+	// Grid is a Selenium Grid 4 URL (http://host:4444): each Session runs
+	// in its own WebDriver session, driven through its se:cdp endpoint.
+	Grid string
+	// GridNoSandbox starts the grid nodes' Chromium without its sandbox
+	// (nodes that run it as root, as in a container without user namespaces).
+	GridNoSandbox bool
 }
 
 // Browser is a launched or connected Chromium.
@@ -60,6 +72,9 @@ type Browser struct {
 	pid     int
 	dataDir string
 	remote  bool
+
+	loads   *perLoad     // set when each Session gets a browser of its own (connect.go)
+	release func() error // ends a per-load browser once its connection is closed (grid: the WebDriver session)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -94,8 +109,8 @@ const launchTimeout = 30 * time.Second
 
 // Launch starts Chromium (or connects to cfg.URL).
 func Launch(ctx context.Context, cfg Config) (*Browser, error) {
-	if cfg.URL != "" {
-		return connect(ctx, cfg.URL)
+	if cfg.URL != "" || cfg.Grid != "" {
+		return connect(ctx, cfg)
 	}
 	bin, err := FindBinary(cfg.Bin)
 	if err != nil {
@@ -109,26 +124,7 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 	// here, in its own process group (Close kills the group) and with
 	// Pdeathsig, so that Chromium dies with the Go process even when that
 	// one is killed or panics before Close.
-	l := launcher.New().Bin(bin).Leakless(false).
-		UserDataDir(dir).
-		Headless(true).
-		// Chromium refuses to start as root with its sandbox on; as any
-		// other user the sandbox stays on, since the pages are third-party.
-		NoSandbox(os.Geteuid() == 0).
-		Set("disable-background-networking").
-		Set("disable-component-update").
-		Set("disable-sync").
-		Set("no-first-run").
-		Set("disable-quic").
-		Set("disable-breakpad").
-		Set("disable-crash-reporter").
-		Set("mute-audio").
-		Set("hide-scrollbars").
-		// Keep cross-origin iframes in the page's renderer so that the
-		// page-level Fetch interception sees the campaign iframe's own
-		// requests (see Session for what happens with a remote browser).
-		Set("disable-site-isolation-trials").
-		Set("disable-features", "IsolateOrigins", "site-per-process", "Translate", "OptimizationHints", "MediaRouter")
+	l := launchFlags(launcher.New().Bin(bin).Leakless(false).UserDataDir(dir))
 	cmd := exec.Command(bin, l.FormatArgs()...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	lctx, cancel := context.WithTimeout(ctx, launchTimeout)
@@ -165,15 +161,27 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 	return b, nil
 }
 
-func connect(ctx context.Context, wsURL string) (*Browser, error) {
-	if !strings.HasPrefix(wsURL, "ws://") && !strings.HasPrefix(wsURL, "wss://") {
-		return nil, fmt.Errorf("browser URL %q: want a DevTools WebSocket endpoint (ws://…)", wsURL)
-	}
-	r, conn, err := dial(ctx, wsURL)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the browser at %s: %w", wsURL, err)
-	}
-	return &Browser{rod: r, conn: conn, remote: true}, nil
+// launchFlags adds qualcert's Chromium flags to l: those of a launched
+// browser, and those a grid session asks its node for (grid.go).
+func launchFlags(l *launcher.Launcher) *launcher.Launcher {
+	return l.Headless(true).
+		// Chromium refuses to start as root with its sandbox on; as any
+		// other user the sandbox stays on, since the pages are third-party.
+		NoSandbox(os.Geteuid() == 0).
+		Set("disable-background-networking").
+		Set("disable-component-update").
+		Set("disable-sync").
+		Set("no-first-run").
+		Set("disable-quic").
+		Set("disable-breakpad").
+		Set("disable-crash-reporter").
+		Set("mute-audio").
+		Set("hide-scrollbars").
+		// Keep cross-origin iframes in the page's renderer so that the
+		// page-level Fetch interception sees the campaign iframe's own
+		// requests (see Session for what happens with a remote browser).
+		Set("disable-site-isolation-trials").
+		Set("disable-features", "IsolateOrigins", "site-per-process", "Translate", "OptimizationHints", "MediaRouter")
 }
 
 // dial connects go-rod to a DevTools endpoint. The connection lives as long
@@ -234,11 +242,18 @@ func (b *Browser) Rod() *rod.Browser { return b.rod }
 // Close is idempotent.
 func (b *Browser) Close() error {
 	b.closeOnce.Do(func() {
+		if b.loads != nil {
+			b.closeErr = b.loads.close()
+			return
+		}
 		if b.remote {
 			// A remote browser belongs to its pool: only our connection
 			// goes (each Session disposed of its own context already).
 			if b.conn != nil {
 				_ = b.conn.Close()
+			}
+			if b.release != nil {
+				b.closeErr = b.release()
 			}
 			return
 		}
