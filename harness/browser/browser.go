@@ -67,7 +67,7 @@ type Config struct {
 // Browser is a launched or connected Chromium.
 type Browser struct {
 	rod     *rod.Browser
-	conn    *cdp.WebSocket // the DevTools connection
+	conn    *wsConn        // the DevTools connection
 	exited  chan struct{}  // closed when the launched process was reaped (nil when remote)
 	pid     int
 	dataDir string
@@ -188,18 +188,18 @@ func launchFlags(l *launcher.Launcher) *launcher.Launcher {
 // as the Browser (go-rod ties its event stream to the context given at
 // connection), so the deadline is enforced around the call instead. The
 // WebSocket is kept so that a remote browser can be left without closing it.
-func dial(ctx context.Context, wsURL string) (*rod.Browser, *cdp.WebSocket, error) {
+func dial(ctx context.Context, wsURL string) (*rod.Browser, *wsConn, error) {
 	type conn struct {
 		b   *rod.Browser
-		ws  *cdp.WebSocket
+		ws  *wsConn
 		err error
 	}
 	done := make(chan conn, 1)
 	dctx, cancel := context.WithTimeout(ctx, launchTimeout)
 	defer cancel()
 	go func() {
-		ws := &cdp.WebSocket{}
-		if err := ws.Connect(dctx, wsURL, nil); err != nil {
+		ws, err := dialWS(dctx, wsURL)
+		if err != nil {
 			done <- conn{err: err}
 			return
 		}

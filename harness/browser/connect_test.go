@@ -83,7 +83,7 @@ func TestHTTPEndpointIsResolved(t *testing.T) {
 	if !b.Remote() || b.loads != nil {
 		t.Fatalf("remote %v, per-load %v: want one shared remote browser", b.Remote(), b.loads != nil)
 	}
-	expectIframePost(t, b, false)
+	expectIframePostWithin(t, b, false, 2*time.Minute)
 
 	if _, err := ResolveEndpoint(ctx, "http://"+u.Host+"/nothing-here"); err == nil {
 		t.Error("an endpoint without /json/version resolved")
@@ -194,7 +194,7 @@ func TestPerConnectionEndpoint(t *testing.T) {
 		if !forced {
 			waitEnded(2) // the two probe connections
 		}
-		expectIframePost(t, b, false)
+		expectIframePostWithin(t, b, false, 2*time.Minute)
 		waitEnded(1) // the session's own browser, with its Close
 		s, err := b.NewSession(ctx, SessionConfig{})
 		if err != nil {

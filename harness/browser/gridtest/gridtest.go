@@ -282,6 +282,33 @@ func (g *Grid) Sessions(t testing.TB) []string {
 	return st.Sessions
 }
 
+// releaseWithin bounds how long the grid takes to show a deleted session's
+// slot as free: /status follows the session map through the grid's event
+// bus, a few milliseconds after the DELETE was answered.
+const releaseWithin = 30 * time.Second
+
+// WaitNoSessions checks that the grid holds no session, allowing /status
+// the moment it takes to catch up with a DELETE (polled: the grid offers
+// no event to wait on). A session really left stays for the grid's
+// session timeout (300 s), far beyond this wait. It fails t naming the
+// sessions left.
+func (g *Grid) WaitNoSessions(t testing.TB, when string) {
+	t.Helper()
+	deadline := time.Now().Add(releaseWithin)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		left := g.Sessions(t)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: sessions left on the grid after %s: %v", when, releaseWithin, left)
+		}
+		<-tick.C
+	}
+}
+
 // Log is the tail of the grid's log.
 func (g *Grid) Log() string { return g.log.tail(8000) }
 
@@ -294,11 +321,20 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// lockedBuffer keeps the grid's log lines.
+// lockedBuffer keeps the grid's log lines and counts the session events.
 type lockedBuffer struct {
-	mu    sync.Mutex
-	lines []string
+	mu      sync.Mutex
+	lines   []string
+	created int
+	deleted int
+	wake    chan struct{} // closed and replaced at each line
 }
+
+// The grid's log lines for a session created and a session deleted.
+const (
+	logCreated = "Session created by the Distributor"
+	logDeleted = "Deleted session from local Session Map"
+)
 
 func (b *lockedBuffer) add(line string) {
 	b.mu.Lock()
@@ -306,7 +342,50 @@ func (b *lockedBuffer) add(line string) {
 	if len(b.lines) > 2000 {
 		b.lines = b.lines[len(b.lines)-1000:]
 	}
+	if strings.Contains(line, logCreated) {
+		b.created++
+	}
+	if strings.Contains(line, logDeleted) {
+		b.deleted++
+	}
+	if b.wake != nil {
+		close(b.wake)
+	}
+	b.wake = make(chan struct{})
 	b.mu.Unlock()
+}
+
+// Counts are the sessions the grid created and deleted so far (from its log).
+func (g *Grid) Counts() (created, deleted int) {
+	g.log.mu.Lock()
+	defer g.log.mu.Unlock()
+	return g.log.created, g.log.deleted
+}
+
+// WaitDeleted waits until the grid's log shows at least n sessions
+// deleted (the log is read as the grid writes it), failing t after
+// releaseWithin.
+func (g *Grid) WaitDeleted(t testing.TB, n int) {
+	t.Helper()
+	timeout := time.After(releaseWithin)
+	for {
+		b := g.log
+		b.mu.Lock()
+		got := b.deleted
+		if b.wake == nil {
+			b.wake = make(chan struct{})
+		}
+		wake := b.wake
+		b.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-wake:
+		case <-timeout:
+			t.Fatalf("the grid's log shows %d sessions deleted, want %d", got, n)
+		}
+	}
 }
 
 func (b *lockedBuffer) tail(n int) string {
