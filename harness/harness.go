@@ -59,9 +59,19 @@ import (
 // Options configure the browser of a run.
 type Options struct {
 	BrowserBin string // Chromium binary; "" = found on PATH (chromium, chromium-browser, google-chrome)
-	BrowserURL string // a remote DevTools endpoint (ws://…) instead of launching
+	BrowserURL string // a remote DevTools endpoint (ws://… or http://host:port) instead of launching
 	LiveKit    bool   // observe mode: no interception, the real Qualifio kit is used
 	Reveal     bool   // screenshots and events may show participant values
+
+	// PerLoad opens one BrowserURL connection per page load, for endpoints
+	// that start a browser per connection (detected when not set).
+	PerLoad bool
+	// Grid is a Selenium Grid 4 (http://host:4444): each page load runs in
+	// a grid session of its own.
+	Grid string
+	// GridNoSandbox starts the grid nodes' Chromium without its sandbox
+	// (nodes that run it as root).
+	GridNoSandbox bool
 }
 
 // Throttle emulates a slow device: CPU slowdown and network conditions.
@@ -143,7 +153,7 @@ type Harness struct {
 // Start launches (or connects to) the browser. A browser that cannot start
 // is an error wrapping ErrBroken (finding env.browser).
 func Start(ctx context.Context, opt Options) (*Harness, error) {
-	b, err := browser.Launch(ctx, browser.Config{Bin: opt.BrowserBin, URL: opt.BrowserURL})
+	b, err := browser.Launch(ctx, browser.Config{Bin: opt.BrowserBin, URL: opt.BrowserURL, PerLoad: opt.PerLoad, Grid: opt.Grid, GridNoSandbox: opt.GridNoSandbox})
 	if err != nil {
 		return nil, &brokenError{code: finding.EnvBrowser, err: err}
 	}
@@ -234,13 +244,18 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	}
 	events, unsubscribe := r.rec.Subscribe()
 	defer unsubscribe()
-	r.ses, err = r.h.b.NewSession(rctx, cfg)
+	// The browser is acquired outside the scenario's timeout, which starts
+	// again once the tab is open: a grid session may wait for a free slot
+	// and start a Chromium, which is no fault of the page.
+	r.ses, err = r.h.b.NewSession(ctx, cfg)
 	if err != nil {
-		if rctx.Err() != nil {
+		if ctx.Err() != nil {
 			return r.broken(res, finding.EnvTimeout, err)
 		}
 		return r.broken(res, finding.EnvBrowser, err)
 	}
+	rctx, cancel = context.WithTimeout(ctx, timeout)
+	defer cancel()
 	if testHook != nil {
 		testHook(sc)
 	}

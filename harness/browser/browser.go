@@ -67,8 +67,8 @@ type Config struct {
 // Browser is a launched or connected Chromium.
 type Browser struct {
 	rod     *rod.Browser
-	conn    *wsConn        // the DevTools connection
-	exited  chan struct{}  // closed when the launched process was reaped (nil when remote)
+	conn    *wsConn       // the DevTools connection
+	exited  chan struct{} // closed when the launched process was reaped (nil when remote)
 	pid     int
 	dataDir string
 	remote  bool

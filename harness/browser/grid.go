@@ -96,7 +96,7 @@ func gridCapabilities(cfg Config) map[string]any {
 		chrome["binary"] = cfg.Bin
 	}
 	return map[string]any{
-		"browserName":       "chrome",
+		"browserName":        "chrome",
 		"goog:chromeOptions": chrome,
 		// Dialogs are the Session's to dismiss and record (over CDP).
 		"unhandledPromptBehavior": "ignore",
