@@ -83,6 +83,18 @@ func slowMachineProfile(t *testing.T, srv *demo.Server, variant, path string) st
 	return path
 }
 
+// envMessages lists the messages of a report's env.* findings (why a
+// load reached no verdict).
+func envMessages(r reports.Report) string {
+	var b strings.Builder
+	for _, f := range r.Findings {
+		if strings.HasPrefix(string(f.Code), "env.") {
+			b.WriteString(string(f.Code) + ": " + f.Message + "\n")
+		}
+	}
+	return b.String()
+}
+
 // cancelOnProgress cancels a run at its first finished scenario.
 type cancelOnProgress struct {
 	mu     sync.Mutex
@@ -133,9 +145,10 @@ func TestRunOnAGrid(t *testing.T) {
 			if lcode != gcode {
 				t.Fatalf("exit %d locally, %d on the grid\nlocal:\n%s%s\ngrid:\n%s%s", lcode, gcode, lout, lerr, gout, gerr)
 			}
-			lo, gro := outcome(readReport(t, local)), outcome(readReport(t, onGrid))
+			lr, gr := readReport(t, local), readReport(t, onGrid)
+			lo, gro := outcome(lr), outcome(gr)
 			if strings.Join(lo, "\n") != strings.Join(gro, "\n") {
-				t.Fatalf("outcomes differ\nlocal:\n%s\ngrid:\n%s", strings.Join(lo, "\n"), strings.Join(gro, "\n"))
+				t.Fatalf("outcomes differ\nlocal:\n%s\n%s\ngrid:\n%s\n%s", strings.Join(lo, "\n"), envMessages(lr), strings.Join(gro, "\n"), envMessages(gr))
 			}
 			t.Logf("exit %d, %d outcome lines alike", gcode, len(gro))
 		})

@@ -2,7 +2,8 @@
 // go-rod and the Chrome DevTools Protocol (CDP).
 //
 // A [Browser] is either launched from an explicit binary (Debian's Chromium;
-// go-rod never downloads one) or connected to a remote DevTools endpoint. One
+// go-rod never downloads one) or connected to a remote DevTools endpoint, or
+// stands for a Selenium Grid (connect.go, grid.go). One
 // Browser serves a whole run; each scenario opens a [Session]: its own
 // incognito browser context with one tab, so that cookies and storage never
 // leak between scenarios, closed at the end of the scenario whatever happened.
