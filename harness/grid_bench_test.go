@@ -45,7 +45,9 @@ func BenchmarkGridRun(b *testing.B) {
 	b.ReportMetric(float64(local.Milliseconds())/n, "local-ms/op")
 	b.ReportMetric(float64(grid.Milliseconds())/n, "grid-ms/op")
 	b.ReportMetric(float64((grid-local).Milliseconds())/n, "grid-added-ms/op")
-	if left := g.Sessions(b); len(left) > 0 {
-		b.Fatalf("sessions left on the grid: %v", left)
+	// Each Run's session is closed in the background; Close waits for them.
+	if err := onGrid.Close(); err != nil {
+		b.Fatal(err)
 	}
+	g.WaitNoSessions(b, "after the benchmark")
 }
