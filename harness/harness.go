@@ -244,18 +244,25 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	}
 	events, unsubscribe := r.rec.Subscribe()
 	defer unsubscribe()
-	// The browser is acquired outside the scenario's timeout, which starts
-	// again once the tab is open: a grid session may wait for a free slot
-	// and start a Chromium, which is no fault of the page.
-	r.ses, err = r.h.b.NewSession(ctx, cfg)
+	// A browser of the page load's own (a grid session, a pool's browser)
+	// is acquired outside the scenario's timeout, which starts again once
+	// the tab is open: the grid may queue the session for a free slot and
+	// then start a Chromium, which is no fault of the page.
+	acquire := rctx
+	if r.h.b.PerLoad() {
+		acquire = ctx
+	}
+	r.ses, err = r.h.b.NewSession(acquire, cfg)
 	if err != nil {
-		if ctx.Err() != nil {
+		if acquire.Err() != nil {
 			return r.broken(res, finding.EnvTimeout, err)
 		}
 		return r.broken(res, finding.EnvBrowser, err)
 	}
-	rctx, cancel = context.WithTimeout(ctx, timeout)
-	defer cancel()
+	if r.h.b.PerLoad() {
+		rctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	if testHook != nil {
 		testHook(sc)
 	}

@@ -204,6 +204,10 @@ func (b *Browser) NewSession(ctx context.Context, cfg SessionConfig) (*Session, 
 	return s, nil
 }
 
+// PerLoad reports whether each Session gets a browser of its own (a grid
+// session, a connection to a per-connection endpoint).
+func (b *Browser) PerLoad() bool { return b.loads != nil }
+
 // ErrBrowserClosed is returned by NewSession on a Browser already closed.
 var ErrBrowserClosed = errors.New("browser closed")
 
