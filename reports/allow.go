@@ -198,7 +198,7 @@ func parseAllowEntry(n *yaml.Node) (AllowEntry, error) {
 		}
 	}
 	if !known {
-		return e, fmt.Errorf("line %d: %q matches no finding code (see CONTRACT §4)", n.Line, e.Code)
+		return e, fmt.Errorf("line %d: %q matches no finding code (qualcert codes lists them)", n.Line, e.Code)
 	}
 	return e, nil
 }

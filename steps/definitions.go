@@ -17,10 +17,26 @@ import (
 )
 
 // stepDef is one step definition: the pattern a step's text must match
-// (whatever its keyword: Given, When, Then, And, But) and its function.
+// (whatever its keyword: Given, When, Then, And, But), its function, and
+// what `qualcert steps` and docs/steps.md say of it.
 type stepDef struct {
+	kind    string // Given, When or Then: where the step belongs
 	pattern string
 	fn      any
+	example string         // a sentence the pattern matches ("" = the pattern itself)
+	asserts string         // what the step does or asserts, in a publisher's words
+	codes   []finding.Code // the finding codes the step asserts on
+}
+
+// none is a Then step that passes when the page load has none of codes:
+// failure says what went wrong, asserts what holds when it passes.
+func none(pattern, asserts, failure string, codes ...finding.Code) stepDef {
+	return stepDef{kind: "Then", pattern: pattern, fn: noFinding(failure, codes...), asserts: asserts, codes: codes}
+}
+
+// noneInToken is none for the token's checks: a token must have arrived.
+func noneInToken(pattern, asserts, failure string, codes ...finding.Code) stepDef {
+	return stepDef{kind: "Then", pattern: pattern, fn: noTokenFinding(failure, codes...), asserts: asserts, codes: codes}
 }
 
 // definitions lists every step of the suites; a publisher's own feature
@@ -28,57 +44,114 @@ type stepDef struct {
 func definitions() []stepDef {
 	return []stepDef{
 		// Given: which page, which participant, which conditions.
-		{`^the publisher page of the profile$`, givenProfile},
-		{`^the demo variant "([^"]*)"$`, givenDemoVariant},
-		{`^a logged-in participant$`, givenLoggedIn},
-		{`^a visitor who is not logged in$`, givenLoggedOut},
-		{`^the participant uses a slow phone on a slow network$`, givenSlowPhone},
-		{`^the campaign reports the error "([^"]*)" whatever the token$`, givenFault},
-		{`^the profile has several campaigns$`, givenSeveralCampaigns},
+		{kind: "Given", pattern: `^the publisher page of the profile$`, fn: givenProfile,
+			asserts: "Chooses the page of the run's profile (qualcert run --profile FILE) as the page to open."},
+		{kind: "Given", pattern: `^the demo variant "([^"]*)"$`, fn: givenDemoVariant, example: `the demo variant "jws-inline"`,
+			asserts: "Chooses a variant of the embedded demo publisher (reference suite only; qualcert demo lists them)."},
+		{kind: "Given", pattern: `^a logged-in participant$`, fn: givenLoggedIn,
+			asserts: "Opens the page with the profile's session cookies or scripted login (the default)."},
+		{kind: "Given", pattern: `^a visitor who is not logged in$`, fn: givenLoggedOut,
+			asserts: "Opens the page without cookies or login."},
+		{kind: "Given", pattern: `^the participant uses a slow phone on a slow network$`, fn: givenSlowPhone,
+			asserts: "Emulates a mid-range phone on a slow 3G network for the page load: CPU 4x slower, 400 ms latency, 400 kbps each way."},
+		{kind: "Given", pattern: `^the campaign reports the error "([^"]*)" whatever the token$`, fn: givenFault, example: `the campaign reports the error "token.expired" whatever the token`,
+			asserts: "Makes the reference campaign report this finding code to the page whatever the token, to see how the page reacts. The code must be one of qualcert codes."},
+		{kind: "Given", pattern: `^the profile has several campaigns$`, fn: givenSeveralCampaigns,
+			asserts: "Skips the scenario unless the profile lists two campaigns or more."},
 
 		// When: the page load (memoized per conditions).
-		{`^the participant opens the page$`, whenOpens},
+		{kind: "When", pattern: `^the participant opens the page$`, fn: whenOpens,
+			asserts: "Loads the page in headless Chromium with the reference kit and campaign, and waits until every campaign settled. Scenarios with the same conditions share one page load. A page that cannot be reached makes the scenario broken (no verdict)."},
 
 		// Then: the tag.
-		{`^the Qualifio kit is loaded$`, noFinding("the Qualifio kit is not loaded", finding.KitMissing)},
-		{`^every campaign of the profile gets its iframe$`, thenIframes},
-		{`^every campaign's div is on the page$`, noFinding("a campaign's div is not on the page", finding.CampaignDivMissing)},
-		{`^every campaign is created with the host of the profile$`, noFinding("a campaign is created with another host than the profile's", finding.CampaignHostMismatch)},
-		{`^every campaign host is a CNAME of the page's site$`, noFinding("a campaign host is not on the page's site", finding.CampaignNotCNAME, finding.CampaignCNAMEUnchecked)},
-		{`^the page is not a Qualifio mini-site$`, noFinding("the page is a Qualifio mini-site", finding.CampaignMinisite)},
+		none(`^the Qualifio kit is loaded$`, "The page loads the Qualifio kit (qualp*.js) and runs it.",
+			"the Qualifio kit is not loaded", finding.KitMissing),
+		{kind: "Then", pattern: `^every campaign of the profile gets its iframe$`, fn: thenIframes,
+			asserts: "createIframe is called for every campaign of the profile.", codes: []finding.Code{finding.CampaignNotCreated}},
+		none(`^every campaign's div is on the page$`, "The div each createIframe names is present in the page.",
+			"a campaign's div is not on the page", finding.CampaignDivMissing),
+		none(`^every campaign is created with the host of the profile$`, "createIframe is given the campaign host of the profile.",
+			"a campaign is created with another host than the profile's", finding.CampaignHostMismatch),
+		none(`^every campaign host is a CNAME of the page's site$`, "Each campaign host is under the page's registrable domain (a CNAME of the publisher's site).",
+			"a campaign host is not on the page's site", finding.CampaignNotCNAME, finding.CampaignCNAMEUnchecked),
+		none(`^the page is not a Qualifio mini-site$`, "The page is the publisher's own, not served from a Qualifio host.",
+			"the page is a Qualifio mini-site", finding.CampaignMinisite),
 
 		// Then: setMetaData.
-		{`^every campaign receives its token before it asks for metadata$`, thenOnTime},
-		{`^the report shows the margin between setMetaData and getMetaData$`, thenMargins},
-		{`^setMetaData names the type 'JWT' and the campaign's div id$`, thenArguments},
-		{`^each campaign receives its own token with its own campaignId$`, thenOwnTokens},
+		{kind: "Then", pattern: `^every campaign receives its token before it asks for metadata$`, fn: thenOnTime,
+			asserts: "Each campaign's first setMetaData comes before the campaign's getMetaData (a margin under 200 ms is a warning).",
+			codes:   []finding.Code{finding.SetMetaDataMissing, finding.SetMetaDataLate, finding.SetMetaDataRace, finding.SetMetaDataDivIDUnknown}},
+		{kind: "Then", pattern: `^the report shows the margin between setMetaData and getMetaData$`, fn: thenMargins,
+			asserts: "Records, per campaign, how long before getMetaData the token arrived (setmetadata.margin on the timeline); fails when it cannot be measured.",
+			codes:   []finding.Code{finding.SetMetaDataMissing, finding.CampaignNotCreated, finding.KitMissing}},
+		{kind: "Then", pattern: `^setMetaData names the type 'JWT' and the campaign's div id$`, fn: thenArguments,
+			asserts: "setMetaData is called as _qual_async.push(['setMetaData', 'JWT', token, divId]) with a string token and the div id as a string.",
+			codes: []finding.Code{finding.SetMetaDataBadType, finding.SetMetaDataDivIDUnknown, finding.SetMetaDataDivIDMissing,
+				finding.SetMetaDataDivIDNotString, finding.SetMetaDataTokenNotString}},
+		{kind: "Then", pattern: `^each campaign receives its own token with its own campaignId$`, fn: thenOwnTokens,
+			asserts: "With several campaigns, each gets a distinct token whose campaignId is its own (skipped with one campaign).",
+			codes: []finding.Code{finding.SetMetaDataMissing, finding.SetMetaDataDivIDMissing, finding.SetMetaDataDivIDUnknown,
+				finding.TokenCampaignMismatch, finding.TokenCampaignIDMissing, finding.TokenCampaignIDNotString}},
 
 		// Then: the token.
-		{`^the token is signed \(JWS\) with an allowed algorithm and a known key$`, thenJWS},
-		{`^the token is encrypted \(JWE\) and the campaign can decrypt it$`, thenJWE},
-		{`^the token's issuer, audience, subject and campaignId are as expected$`, noTokenFinding("the token's claims are not as the profile expects", finding.TokenIssMismatch, finding.TokenAudMismatch, finding.TokenSubMissing, finding.TokenCampaignIDMissing, finding.TokenCampaignIDNotString, finding.TokenCampaignMismatch)},
-		{`^the token is within its lifetime$`, noTokenFinding("the token is not within its lifetime", finding.TokenExpired, finding.TokenNotYetValid, finding.TokenIATFuture, finding.TokenExpBeforeIAT, finding.TokenExpMissing, finding.TokenLifetimeTooLong)},
-		{`^the campaign received a signed token \(JWS\)$`, thenReceivedJWS},
-		{`^the campaign received an encrypted token \(JWE\)$`, thenReceivedJWE},
+		{kind: "Then", pattern: `^the token is signed \(JWS\) with an allowed algorithm and a known key$`, fn: thenJWS,
+			asserts: "The token's signature verifies with a key of the profile and an algorithm it allows (skipped for direct JWE).",
+			codes: []finding.Code{finding.TokenMissing, finding.TokenMalformed, finding.TokenTooLarge, finding.TokenAlgForbidden,
+				finding.TokenKeyUnknown, finding.TokenSignatureInvalid, finding.TokenTypInvalid}},
+		{kind: "Then", pattern: `^the token is encrypted \(JWE\) and the campaign can decrypt it$`, fn: thenJWE,
+			asserts: "The JWE decrypts with the profile's decryption_key_file and is authenticated (skipped for a JWS publisher).",
+			codes: []finding.Code{finding.TokenMissing, finding.TokenMalformed, finding.TokenTooLarge, finding.TokenAlgForbidden,
+				finding.TokenDecryptFailed, finding.TokenJWEUnauthenticated, finding.TokenKeyUnknown, finding.TokenSignatureInvalid}},
+		noneInToken(`^the token's issuer, audience, subject and campaignId are as expected$`, "iss, aud, sub and campaignId are present and match the profile.",
+			"the token's claims are not as the profile expects", finding.TokenIssMismatch, finding.TokenAudMismatch, finding.TokenSubMissing,
+			finding.TokenCampaignIDMissing, finding.TokenCampaignIDNotString, finding.TokenCampaignMismatch),
+		noneInToken(`^the token is within its lifetime$`, "exp, nbf and iat make the token valid now, with a lifetime within token.max_lifetime.",
+			"the token is not within its lifetime", finding.TokenExpired, finding.TokenNotYetValid, finding.TokenIATFuture,
+			finding.TokenExpBeforeIAT, finding.TokenExpMissing, finding.TokenLifetimeTooLong),
+		{kind: "Then", pattern: `^the campaign received a signed token \(JWS\)$`, fn: thenReceivedJWS,
+			asserts: "Every campaign received a compact JWS (not a JWE)."},
+		{kind: "Then", pattern: `^the campaign received an encrypted token \(JWE\)$`, fn: thenReceivedJWE,
+			asserts: "Every campaign received a JWE (direct or nested)."},
 
 		// Then: participant data.
-		{`^the token carries the participant's data inline$`, thenInline},
-		{`^the token carries an access token$`, thenAccessToken},
-		{`^the user-info webservice returns the participant's data$`, thenUserInfo},
-		{`^the participant sees the identification form prefilled$`, thenPrefilled},
+		{kind: "Then", pattern: `^the token carries the participant's data inline$`, fn: thenInline,
+			asserts: "The token carries the participant's fields (token.fields_claim) with every required field valid (skipped for access-token publishers).",
+			codes:   []finding.Code{finding.TokenModeAmbiguous, finding.PIIFieldMissing, finding.PIIFieldInvalid, finding.PIIUnknownField}},
+		{kind: "Then", pattern: `^the token carries an access token$`, fn: thenAccessToken,
+			asserts: "The token carries an access token (token.access_token_claim) for the user-info webservice (skipped for inline publishers).",
+			codes:   []finding.Code{finding.TokenModeAmbiguous}},
+		{kind: "Then", pattern: `^the user-info webservice returns the participant's data$`, fn: thenUserInfo,
+			asserts: "The user-info webservice, called with the access token, answers in time with the required fields.",
+			codes: []finding.Code{finding.UserInfoUnreachable, finding.UserInfoTimeout, finding.UserInfoStatus, finding.UserInfoBadResponse,
+				finding.UserInfoSlow, finding.PIIFieldMissing, finding.PIIFieldInvalid, finding.PIIUnknownField}},
+		{kind: "Then", pattern: `^the participant sees the identification form prefilled$`, fn: thenPrefilled,
+			asserts: "Every campaign ends on the prefilled identification form, not on the blocked spinner.",
+			codes:   []finding.Code{finding.CampaignBlocked}},
 
 		// Then: unhappy flows and security.
-		{`^the campaign shows the blocked spinner$`, thenBlocked},
-		{`^the page received an error message naming "([^"]*)"$`, thenErrorMessage},
-		{`^the page reacts to the error$`, thenReacts},
-		{`^the page reacts with a new setMetaData$`, thenReactsWithSetMetaData},
-		{`^the visitor is not left on the blocked spinner$`, noFinding("a visitor who is not logged in is left on the spinner", finding.PageLoggedOutBlocked)},
-		{`^the token does not leak to other hosts or to the console$`, noFinding("the token leaks out of the page", finding.TokenLeaked)},
+		{kind: "Then", pattern: `^the campaign shows the blocked spinner$`, fn: thenBlocked,
+			asserts: "Every campaign ends on the blocked spinner (as it must for a bad or missing token).",
+			codes:   []finding.Code{finding.CampaignBlocked}},
+		{kind: "Then", pattern: `^the page received an error message naming "([^"]*)"$`, fn: thenErrorMessage, example: `the page received an error message naming "token.expired"`,
+			asserts: "The campaign's error message to the page names this finding code."},
+		{kind: "Then", pattern: `^the page reacts to the error$`, fn: thenReacts,
+			asserts: "The page shows a reaction to the campaign's error message (a message, a login prompt, a new token).",
+			codes:   []finding.Code{finding.PageErrorUnhandled}},
+		{kind: "Then", pattern: `^the page reacts with a new setMetaData$`, fn: thenReactsWithSetMetaData,
+			asserts: "The page answers the campaign's error message with a fresh setMetaData.",
+			codes:   []finding.Code{finding.PageErrorUnhandled}},
+		none(`^the visitor is not left on the blocked spinner$`, "A visitor who is not logged in is asked to log in (or sees no campaign) instead of being left on the spinner.",
+			"a visitor who is not logged in is left on the spinner", finding.PageLoggedOutBlocked),
+		none(`^the token does not leak to other hosts or to the console$`, "The token (or its payload) appears in no request to another host than the campaign host, and not in the console.",
+			"the token leaks out of the page", finding.TokenLeaked),
 
 		// Then: the run as a whole (reference suite).
-		{`^the run reports "([^"]*)"$`, thenReports},
-		{`^the run reports exactly the variant's expected findings$`, thenReportsExactly},
-		{`^the verdict is "(passed|failed)"$`, thenVerdict},
+		{kind: "Then", pattern: `^the run reports "([^"]*)"$`, fn: thenReports, example: `the run reports "setmetadata.late"`,
+			asserts: "The page load has a finding with this code (the step claims it for the scenario)."},
+		{kind: "Then", pattern: `^the run reports exactly the variant's expected findings$`, fn: thenReportsExactly,
+			asserts: "The must and should findings are exactly the demo variant's expected codes (reference suite)."},
+		{kind: "Then", pattern: `^the verdict is "(passed|failed)"$`, fn: thenVerdict, example: `the verdict is "failed"`,
+			asserts: "The page load's verdict: failed when it has a must finding, else passed."},
 	}
 }
 
@@ -163,7 +236,7 @@ func givenFault(ctx context.Context, code string) error {
 		return err
 	}
 	if _, ok := finding.Lookup(finding.Code(code)); !ok {
-		return fmt.Errorf("%q is not a finding code qualcert knows (see CONTRACT §4, e.g. token.expired)", code)
+		return fmt.Errorf("%q is not a finding code qualcert knows (qualcert codes lists them, e.g. token.expired)", code)
 	}
 	s.cond.fault = finding.Code(code)
 	return nil

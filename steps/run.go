@@ -46,7 +46,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,7 +79,7 @@ type Config struct {
 	// suite of features.FS, or every file of a given Features).
 	Features fs.FS
 	Paths    []string
-	Tags     string // godog tag expression, e.g. "@jws && ~@throttled"
+	Tags     string // tag expression (see Tags), e.g. "@jws and not @throttled"
 
 	Concurrency int // page loads at a time in the browser; 0 = 2
 	Browser     harness.Options
@@ -121,6 +120,8 @@ type suiteRun struct {
 	godogOutput io.Writer
 
 	progressMu sync.Mutex
+
+	godogTags string // Config.Tags in the form godog reads
 }
 
 // Run runs the suites of cfg and returns the report, not yet finalized (the
@@ -203,7 +204,7 @@ func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load p
 			NoColors:       true,
 			FS:             cfg.Features,
 			Paths:          cfg.Paths,
-			Tags:           cfg.Tags,
+			Tags:           run.godogTags,
 			Concurrency:    godogConcurrency,
 			Strict:         true,
 			DefaultContext: ctx,
@@ -224,32 +225,15 @@ func profileRef(cfg Config) reports.ProfileRef {
 	return reports.ProfileRef{}
 }
 
-var tagShape = regexp.MustCompile(`^~?@?[^\s,&~@]+$`)
-
-// CheckTags validates a tag expression in godog's syntax: "&&" between
-// terms that must all hold, "," between alternatives, "~" to negate, as in
-// "@jws,@jwe && ~@throttled".
-func CheckTags(expr string) error {
-	if strings.TrimSpace(expr) == "" {
-		return nil
-	}
-	for _, and := range strings.Split(expr, "&&") {
-		for _, tag := range strings.Split(and, ",") {
-			if t := strings.TrimSpace(tag); !tagShape.MatchString(t) {
-				return fmt.Errorf("tag expression %q: %q is not a tag (write @tag or ~@tag, joined by && or ,)", expr, t)
-			}
-		}
-	}
-	return nil
-}
-
 // readFeatures parses the feature files once, for the report's order and
 // names and to fail early on a file godog cannot read.
 func (run *suiteRun) readFeatures() error {
-	if err := CheckTags(run.cfg.Tags); err != nil {
+	tags, err := ParseTags(run.cfg.Tags)
+	if err != nil {
 		return err
 	}
-	ts := godog.TestSuite{Options: &godog.Options{FS: run.cfg.Features, Paths: run.cfg.Paths, Tags: run.cfg.Tags}}
+	run.godogTags = tags.Godog()
+	ts := godog.TestSuite{Options: &godog.Options{FS: run.cfg.Features, Paths: run.cfg.Paths, Tags: run.godogTags}}
 	feats, err := ts.RetrieveFeatures()
 	if err != nil {
 		return fmt.Errorf("reading the feature files: %w", err)
@@ -351,6 +335,8 @@ func (run *suiteRun) afterStep(ctx context.Context, s *scenario, st *godog.Step,
 	}
 	var skip *skipError
 	switch {
+	case status == godog.StepUndefined:
+		rs.Error = undefinedStep(st.Text).Error()
 	case errors.As(err, &skip):
 		if s.skipReason == "" {
 			s.skipReason = skip.reason

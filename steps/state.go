@@ -65,7 +65,7 @@ func withScenario(ctx context.Context, s *scenario) context.Context {
 func current(ctx context.Context) (*scenario, error) {
 	s, ok := ctx.Value(scenarioKey{}).(*scenario)
 	if !ok {
-		return nil, errors.New("qualcert steps: no scenario state in the context (steps must run through steps.Run or steps.InitializeScenario)")
+		return nil, errors.New("qualcert steps: no scenario state in the context (steps run through steps.Run, or in a godog suite through steps.Suite.InitializeScenario)")
 	}
 	return s, nil
 }

@@ -461,6 +461,11 @@ func TestPublisherFeatureFilesAndBadInput(t *testing.T) {
 	if st := r.Scenarios[1].Steps; len(st) < 2 || st[1].Status != "undefined" {
 		t.Errorf("an unknown sentence: steps %+v, want it undefined", st)
 	}
+	own2 := "Feature: typo\n  Scenario: s\n    Given the publisher page of the profile\n    When the participant opens the page\n    Then the token is signed with an allowed algorithm\n"
+	r = runFake(t, &fakePage{}, Config{Profile: fakeProfile(), Features: fstest.MapFS{"t.feature": {Data: []byte(own2)}}})
+	if st := r.Scenarios[0].Steps; len(st) != 3 || !strings.Contains(st[2].Error, "Nearest:\n  the token is signed (JWS) with an allowed algorithm and a known key") {
+		t.Errorf("an undefined step does not suggest the nearest: %+v", st)
+	}
 
 	if _, _, err := prepare(Config{Profile: fakeProfile(), Tags: "@no-such-tag"}, time.Now()); err == nil || !strings.Contains(err.Error(), "@no-such-tag") {
 		t.Errorf("unmatched tags: %v", err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,19 +27,18 @@ Flags:
 
 // cmdDemo serves the demo publisher until ctx is done.
 func cmdDemo(ctx context.Context, e env, args []string) int {
-	fs := flag.NewFlagSet("qualcert demo", flag.ContinueOnError)
+	fs := newFlags("demo")
 	addr := fs.String("addr", "127.0.0.1:8080", "`host:port` to serve on (127.0.0.1:0 picks a free port)")
 	profiles := fs.String("write-profiles", "", "also write one profile per variant (<slug>.yaml) into `DIR`, for 'qualcert run --profile'; valid while this demo runs")
 	printUsage := func(w io.Writer) {
 		fmt.Fprint(w, demoUsage)
 		printFlags(w, fs)
 	}
-	if code, done := parseFlags(fs, e, args, printUsage); done {
+	if code, done := parseFlags(e, fs, "demo", args, printUsage); done {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "qualcert demo: unexpected argument %q\n\n", fs.Arg(0))
-		printUsage(e.stderr)
+		fmt.Fprintf(e.stderr, "qualcert demo: unexpected argument %q (demo takes flags only; see qualcert help demo)\n", fs.Arg(0))
 		return exitUsage
 	}
 

@@ -33,8 +33,8 @@ func TestDemoHelp(t *testing.T) {
 func TestDemoUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"--no-such-flag"}, {"extra-argument"}} {
 		var out, errOut bytes.Buffer
-		if code := cmdDemo(t.Context(), env{stdout: &out, stderr: &errOut}, args); code != exitUsage || !strings.Contains(errOut.String(), "Usage:") || out.Len() > 0 {
-			t.Errorf("%v: exit %d, want %d with the usage on stderr", args, code, exitUsage)
+		if code := cmdDemo(t.Context(), env{stdout: &out, stderr: &errOut}, args); code != exitUsage || !strings.Contains(errOut.String(), "qualcert help demo") || out.Len() > 0 {
+			t.Errorf("%v: exit %d, stderr %q: want %d with a pointer to the help on stderr", args, code, errOut.String(), exitUsage)
 		}
 	}
 	var out, errOut bytes.Buffer

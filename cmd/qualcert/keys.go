@@ -17,6 +17,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -50,24 +52,30 @@ Exit status: 0 written, 2 usage or I/O error.
 `
 
 func cmdKeys(ctx context.Context, e env, args []string) int {
-	args, code, done := subcommand(e, args, "keys", "generate", keysUsage)
+	printUsage := func(w io.Writer) { fmt.Fprint(w, keysUsage) }
+	args, code, done := subcommand(e, args, "keys", "generate", printUsage)
 	if done {
 		return code
 	}
-	fs := newFlagSet(e, "keys generate", keysUsage)
-	alg := fs.String("alg", "", "")
-	out := fs.String("out", "", "")
-	kid := fs.String("kid", "", "")
-	positional, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
+	fs := newFlags("keys generate")
+	alg := fs.String("alg", "", "key `ALG`")
+	out := fs.String("out", "", "`DIR` to write the files into")
+	kid := fs.String("kid", "", "key id `KID`")
+	if code, done := parseFlags(e, fs, "keys generate", args, printUsage); done {
+		return code
 	}
+	positional := fs.Args()
 	if len(positional) > 0 {
 		fmt.Fprintf(e.stderr, "qualcert keys generate: unexpected argument %q\n", positional[0])
 		return exitUsage
 	}
 	if *alg == "" || *out == "" {
 		fmt.Fprintln(e.stderr, "qualcert keys generate: --alg and --out are required")
+		return exitUsage
+	}
+	if !slices.Contains(token.GenerateAlgorithms, *alg) {
+		fmt.Fprintf(e.stderr, "qualcert keys generate: --alg %q is not supported%s\n  supported: %s\n", *alg,
+			didYouMean(*alg, token.GenerateAlgorithms), strings.Join(token.GenerateAlgorithms, " "))
 		return exitUsage
 	}
 	k, err := token.Generate(*alg, *kid)

@@ -5,13 +5,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -43,6 +42,10 @@ var commands = []command{
 	{"demo", "serve the embedded demo publisher", cmdDemo},
 	{"keys", "generate keys for test set-ups (keys generate)", cmdKeys},
 	{"token", "mint a test token as a publisher would (token mint)", cmdToken},
+	{"steps", "list the Gherkin steps your own scenarios can use", cmdSteps},
+	{"codes", "list the finding codes: level, requirement, hint", cmdCodes},
+	{"features", "write the built-in suites into a folder (features export)", cmdFeatures},
+	{"schema", "print the JSON Schema of the profile or of report.json", cmdSchema},
 }
 
 func usage(w io.Writer) {
@@ -50,7 +53,15 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nRun 'qualcert <command> --help' for a command's flags.\n")
+	fmt.Fprintf(w, "\nRun 'qualcert help <command>' (or 'qualcert <command> --help') for a command's flags.\n")
+	fmt.Fprint(w, `
+Your own scenarios: 'qualcert features export DIR' writes the built-in suites,
+'qualcert steps' lists the sentences, 'qualcert run --features DIR' adds your
+feature files to the suite, --tags 'not @throttled' chooses scenarios. Your own
+steps in Go, with go test or the godog CLI: package
+github.com/qualcert/qualcert/steps (steps.NewSuite), as in the repository's
+docs/extending.md and examples/custom-suite.
+`)
 }
 
 func main() {
@@ -66,81 +77,82 @@ func dispatch(ctx context.Context, e env, args []string) int {
 		return exitUsage
 	}
 	switch args[0] {
-	case "-h", "--help", "help":
+	case "-h", "--help", "-help":
 		usage(e.stdout)
 		return exitOK
+	case "help":
+		return help(ctx, e, args[1:])
 	case "--version", "-version", "version":
 		fmt.Fprintf(e.stdout, "qualcert %s\n", Version)
 		return exitOK
 	}
-	for _, c := range commands {
-		if c.name == args[0] {
-			if slices.Contains(args[1:], "--version") || slices.Contains(args[1:], "-version") {
-				fmt.Fprintf(e.stdout, "qualcert %s\n", Version)
-				return exitOK
-			}
-			return c.run(ctx, e, args[1:])
+	if c, ok := lookup(args[0]); ok {
+		if slices.Contains(args[1:], "--version") || slices.Contains(args[1:], "-version") {
+			fmt.Fprintf(e.stdout, "qualcert %s\n", Version)
+			return exitOK
 		}
+		return c.run(ctx, e, args[1:])
 	}
-	fmt.Fprintf(e.stderr, "qualcert: unknown command %q\n\n", args[0])
-	usage(e.stderr)
+	fmt.Fprintf(e.stderr, "qualcert: unknown command %q%s\nRun 'qualcert --help' for the commands.\n", args[0], didYouMean(args[0], commandNames()))
 	return exitUsage
 }
 
-// printFlags writes the flags of fl in the --name form that the README, the
-// contract and the other commands' help use (the flag package prints -name).
-func printFlags(w io.Writer, fl *flag.FlagSet) {
-	fl.VisitAll(func(f *flag.Flag) {
-		arg, usage := flag.UnquoteUsage(f)
-		line := "  --" + f.Name
-		if arg != "" {
-			line += " " + arg
-		}
-		if d := f.DefValue; d != "" && d != "false" && d != "0" {
-			usage += " (default " + d + ")"
-		}
-		fmt.Fprintf(w, "%s\n      %s\n", line, usage)
-	})
+// help is `qualcert help [CMD [SUB]]`: the help of a command, on stdout.
+func help(ctx context.Context, e env, args []string) int {
+	if len(args) == 0 {
+		usage(e.stdout)
+		return exitOK
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		fmt.Fprintf(e.stderr, "qualcert help: unknown command %q%s\nRun 'qualcert --help' for the commands.\n", args[0], didYouMean(args[0], commandNames()))
+		return exitUsage
+	}
+	return c.run(ctx, e, append(append([]string(nil), args[1:]...), "--help"))
 }
 
-// parseFlags parses args with fl. --help prints usage to stdout; a bad flag
-// prints the flag package's error, then usage, to stderr. done says the
-// command should return code at once.
-func parseFlags(fl *flag.FlagSet, e env, args []string, usage func(w io.Writer)) (code int, done bool) {
-	fl.SetOutput(e.stderr)
-	fl.Usage = func() {} // printed below: once, on the right stream
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			usage(e.stdout)
-			return exitOK, true
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
 		}
-		fmt.Fprintln(e.stderr)
-		usage(e.stderr)
-		return exitUsage, true
 	}
-	return 0, false
+	return command{}, false
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// didYouMean is " (did you mean X?)" naming the nearest of candidates, or "".
+func didYouMean(s string, candidates []string) string {
+	if near := nearest(s, candidates, 2); len(near) > 0 {
+		return " (did you mean " + strings.Join(near, " or ") + "?)"
+	}
+	return ""
 }
 
 // subcommand checks that args start with the one sub-command of a command
 // (keys generate, token mint) and returns the arguments after it. done says
 // the command should return code at once: help was printed (to stdout when
 // asked for, to stderr with no sub-command), or the sub-command is unknown.
-func subcommand(e env, args []string, command, only, usage string) (rest []string, code int, done bool) {
+func subcommand(e env, args []string, command, only string, usage func(io.Writer)) (rest []string, code int, done bool) {
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usage)
+		usage(e.stderr)
 		return nil, exitUsage, true
 	}
 	switch args[0] {
-	case "-h", "--help", "help":
-		fmt.Fprint(e.stdout, usage)
+	case "-h", "--help", "-help", "help":
+		usage(e.stdout)
 		return nil, exitOK, true
 	case only:
 	default:
-		fmt.Fprintf(e.stderr, "qualcert %s: unknown sub-command %q (only: %s)\n", command, args[0], only)
+		fmt.Fprintf(e.stderr, "qualcert %s: unknown sub-command %q (only: %s)\nRun 'qualcert help %s' for its flags.\n", command, args[0], only, command)
 		return nil, exitUsage, true
-	}
-	if helpRequested(e, args[1:], usage) {
-		return nil, exitOK, true
 	}
 	return args[1:], 0, false
 }

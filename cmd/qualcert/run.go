@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/qualcert/qualcert/features"
 	"github.com/qualcert/qualcert/harness"
 	"github.com/qualcert/qualcert/harness/browser"
 	"github.com/qualcert/qualcert/harness/demo"
@@ -44,12 +44,13 @@ Exit codes: 0 passed (warnings allowed), 1 failed, 2 usage or invalid profile,
 
 // cmdRun is `qualcert run` (CONTRACT §1).
 func cmdRun(ctx context.Context, e env, args []string) int {
-	fl := flag.NewFlagSet("qualcert run", flag.ContinueOnError)
+	fl := newFlags("run")
 	var (
 		profilePath = fl.String("profile", "", "publisher profile `FILE` (YAML or JSON); none: the embedded demo")
 		reportDir   = fl.String("report-dir", "./qualcert-report", "`DIR` to write the reports into")
-		tags        = fl.String("tags", "", "run only the scenarios matching this godog tag `EXPR` (e.g. \"@jws && ~@throttled\")")
-		featuresDir = fl.String("features", "", "run the feature files of `DIR` (your own scenarios, same steps) instead of the built-in suite")
+		tags        = fl.String("tags", "", "run only the scenarios whose tags match `EXPR`, a Cucumber tag expression (\"not @throttled\", \"@jws and not (@expired-token or @missing-token)\"; godog's \"@jws && ~@throttled\" also works)")
+		featuresDir = fl.String("features", "", "add the feature files of `DIR` (your own scenarios, with the steps qualcert steps lists) to the built-in suite")
+		ownOnly     = fl.Bool("features-only", false, "run only the --features DIR, not the built-in suite")
 		allowPath   = fl.String("allow", "", "expected-deviations `FILE`: listed findings do not fail the run")
 		concurrency = fl.Int("concurrency", 2, "page loads at a time (`N`)")
 		browserBin  = fl.String("browser-bin", "", "Chromium binary `PATH` (default "+defaultChromium+" when present, else found on PATH)")
@@ -60,7 +61,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		liveKit     = fl.Bool("live-kit", false, "observe mode: use the real Qualifio kit (needs a network), do not intercept")
 		reveal      = fl.Bool("reveal", false, "show raw tokens and participant values in reports (they are redacted by default)")
 	)
-	if code, done := parseFlags(fl, e, args, func(w io.Writer) {
+	if code, done := parseFlags(e, fl, "run", args, func(w io.Writer) {
 		fmt.Fprint(w, runUsage)
 		printFlags(w, fl)
 		fmt.Fprint(w, runExitCodes)
@@ -73,7 +74,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	}
 	switch {
 	case fl.NArg() > 0:
-		return usageErr("unexpected argument %q (see qualcert run --help)", fl.Arg(0))
+		return usageErr("unexpected argument %q (run takes flags only; see qualcert help run)", fl.Arg(0))
 	case *browserBin != "" && *browserURL != "":
 		return usageErr("give --browser-bin or --browser-url, not both")
 	case *gridURL != "" && *browserURL != "":
@@ -124,6 +125,9 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 			cfg.Browser.BrowserBin = defaultChromium
 		}
 	}
+	if *ownOnly && *featuresDir == "" {
+		return usageErr("--features-only needs --features DIR")
+	}
 	if *featuresDir != "" {
 		st, err := os.Stat(*featuresDir)
 		if err != nil {
@@ -132,11 +136,19 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		if !st.IsDir() {
 			return usageErr("--features %s is not a folder of .feature files", *featuresDir)
 		}
-		cfg.Features = os.DirFS(*featuresDir)
+		own := os.DirFS(*featuresDir)
+		if *ownOnly {
+			cfg.Features = own
+		} else if cfg.Features, cfg.Paths, err = features.WithOwn(ownMount(*featuresDir), own); err != nil {
+			return usageErr("--features: %v", err)
+		}
 	}
 
 	if *profilePath != "" {
 		p, err := profile.Load(*profilePath)
+		if err == nil {
+			err = p.ResolveEnv()
+		}
 		if err != nil {
 			return usageErr("invalid profile: %v", err)
 		}
@@ -189,6 +201,16 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	}
 	reports.WriteSummaryWith(e.stdout, r, htmlPath, reports.SummaryOptions{Color: color, Reveal: *reveal})
 	return exitCode(r.Verdict)
+}
+
+// ownMount names the publisher's folder in the reports (its base name,
+// unless that is a built-in suite's).
+func ownMount(dir string) string {
+	name := filepath.Base(filepath.Clean(dir))
+	if name == features.Certification || name == features.Reference || name == "." || name == ".." || name == string(filepath.Separator) {
+		return "own"
+	}
+	return name
 }
 
 func exitCode(verdict string) int {

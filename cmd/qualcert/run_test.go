@@ -184,7 +184,7 @@ func TestRunOwnFeaturesAgainstAProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(work, "report")
-	code, out, stderr := runCLI(t, "--profile", profilePath, "--features", featDir, "--report-dir", dir)
+	code, out, stderr := runCLI(t, "--profile", profilePath, "--features", featDir, "--features-only", "--report-dir", dir)
 	t.Logf("stdout:\n%s", out)
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, stderr)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -35,9 +38,13 @@ mint with test keys and test identities only.
                       RSA, ECDH-ES+A256KW for EC, A*KW for shared keys (or the JWK's alg)
   --enc ENC           content encryption (default A256GCM)
   --lifetime D        exp − iat for claims without exp (default 5m)
+  --iss S             the iss claim (overrides the claims file and the profile)
+  --campaign-id S     the campaignId claim (overrides the claims file and the profile)
   --raw               sign the claims exactly as given (no iat/nbf/exp/iss/campaignId filled)
 
-Unless --raw, missing times are filled: iat = now, nbf = now − 2m, exp = now + lifetime.
+Unless --raw, missing times are filled so that nbf ≤ iat < exp: iat = now (or
+exp − lifetime when the exp given has passed), nbf = iat − 2m, exp = iat +
+lifetime. Given times that contradict each other are refused.
 
 Exit status: 0 minted, 2 usage error.
 
@@ -48,27 +55,31 @@ Example:
 `
 
 func cmdToken(ctx context.Context, e env, args []string) int {
-	args, code, done := subcommand(e, args, "token", "mint", tokenUsage)
+	printUsage := func(w io.Writer) { fmt.Fprint(w, tokenUsage) }
+	args, code, done := subcommand(e, args, "token", "mint", printUsage)
 	if done {
 		return code
 	}
-	fs := newFlagSet(e, "token mint", tokenUsage)
+	fs := newFlags("token mint")
 	var (
-		claimsPath  = fs.String("claims", "", "")
-		keyPath     = fs.String("key", "", "")
-		profilePath = fs.String("profile", "", "")
-		alg         = fs.String("alg", "", "")
-		kid         = fs.String("kid", "", "")
-		encrypt     = fs.Bool("encrypt", false, "")
-		encryptKey  = fs.String("encrypt-key", "", "")
-		enc         = fs.String("enc", string(jose.A256GCM), "")
-		lifetime    = fs.Duration("lifetime", 5*time.Minute, "")
-		raw         = fs.Bool("raw", false, "")
+		claimsPath  = fs.String("claims", "", "JSON claims `FILE`")
+		keyPath     = fs.String("key", "", "signing key `FILE`")
+		profilePath = fs.String("profile", "", "a qualcert profile `FILE`")
+		alg         = fs.String("alg", "", "signing algorithm `ALG`")
+		kid         = fs.String("kid", "", "key id `KID`")
+		encrypt     = fs.Bool("encrypt", false, "nest the signed JWT in a JWE")
+		encryptKey  = fs.String("encrypt-key", "", "JWE recipient key `FILE`")
+		enc         = fs.String("enc", string(jose.A256GCM), "content encryption `ENC`")
+		lifetime    = fs.Duration("lifetime", 5*time.Minute, "exp − iat `D`")
+		raw         = fs.Bool("raw", false, "sign the claims exactly as given")
 	)
-	positional, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
+	iss := fs.String("iss", "", "the iss claim `S` (overrides the claims file and the profile)")
+	campaignID := fs.String("campaign-id", "", "the campaignId claim `S` (overrides the claims file and the profile)")
+	if code, done := parseFlags(e, fs, "token mint", args, printUsage); done {
+		return code
 	}
+	positional := fs.Args()
+	var err error
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(e.stderr, "qualcert token mint: "+format+"\n", args...)
 		return exitUsage
@@ -93,11 +104,16 @@ func cmdToken(ctx context.Context, e env, args []string) int {
 	if err := json.Unmarshal(data, &claims); err != nil || claims == nil {
 		return fail("reading claims %s: not a JSON object", *claimsPath)
 	}
+	if *iss != "" {
+		claims["iss"] = *iss
+	}
+	if *campaignID != "" {
+		claims["campaignId"] = *campaignID
+	}
 	if !*raw {
-		now := time.Now().Unix()
-		setDefault(claims, "iat", now)
-		setDefault(claims, "nbf", now-120)
-		setDefault(claims, "exp", now+int64(lifetime.Seconds()))
+		if err := fillTimes(claims, time.Now().Unix(), int64(lifetime.Seconds())); err != nil {
+			return fail("%s: %v", *claimsPath, err)
+		}
 		if p != nil {
 			setDefault(claims, "iss", p.Token.Issuer)
 			if len(p.Campaigns) == 1 {
@@ -118,6 +134,9 @@ func cmdToken(ctx context.Context, e env, args []string) int {
 		return fail("%v", err)
 	}
 	if *alg != "" {
+		if algs := append(append([]string(nil), profile.DefaultAlgorithms...), profile.DefaultHMAC...); !slices.Contains(algs, *alg) {
+			return fail("--alg %q is not a signing algorithm%s\n  supported: %s", *alg, didYouMean(*alg, algs), strings.Join(algs, " "))
+		}
 		sigKey.Alg = *alg
 	}
 	if *kid != "" {
@@ -131,6 +150,9 @@ func cmdToken(ctx context.Context, e env, args []string) int {
 		return fail("%v", err)
 	}
 	out := jws
+	if encs := []string{"A128GCM", "A192GCM", "A256GCM", "A128CBC-HS256", "A192CBC-HS384", "A256CBC-HS512"}; *encrypt && !slices.Contains(encs, *enc) {
+		return fail("--enc %q is not a content encryption%s\n  supported: %s", *enc, didYouMean(*enc, encs), strings.Join(encs, " "))
+	}
 	if *encrypt {
 		recipient := *encryptKey
 		if recipient == "" && p != nil {
@@ -149,6 +171,61 @@ func cmdToken(ctx context.Context, e env, args []string) int {
 	}
 	fmt.Fprintln(e.stdout, out)
 	return exitOK
+}
+
+// fillTimes fills the time claims the claims file leaves out so that the
+// token is consistent, nbf ≤ iat < exp, around what it gives: iat is now,
+// or exp − lifetime when the exp given is not after now (a token that
+// expired, to reproduce one), or nbf when nbf is later; nbf is iat − 2 min
+// (clock skew), capped at iat; exp is iat + lifetime. Times given that
+// contradict each other are an error: --raw signs them as they are.
+func fillTimes(claims map[string]any, now, lifetime int64) error {
+	get := func(name string) (int64, bool, error) {
+		v, ok := claims[name]
+		if !ok {
+			return 0, false, nil
+		}
+		f, isNum := v.(float64)
+		if !isNum || f != float64(int64(f)) {
+			return 0, false, fmt.Errorf("%s is %v: give whole seconds since the epoch (or use --raw to sign it as it is)", name, v)
+		}
+		return int64(f), true, nil
+	}
+	iat, hasIat, err := get("iat")
+	if err != nil {
+		return err
+	}
+	nbf, hasNbf, err := get("nbf")
+	if err != nil {
+		return err
+	}
+	exp, hasExp, err := get("exp")
+	if err != nil {
+		return err
+	}
+	if !hasIat {
+		iat = now
+		if hasExp && exp <= iat {
+			iat = exp - lifetime
+		}
+		if hasNbf && nbf > iat && (!hasExp || nbf < exp) {
+			iat = nbf
+		}
+	}
+	if !hasNbf {
+		nbf = iat - 120
+	}
+	if !hasExp {
+		exp = iat + lifetime
+	}
+	switch {
+	case nbf > iat:
+		return fmt.Errorf("nbf (%d) is after iat (%d); use --raw to mint such a token on purpose", nbf, iat)
+	case iat >= exp:
+		return fmt.Errorf("exp (%d) is not after iat (%d); use --raw to mint such a token on purpose", exp, iat)
+	}
+	claims["iat"], claims["nbf"], claims["exp"] = iat, nbf, exp
+	return nil
 }
 
 func setDefault(m map[string]any, k string, v any) {

@@ -78,3 +78,29 @@ func TestTokenMintUsage(t *testing.T) {
 		t.Errorf("--help: %d", code)
 	}
 }
+
+// A bad --alg or --enc lists what is supported.
+func TestMintBadValuesListTheSupportedOnes(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := run(t, "", "keys", "generate", "--alg", "ES256", "--out", dir); code != exitOK {
+		t.Fatal(stderr)
+	}
+	claims := filepath.Join(dir, "claims.json")
+	if err := os.WriteFile(claims, []byte(`{"sub":"1","campaignId":"1"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(dir, "private.jwk")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--alg", "ES257"}, `--alg "ES257" is not a signing algorithm (did you mean ES256`},
+		{[]string{"--encrypt", "--encrypt-key", filepath.Join(dir, "public.pem"), "--enc", "A256GCX"}, `--enc "A256GCX" is not a content encryption (did you mean A256GCM?)`},
+	} {
+		args := append([]string{"token", "mint", "--claims", claims, "--key", key}, tc.args...)
+		code, _, stderr := run(t, "", args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "supported: ") {
+			t.Errorf("%v: exit %d, %q", tc.args, code, stderr)
+		}
+	}
+}

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,44 +16,68 @@ import (
 	"github.com/qualcert/qualcert/harness/verify"
 )
 
-const verifyUsage = `Usage: qualcert verify [TOKEN | -] [flags]
+const verifyUsage = `Usage: qualcert verify [TOKEN | FILE | -] [flags]
 
 Verifies one token with the reference verifier, the way Qualifio judges the
-token a page passes to setMetaData. The token is the argument, or stdin when
-the argument is "-" or absent (surrounding whitespace is trimmed).
+token a page passes to setMetaData. The token is the argument (read from the
+file it names, when one exists), or stdin when the argument is "-" or absent
+(surrounding whitespace is trimmed).
 
-A key source is required: qualcert never verifies a token with a key the
-token names itself (jwk, jku, x5u), and never without one.
+With a key source the token is verified. qualcert never verifies a token
+with a key the token names itself (jwk, jku, x5u).
+
+Without a key source the token is only decoded: its header and claims are
+printed (values redacted unless --reveal), marked NOT VERIFIED, with the
+findings that need no key (a malformed token, alg none, a repeated member
+name, expired…). Use it to find the kid and iss of a captured token. A JWE
+cannot be decoded without --decrypt-key.
 
 Key sources (one of, or from --profile):
   --key FILE          PEM public key (RSA, EC, Ed25519; SPKI or certificate)
   --jwks FILE|URL     JWKS file, or an http(s) URL (fetched once, 1 MiB cap)
   --secret-file FILE  shared secret for HS256/384/512
   --decrypt-key FILE  private key (PEM or JWK) or symmetric key for a JWE
+  --kid KID           use only the key with this kid (a token without kid
+                      against a JWKS of several keys)
 
 Expectations (override the profile):
-  --profile FILE      a qualcert profile (CONTRACT §2)
+  --profile FILE      a qualcert profile (qualcert schema profile prints its keys)
   --alg ALG           allowed JWS algorithm; repeat or comma-separate
                       (default: RS/PS/ES 256-512 and EdDSA; HS* with --secret-file)
   --iss S             expected issuer (not checked when neither this nor a profile gives one)
   --aud S             expected audience
   --campaign-id S     expected campaignId (default: the profile's campaign when it has one)
   --userinfo URL      user-info webservice for tokens that carry an access token
+  --at TIME           judge exp, nbf and iat as of TIME instead of now: RFC 3339
+                      (2026-11-24T10:00:00Z), Unix seconds, or "iat" (the token's own
+                      issue time). A captured token has expired by the time support
+                      sees it; --at its capture time shows what the page really sent.
 
 Output:
   --json              print one JSON object instead of text
   --reveal            show claim and field values (default: sha256 fingerprints only)
 
-Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error.
+Exit status:
+  0  valid (warnings allowed)
+  1  invalid (with or without a key: a must finding)
+  2  usage error
+  4  decoded only, NOT VERIFIED: no key source was given; no must finding in
+     what could be judged without a key
 
-Example:
+Examples:
+  qualcert verify token.txt                                   # decode only: header, kid, iss
   qualcert verify --key publisher.pub.pem --iss example-media --campaign-id 945644 < token.txt
+  qualcert verify --jwks https://www.example.com/.well-known/jwks.json --at iat token.txt
 `
+
+// exitNotVerified is verify's answer when it could only decode the token.
+const exitNotVerified = 4
 
 // algList is a repeatable, comma-separating flag.
 type algList []string
 
 func (a *algList) String() string { return strings.Join(*a, ",") }
+func (a *algList) Type() string   { return "ALG" }
 func (a *algList) Set(s string) error {
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -63,69 +87,29 @@ func (a *algList) Set(s string) error {
 	return nil
 }
 
-// parseInterleaved parses flags that may come before or after positional
-// arguments ("verify TOKEN --key k.pem" works like "verify --key k.pem TOKEN").
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-// newFlagSet makes a flag set whose errors and help go to e.stderr/e.stdout.
-func newFlagSet(e env, name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, usage) }
-	return fs
-}
-
-// helpRequested reports a -h/--help anywhere in args (and prints usage).
-func helpRequested(e env, args []string, usage string) bool {
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
-			fmt.Fprint(e.stdout, usage)
-			return true
-		}
-		if a == "--" {
-			break
-		}
-	}
-	return false
-}
-
 func cmdVerify(ctx context.Context, e env, args []string) int {
-	if helpRequested(e, args, verifyUsage) {
-		return exitOK
-	}
-	fs := newFlagSet(e, "verify", verifyUsage)
+	fs := newFlags("verify")
 	var (
-		profilePath = fs.String("profile", "", "")
-		jwks        = fs.String("jwks", "", "")
-		keyFile     = fs.String("key", "", "")
-		secretFile  = fs.String("secret-file", "", "")
-		decryptKey  = fs.String("decrypt-key", "", "")
-		iss         = fs.String("iss", "", "")
-		aud         = fs.String("aud", "", "")
-		campaignID  = fs.String("campaign-id", "", "")
-		userInfo    = fs.String("userinfo", "", "")
-		asJSON      = fs.Bool("json", false, "")
-		reveal      = fs.Bool("reveal", false, "")
+		profilePath = fs.String("profile", "", "a qualcert profile `FILE`")
+		jwks        = fs.String("jwks", "", "JWKS `FILE|URL`")
+		keyFile     = fs.String("key", "", "PEM public key `FILE`")
+		secretFile  = fs.String("secret-file", "", "shared secret `FILE`")
+		decryptKey  = fs.String("decrypt-key", "", "JWE decryption key `FILE`")
+		iss         = fs.String("iss", "", "expected issuer `S`")
+		aud         = fs.String("aud", "", "expected audience `S`")
+		campaignID  = fs.String("campaign-id", "", "expected campaignId `S`")
+		userInfo    = fs.String("userinfo", "", "user-info webservice `URL`")
+		asJSON      = fs.Bool("json", false, "print one JSON object")
+		reveal      = fs.Bool("reveal", false, "show claim and field values")
 		algs        algList
 	)
-	fs.Var(&algs, "alg", "")
-	positional, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
+	fs.Var(&algs, "alg", "allowed JWS algorithm `ALG`")
+	atFlag := fs.String("at", "", "judge time claims as of `TIME` (RFC 3339, Unix seconds, or iat)")
+	kid := fs.String("kid", "", "use only the key with this `KID`")
+	if code, done := parseFlags(e, fs, "verify", args, func(w io.Writer) { fmt.Fprint(w, verifyUsage) }); done {
+		return code
 	}
+	positional := fs.Args()
 	if len(positional) > 1 {
 		fmt.Fprintf(e.stderr, "qualcert verify: one token at a time (got %d arguments)\n", len(positional))
 		return exitUsage
@@ -182,14 +166,26 @@ func cmdVerify(ctx context.Context, e env, args []string) int {
 	if *userInfo != "" {
 		cfg.UserInfo.URL = *userInfo
 	}
-	if cfg.JWKSURL == "" && cfg.JWKSFile == "" && cfg.PublicKeyFile == "" && cfg.SecretFile == "" && cfg.DecryptionKeyFile == "" {
-		fmt.Fprintln(e.stderr, "qualcert verify: refusing to verify without a key: give --key, --jwks, --secret-file or --decrypt-key (or a --profile that names one)")
-		return exitUsage
+	if *kid != "" {
+		cfg.KeyID = *kid
 	}
+	opt := verify.Options{CampaignID: cfg.CampaignID}
+	if *atFlag != "" {
+		var err error
+		if opt.At, opt.AtIssued, err = parseAt(*atFlag); err != nil {
+			fmt.Fprintf(e.stderr, "qualcert verify: --at: %v\n", err)
+			return exitUsage
+		}
+	}
+	decodeOnly := cfg.JWKSURL == "" && cfg.JWKSFile == "" && cfg.PublicKeyFile == "" && cfg.SecretFile == "" && cfg.DecryptionKeyFile == ""
 
 	tok, err := readToken(e, positional)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "qualcert verify: %v\n", err)
+		return exitUsage
+	}
+	if verify.IsJWE(tok) && cfg.DecryptionKeyFile == "" {
+		fmt.Fprintln(e.stderr, "qualcert verify: the token is a JWE (five parts): its header and claims are encrypted; give --decrypt-key FILE, the private key (or shared key) it was encrypted to")
 		return exitUsage
 	}
 	v, err := verify.New(ctx, cfg)
@@ -208,16 +204,42 @@ func cmdVerify(ctx context.Context, e env, args []string) int {
 		fmt.Fprintln(e.stderr, "qualcert verify: note: no --campaign-id given, campaignId is required but not compared")
 		unchecked = append(unchecked, "campaignId not compared")
 	}
-	res := v.Verify(ctx, tok, verify.Options{CampaignID: cfg.CampaignID})
+	if decodeOnly {
+		fmt.Fprintln(e.stderr, "qualcert verify: note: no key source (--key, --jwks, --secret-file, --decrypt-key or a --profile that names one): decoding only, the signature is NOT VERIFIED")
+		unchecked = append([]string{"signature not verified: no key"}, unchecked...)
+	}
+	var res *verify.Result
+	if decodeOnly {
+		res = v.Inspect(ctx, tok, opt)
+	} else {
+		res = v.Verify(ctx, tok, opt)
+	}
 	if *asJSON {
 		printVerifyJSON(e.stdout, res, *reveal, unchecked)
 	} else {
 		printVerifyText(e.stdout, res, *reveal, unchecked)
 	}
-	if res.Valid() {
-		return exitOK
+	switch {
+	case !res.Valid():
+		return exitFailed
+	case res.Unverified:
+		return exitNotVerified
 	}
-	return exitFailed
+	return exitOK
+}
+
+// parseAt reads --at: RFC 3339, Unix seconds, or "iat".
+func parseAt(s string) (at time.Time, issued bool, err error) {
+	if strings.EqualFold(s, "iat") {
+		return time.Time{}, true, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, false, nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 && n < 1e11 {
+		return time.Unix(n, 0).UTC(), false, nil
+	}
+	return time.Time{}, false, fmt.Errorf("%q is not a time: give RFC 3339 (2026-11-24T10:00:00Z), Unix seconds (1795000000) or iat", s)
 }
 
 // maxStdinToken bounds what is read from stdin: far over the verifier's cap,
@@ -226,18 +248,34 @@ const maxStdinToken = 4 << 20
 
 func readToken(e env, positional []string) (string, error) {
 	if len(positional) == 1 && positional[0] != "-" {
-		return strings.TrimSpace(positional[0]), nil
+		arg := positional[0]
+		// base64url has no path separator and a token is never the name
+		// of an existing file: an argument that names one is read from it.
+		if st, err := os.Stat(arg); err == nil && st.Mode().IsRegular() {
+			fmt.Fprintf(e.stderr, "qualcert verify: note: reading the token from the file %s\n", arg)
+			f, err := os.Open(arg)
+			if err != nil {
+				return "", fmt.Errorf("reading the token: %w", err)
+			}
+			defer f.Close()
+			return readTokenFrom(f, "the file "+arg)
+		}
+		return strings.TrimSpace(arg), nil
 	}
-	data, err := io.ReadAll(io.LimitReader(e.stdin, maxStdinToken+1))
+	return readTokenFrom(e.stdin, "stdin")
+}
+
+func readTokenFrom(r io.Reader, what string) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxStdinToken+1))
 	if err != nil {
-		return "", fmt.Errorf("reading the token from stdin: %w", err)
+		return "", fmt.Errorf("reading the token from %s: %w", what, err)
 	}
 	if len(data) > maxStdinToken {
-		return "", fmt.Errorf("reading the token from stdin: over %d bytes", maxStdinToken)
+		return "", fmt.Errorf("reading the token from %s: over %d bytes", what, maxStdinToken)
 	}
 	tok := strings.TrimSpace(string(data))
 	if tok == "" {
-		return "", errors.New("no token: give it as an argument or on stdin")
+		return "", fmt.Errorf("no token in %s: give it as an argument, a file or on stdin", what)
 	}
 	return tok, nil
 }
@@ -246,6 +284,7 @@ func readToken(e env, positional []string) (string, error) {
 // values only with --reveal.
 type verifyOutput struct {
 	Valid     bool     `json:"valid"`
+	Verdict   string   `json:"verdict"`             // "valid", "invalid", or "not_verified" (decoded without a key)
 	Unchecked []string `json:"unchecked,omitempty"` // expectations that were not given, so not checked
 	*verify.Result
 	RevealedClaims map[string]any    `json:"revealed_claims,omitempty"`
@@ -253,7 +292,7 @@ type verifyOutput struct {
 }
 
 func printVerifyJSON(w io.Writer, res *verify.Result, reveal bool, unchecked []string) {
-	out := verifyOutput{Valid: res.Valid(), Unchecked: unchecked, Result: res}
+	out := verifyOutput{Valid: res.Valid() && !res.Unverified, Verdict: verdictOf(res), Unchecked: unchecked, Result: res}
 	if reveal {
 		out.RevealedClaims, out.RevealedFields = res.Claims, res.Fields
 	}
@@ -268,6 +307,12 @@ func printVerifyText(w io.Writer, res *verify.Result, reveal bool, unchecked []s
 		format = "unreadable"
 	}
 	fmt.Fprintf(w, "Token:    %s (%s)\n", res.Fingerprint, format)
+	if res.Unverified {
+		fmt.Fprintln(w, "          NOT VERIFIED: decoded without a key; anyone could have made this token")
+	}
+	if res.TimesAsOf != "" {
+		fmt.Fprintf(w, "Times:    judged as of %s (--at), not now\n", res.TimesAsOf)
+	}
 	if res.Header != nil {
 		fmt.Fprintf(w, "Header:   %s\n", compactJSON(res.Header))
 	}
@@ -315,14 +360,23 @@ func printVerifyText(w io.Writer, res *verify.Result, reveal bool, unchecked []s
 		fmt.Fprintf(w, "  [%s] %s (%s): %s\n", f.Level, f.Code, f.Requirement, f.Message)
 		fmt.Fprintf(w, "         hint: %s\n", f.Hint)
 	}
-	verdict := "VALID"
-	if !res.Valid() {
-		verdict = "INVALID"
-	}
+	verdict := map[string]string{"valid": "VALID", "invalid": "INVALID", "not_verified": "NOT VERIFIED"}[verdictOf(res)]
 	if len(unchecked) > 0 {
 		verdict += " (" + strings.Join(unchecked, ", ") + ")"
 	}
 	fmt.Fprintf(w, "%s: %d must, %d should, %d info\n", verdict, counts[finding.Must], counts[finding.Should], counts[finding.Info])
+}
+
+// verdictOf is the verdict of verify: a must finding makes a token invalid
+// with or without a key; otherwise it is valid only when verified.
+func verdictOf(res *verify.Result) string {
+	switch {
+	case !res.Valid():
+		return "invalid"
+	case res.Unverified:
+		return "not_verified"
+	}
+	return "valid"
 }
 
 func compactJSON(v any) string {

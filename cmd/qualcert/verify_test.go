@@ -155,7 +155,6 @@ func TestVerifyUsageExit2(t *testing.T) {
 	tok := f.mint(t)
 	pub := filepath.Join(f.sig, "public.pem")
 	for name, args := range map[string][]string{
-		"no key source":     {"verify", tok},
 		"unknown flag":      {"verify", "--kee", pub, tok},
 		"two tokens":        {"verify", "--key", pub, tok, tok},
 		"missing key file":  {"verify", "--key", filepath.Join(f.dir, "nope.pem"), tok},

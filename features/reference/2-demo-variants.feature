@@ -31,6 +31,7 @@ Feature: Every demo variant gets its expected verdict and findings
       | not-yet-valid          | failed  |
       | bad-signature          | failed  |
       | alg-none               | failed  |
+      | duplicate-iss          | failed  |
       | jwe-unsigned           | failed  |
       | field-missing          | failed  |
       | userinfo-failing       | failed  |

@@ -34,17 +34,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/cdp"
 	"github.com/go-rod/rod/lib/launcher"
-	"golang.org/x/sys/unix"
 )
 
 // Config chooses the browser: launched from Bin, or connected to URL, or
@@ -113,6 +109,9 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 	if cfg.URL != "" || cfg.Grid != "" {
 		return connect(ctx, cfg)
 	}
+	if err := canLaunch(); err != nil {
+		return nil, err
+	}
 	bin, err := FindBinary(cfg.Bin)
 	if err != nil {
 		return nil, err
@@ -127,7 +126,7 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 	// one is killed or panics before Close.
 	l := launchFlags(launcher.New().Bin(bin).Leakless(false).UserDataDir(dir))
 	cmd := exec.Command(bin, l.FormatArgs()...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procAttr()
 	lctx, cancel := context.WithTimeout(ctx, launchTimeout)
 	defer cancel()
 	parser := launcher.NewURLParser().Context(lctx)
@@ -272,10 +271,7 @@ func (b *Browser) Close() error {
 func (b *Browser) kill() {
 	if b.pid > 0 {
 		procs := Processes(b.pid)
-		_ = syscall.Kill(-b.pid, syscall.SIGKILL)
-		for _, p := range procs {
-			_ = syscall.Kill(p, syscall.SIGKILL)
-		}
+		killAll(b.pid, procs)
 		deadline := time.Now().Add(10 * time.Second)
 		if b.exited != nil {
 			select {
@@ -298,94 +294,6 @@ func (b *Browser) kill() {
 			b.closeErr = fmt.Errorf("removing the browser's temporary profile: %w", err)
 		}
 	}
-}
-
-// awaitExit waits until process pid has exited (or is a zombie), on a pidfd
-// that becomes readable when it does: an event, not polling.
-func awaitExit(pid int, within time.Duration) error {
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		if errors.Is(err, unix.ESRCH) {
-			return nil // already gone
-		}
-		return fmt.Errorf("watching its exit: %w", err)
-	}
-	defer unix.Close(fd)
-	for {
-		ms := int(within.Milliseconds())
-		if ms <= 0 {
-			return errors.New("still running after SIGKILL")
-		}
-		start := time.Now()
-		n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, ms)
-		switch {
-		case err == nil && n > 0:
-			return nil
-		case err == nil:
-			return errors.New("still running after SIGKILL")
-		case !errors.Is(err, unix.EINTR):
-			return fmt.Errorf("watching its exit: %w", err)
-		}
-		within -= time.Since(start)
-	}
-}
-
-// Processes lists the live processes that belong to the browser launched as
-// pid: its process group and its descendants (read from /proc). Zombies
-// are not counted. It is what the tests use to prove a clean shutdown.
-func Processes(pid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	type stat struct{ ppid, pgrp int }
-	all := map[int]stat{}
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		raw, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// comm may contain spaces: fields start after the last ')'.
-		s := string(raw)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		pgrp, _ := strconv.Atoi(f[2])
-		all[p] = stat{ppid, pgrp}
-	}
-	in := map[int]bool{}
-	if _, ok := all[pid]; ok {
-		in[pid] = true
-	}
-	for p, st := range all {
-		if st.pgrp == pid {
-			in[p] = true
-		}
-	}
-	for changed := true; changed; {
-		changed = false
-		for p, st := range all {
-			if !in[p] && in[st.ppid] {
-				in[p] = true
-				changed = true
-			}
-		}
-	}
-	out := make([]int, 0, len(in))
-	for p := range in {
-		out = append(out, p)
-	}
-	return out
 }
 
 // ErrClosed is returned by a Session used after Close.

@@ -529,6 +529,19 @@ func checkOne(t *testing.T, s *Server, d decoder, v Variant, camp campaign, tok 
 			}
 			checkForm(t, map[string]any{"form": f})
 		}
+	case mintDuplicateIss:
+		// signed correctly; encoding/json keeps the last iss, so the
+		// claims look right to a lax receiver: only the raw text shows both
+		c := d.verifyJWS(t, tok)
+		checkClaims(t, c, camp, now)
+		checkForm(t, c)
+		payload, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(payload), `{"iss":"attacker",`) || strings.Count(string(payload), `"iss":`) != 2 {
+			t.Fatalf("want two iss members, the attacker's first: %s", payload)
+		}
 	case mintBadSignature:
 		obj, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.ES256})
 		if err != nil {

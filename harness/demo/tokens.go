@@ -91,6 +91,24 @@ func (s *Server) mint(v Variant, c campaign, p participant, now time.Time) (stri
 		return token.Encrypt(raw, k, jose.A256GCM, "")
 	case mintAlgNone:
 		return token.Unsigned(claims, "none")
+	case mintDuplicateIss:
+		// a map cannot hold two iss: splice the attacker's in front
+		raw, err := json.Marshal(claims)
+		if err != nil {
+			return "", fmt.Errorf("minting a token: encoding claims: %w", err)
+		}
+		raw = append([]byte(`{"iss":"attacker",`), raw[1:]...)
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(s.keys.sign.Alg),
+			Key: jose.JSONWebKey{Key: s.keys.sign.Private, KeyID: s.keys.sign.KID, Algorithm: s.keys.sign.Alg}},
+			(&jose.SignerOptions{}).WithType("JWT"))
+		if err != nil {
+			return "", fmt.Errorf("minting a token: %w", err)
+		}
+		obj, err := signer.Sign(raw)
+		if err != nil {
+			return "", fmt.Errorf("minting a token: %w", err)
+		}
+		return obj.CompactSerialize()
 	case mintBadSignature:
 		jws, err := token.Sign(claims, s.keys.sign, token.SignOptions{})
 		if err != nil {

@@ -21,6 +21,7 @@ const (
 	mintExpired                        // exp ten minutes ago
 	mintNotYetValid                    // nbf five minutes ahead
 	mintFieldMissing                   // form without lastname
+	mintDuplicateIss                   // ES256 JWS whose claims give iss twice ("attacker" first)
 )
 
 // pushKind is when and how the page calls setMetaData.
@@ -140,6 +141,11 @@ var variants = []Variant{
 		Expect:      c(finding.TokenAlgForbidden, finding.CampaignBlocked),
 		Tags:        []string{"@invalid-token"},
 		b:           behaviour{mint: mintAlgNone}},
+	{Slug: "duplicate-iss", Title: "iss given twice",
+		Description: `The claims give iss twice, {"iss":"attacker",…,"iss":"demo-media"}, correctly signed: a lax JSON parser keeps the last one, another receiver the first.`,
+		Expect:      c(finding.TokenDuplicateMember, finding.CampaignBlocked),
+		Tags:        []string{"@invalid-token"},
+		b:           behaviour{mint: mintDuplicateIss}},
 	{Slug: "jwe-unsigned", Title: "Asymmetric JWE without a signature",
 		Description: "The raw claims encrypted to Qualifio's public RSA key, with no signed JWT inside: anyone holding that public key could mint it.",
 		Expect:      c(finding.TokenJWEUnauthenticated, finding.CampaignBlocked),

@@ -146,6 +146,14 @@ func outcome(code Code) {
 	catalogue[code] = s
 }
 
+// Token codes added by qualcert beyond CONTRACT §4 (its §6 asks for them).
+const (
+	// TokenDuplicateMember: a name repeated in the JOSE header or the claims.
+	TokenDuplicateMember Code = "token.duplicate_member"
+	// TokenSecretShort: an HMAC shared secret shorter than its hash.
+	TokenSecretShort Code = "token.secret_short"
+)
+
 func init() {
 	def(KitMissing, Must, "R-TAG-1", "the Qualifio loader never ran on the page",
 		"Add Qualifio's JS tag to the page: the loader snippet that inserts https://files.qualifio.com/kit/qualp.2.min.js and defines window._qual_async.")
@@ -183,10 +191,14 @@ func init() {
 		"Render the participant's token into the page (or fetch it before the tag runs); for a logged-out visitor, show a login prompt instead of pushing an empty token.")
 	def(TokenMalformed, Must, "R-TOKEN-1", "the token is not a compact JWS or JWE",
 		"Send a compact JWT: three base64url parts for a JWS, five for a JWE, with a JSON header and payload.")
+	def(TokenDuplicateMember, Must, "R-TOKEN-1", "a member name is repeated in the JOSE header or the claims",
+		"Write each header parameter and each claim once: receivers disagree on which of two members with the same name wins (RFC 7515 §4, RFC 7519 §4), so a token with a repeated name means different things to different verifiers. Build the JSON with a map or your JWT library, never by string concatenation.")
 	def(TokenTooLarge, Must, "R-TOKEN-1", "the token is over 16 KiB",
 		"Keep the token small: only the fields needed to prefill the form, or an access token for your webservice.")
 	def(TokenAlgForbidden, Must, "R-TOKEN-2", "the algorithm is forbidden or outside the agreed list",
 		"Sign with one of the agreed algorithms (RS256, ES256…); never none, RSA1_5 or PBES2, and HS* only with a secret shared with Qualifio.")
+	def(TokenSecretShort, Should, "R-TOKEN-2", "the HMAC shared secret is shorter than its algorithm's hash",
+		"Generate a random shared secret at least as long as the hash: 32 bytes for HS256, 48 for HS384, 64 for HS512 (RFC 7518 §3.2); a shorter one can be brute-forced from a single token (qualcert keys generate --alg HS256 writes one).")
 	def(TokenKeyUnknown, Must, "R-TOKEN-2", "no key is known for this token",
 		"Set the kid header to the id of a key in your JWKS, and publish the signing key's public part there (or give Qualifio the right public key).")
 	def(TokenSignatureInvalid, Must, "R-TOKEN-2", "the signature does not verify",

@@ -37,6 +37,8 @@ type Profile struct {
 	// Dir is the folder relative paths were resolved against ("" for a
 	// profile built in code).
 	Dir string `yaml:"-" json:"-"`
+
+	file string // the path Load read, for errors found after loading
 }
 
 // Page is the publisher page that hosts the campaigns, and how to reach it as
@@ -75,12 +77,19 @@ type Fill struct {
 	Selector string `yaml:"selector" json:"selector"`
 	Value    string `yaml:"value" json:"value,omitempty"`
 	ValueEnv string `yaml:"value_env" json:"value_env,omitempty"`
+
+	envAt    *Error  // where value_env is written, for ResolveEnv's error
+	resolved *string // the variable's value, read by ResolveEnv
 }
 
-// Resolve returns the value to type, reading ValueEnv from the environment.
+// Resolve returns the value to type: Value, or the variable ValueEnv names
+// (as ResolveEnv read it, else from the environment now).
 func (f Fill) Resolve() (string, error) {
 	if f.ValueEnv == "" {
 		return f.Value, nil
+	}
+	if f.resolved != nil {
+		return *f.resolved, nil
 	}
 	v, ok := os.LookupEnv(f.ValueEnv)
 	if !ok {
@@ -234,6 +243,9 @@ func Load(path string) (*Profile, error) {
 	var pe *Error
 	if errors.As(err, &pe) {
 		pe.File = path
+	}
+	if p != nil {
+		p.file = path
 	}
 	return p, err
 }
@@ -403,6 +415,13 @@ func (p *Profile) complete(lines map[string]int) error {
 				n++
 				if s.Fill.Selector == "" {
 					return bad(fmt.Sprintf("page.login.steps[%d].fill.selector", i), "required")
+				}
+				if s.Fill.ValueEnv != "" {
+					key := fmt.Sprintf("page.login.steps[%d].fill.value_env", i)
+					if s.Fill.Value != "" {
+						return bad(key, "give value or value_env, not both")
+					}
+					s.Fill.envAt = bad(key, "").(*Error)
 				}
 			}
 			if s.Click != "" {

@@ -62,7 +62,15 @@ func IsEncryptionAlg(alg string) bool {
 		strings.HasSuffix(alg, "KW") || strings.HasPrefix(alg, "A")
 }
 
-// Generate makes a fresh key for alg with key id kid.
+// GenerateAlgorithms are the algorithms Generate makes keys for.
+var GenerateAlgorithms = []string{
+	"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512",
+	"RSA-OAEP", "RSA-OAEP-256", "ECDH-ES", "ECDH-ES+A128KW", "ECDH-ES+A192KW", "ECDH-ES+A256KW",
+	"A128KW", "A192KW", "A256KW", "A128GCMKW", "A192GCMKW", "A256GCMKW", "dir",
+}
+
+// Generate makes a fresh key for alg (one of GenerateAlgorithms) with key
+// id kid.
 func Generate(alg, kid string) (Key, error) {
 	k := Key{Alg: alg, KID: kid}
 	var err error
@@ -92,7 +100,7 @@ func Generate(alg, kid string) (Key, error) {
 	case "A256KW", "A256GCMKW":
 		k.Private, err = randomBytes(32)
 	default:
-		return Key{}, fmt.Errorf("generating a key: unsupported algorithm %q", alg)
+		return Key{}, fmt.Errorf("generating a key: unsupported algorithm %q (supported: %s)", alg, strings.Join(GenerateAlgorithms, ", "))
 	}
 	if err != nil {
 		return Key{}, fmt.Errorf("generating a %s key: %w", alg, err)

@@ -57,6 +57,14 @@ type Config struct {
 	MaxLifetime        time.Duration
 	Leeway             time.Duration
 
+	// At judges every token's exp, nbf and iat as of this instant instead
+	// of now (zero: now), unless Options.At or AtIssued says otherwise: a
+	// run over a capture, judged as of when it was made.
+	At time.Time
+	// KeyID narrows every signing key source to the key with this kid
+	// (--kid): for a token without kid checked against a multi-key JWKS.
+	KeyID string
+
 	JWKSURL           string
 	JWKSFile          string
 	PublicKeyFile     string
@@ -88,6 +96,13 @@ type Options struct {
 	CampaignID string             // expected campaignId for this token (overrides Config.CampaignID)
 	Campaign   string             // div id, set on findings and timeline events
 	Timeline   *timeline.Recorder // when set, the user-info call is recorded on it
+	// At judges exp, nbf and iat as of this instant instead of now (a
+	// token captured days ago, judged as of its capture); AtIssued as of
+	// the token's own iat. The result says which (TimesAsOf).
+	At       time.Time
+	AtIssued bool
+
+	decodeOnly bool // Inspect: no user-info call
 }
 
 // Result is the verdict on one token.
@@ -102,7 +117,13 @@ type Result struct {
 	Fields         map[string]string `json:"-"`              // participant values, to prefill the form: secret
 	FieldNames     []string          `json:"fields,omitempty"`
 	UserInfo       *UserInfoCall     `json:"userinfo,omitempty"`
-	Findings       []finding.Finding `json:"findings"`
+	// TimesAsOf says when exp, nbf and iat were judged as of, when that
+	// is not the moment of verification (Options.At, Options.AtIssued).
+	TimesAsOf string `json:"times_as_of,omitempty"`
+	// Unverified marks a result of Inspect: decoded without a key, its
+	// signature (or encryption) not checked.
+	Unverified bool              `json:"unverified,omitempty"`
+	Findings   []finding.Finding `json:"findings"`
 }
 
 // UserInfoCall describes the user-info request made for an access token.

@@ -206,7 +206,7 @@ func attacks(t testing.TB, a *attackSetup) []attack {
 		attack{"newline inside the token", legit[:10] + "\n" + legit[10:], finding.TokenMalformed},
 		attack{"empty token", "", finding.TokenMissing},
 	)
-	return out
+	return append(out, duplicateMemberAttacks(t, a)...)
 }
 
 func alterPayload(t testing.TB, tok string) string {

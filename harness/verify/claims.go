@@ -32,6 +32,10 @@ var registeredClaims = map[string]bool{
 
 func (v *Verifier) judgeClaims(ctx context.Context, r *Result, op *opened, opt Options, add func(finding.Finding)) {
 	claims, err := decodeObject(op.payload)
+	if ptr, dup := isDuplicateName(err); dup {
+		add(finding.New(finding.TokenDuplicateMember, "the claims give %s more than once: verifiers disagree on which one counts, so the token must be refused (RFC 7519 §4)", ptr))
+		return
+	}
 	if err != nil || claims == nil {
 		add(finding.New(finding.TokenMalformed, "the payload is not a JSON object of claims"))
 		return
@@ -46,7 +50,7 @@ func (v *Verifier) judgeClaims(ctx context.Context, r *Result, op *opened, opt O
 	}
 	if typ, ok := h["typ"]; ok {
 		s, _ := typ.(string)
-		if !strings.EqualFold(s, "JWT") && !strings.EqualFold(s, "application/jwt") {
+		if !isMediaType(s, "jwt") {
 			add(finding.New(finding.TokenTypInvalid, "typ is %q, not JWT", fmt.Sprint(typ)))
 		}
 	}
@@ -92,13 +96,29 @@ func (v *Verifier) judgeClaims(ctx context.Context, r *Result, op *opened, opt O
 		}
 	}
 
-	v.judgeTimes(claims, add)
+	now := v.now()
+	switch {
+	case opt.AtIssued:
+		if iat, ok := claims["iat"].(float64); ok && !math.IsNaN(iat) && !math.IsInf(iat, 0) && math.Abs(iat) < 1e11 {
+			now = time.Unix(0, int64(iat*1e9)).UTC()
+			r.TimesAsOf = now.Format(time.RFC3339) + " (the token's iat)"
+		} else {
+			r.TimesAsOf = now.UTC().Format(time.RFC3339) + " (now: the token has no usable iat)"
+		}
+	case !opt.At.IsZero():
+		now = opt.At
+		r.TimesAsOf = now.UTC().Format(time.RFC3339)
+	case !v.cfg.At.IsZero():
+		now = v.cfg.At
+		r.TimesAsOf = now.UTC().Format(time.RFC3339)
+	}
+	v.judgeTimes(claims, now, add)
 	v.judgeMode(ctx, r, claims, opt, add)
 }
 
-// judgeTimes checks exp, nbf and iat against now and the leeway.
-func (v *Verifier) judgeTimes(claims map[string]any, add func(finding.Finding)) {
-	now := float64(v.now().UnixNano()) / 1e9
+// judgeTimes checks exp, nbf and iat against at and the leeway.
+func (v *Verifier) judgeTimes(claims map[string]any, at time.Time, add func(finding.Finding)) {
+	now := float64(at.UnixNano()) / 1e9
 	leeway := v.cfg.Leeway.Seconds()
 	numeric := func(name string) (float64, bool) {
 		raw, present := claims[name]
@@ -228,6 +248,9 @@ func (v *Verifier) judgeMode(ctx context.Context, r *Result, claims map[string]a
 		return
 	}
 	r.Mode = profile.ModeAccessToken
+	if opt.decodeOnly {
+		return // an unverified token's access token is not sent anywhere
+	}
 	fields, ok := v.callUserInfo(ctx, r, accessToken, opt, add)
 	if ok {
 		v.judgeFields(r, fields, add)

@@ -6,10 +6,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rsa"
-	_ "crypto/sha512" // PS384, PS512
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"fmt"
+	"hash"
 	"slices"
 	"strings"
 
@@ -45,6 +48,7 @@ type opened struct {
 	header      map[string]any
 	innerHeader map[string]any
 	payload     []byte
+	weak        []finding.Finding // should findings of the JOSE layer (a short shared secret)
 }
 
 // refusal is a JOSE-layer failure: a finding to report.
@@ -116,27 +120,20 @@ func base64Value(c byte) byte {
 	return 63
 }
 
-// decodeHeader decodes a protected header into a map.
+// decodeHeader decodes a protected header into a map, refusing a member
+// name given twice (token.duplicate_member).
 func decodeHeader(seg string) (map[string]any, *finding.Finding) {
 	if seg == "" {
 		return nil, refusal(finding.TokenMalformed, "the token has no header")
 	}
-	// A header of up to 384 bytes is decoded on the stack; decodeObject
-	// makes the one copy the map's strings share.
-	var src [512]byte
-	var dst [384]byte
-	var raw []byte
-	var err error
-	if len(seg) <= len(src) {
-		n := copy(src[:], seg)
-		raw, err = base64.RawURLEncoding.AppendDecode(dst[:0], src[:n])
-	} else {
-		raw, err = base64.RawURLEncoding.DecodeString(seg)
-	}
+	raw, err := base64.RawURLEncoding.DecodeString(seg)
 	if err != nil {
 		return nil, refusal(finding.TokenMalformed, "the header is not base64url: %v", err)
 	}
 	h, err := decodeObject(raw)
+	if ptr, dup := isDuplicateName(err); dup {
+		return nil, refusal(finding.TokenDuplicateMember, "the JOSE header gives %s more than once: verifiers disagree on which one counts, so the token must be refused (RFC 7515 §4)", ptr)
+	}
 	if err != nil || h == nil {
 		return nil, refusal(finding.TokenMalformed, "the header is not a JSON object")
 	}
@@ -183,8 +180,10 @@ func headerAlg(head string) (map[string]any, string, *finding.Finding) {
 	return h, alg, nil
 }
 
-// openJWS verifies a compact JWS and returns its header and payload.
-func (v *Verifier) openJWS(ctx context.Context, token string) (map[string]any, []byte, *finding.Finding) {
+// openJWS verifies a compact JWS and returns its header and payload; a
+// weakness that does not stop the verification (a short shared secret) is
+// added to op.weak.
+func (v *Verifier) openJWS(ctx context.Context, token string, op *opened) (map[string]any, []byte, *finding.Finding) {
 	head, rest, _ := strings.Cut(token, ".")
 	_, sigSeg, _ := strings.Cut(rest, ".")
 	h, alg, bad := headerAlg(head)
@@ -213,6 +212,18 @@ func (v *Verifier) openJWS(ctx context.Context, token string) (map[string]any, [
 	if bad != nil {
 		return h, nil, bad
 	}
+	if strings.HasPrefix(alg, "HS") {
+		if weak := shortSecret(k, alg); weak != nil {
+			// go-jose refuses to use a short HMAC key at all; the verdict
+			// on such a token is the signature's plus the weakness.
+			payload, ok := verifyShortHMAC(token, alg, k.value.([]byte))
+			if !ok {
+				return h, nil, refusal(finding.TokenSignatureInvalid, "the %s signature does not verify with %s", alg, k.describe())
+			}
+			op.weak = append(op.weak, *weak)
+			return h, payload, nil
+		}
+	}
 	obj, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 	if err != nil {
 		return h, nil, refusal(finding.TokenMalformed, "the token is not a compact JWS: %v", trimJoseErr(err))
@@ -225,6 +236,37 @@ func (v *Verifier) openJWS(ctx context.Context, token string) (map[string]any, [
 		return h, nil, refusal(finding.TokenSignatureInvalid, "the %s signature uses a salt length other than the hash size (RFC 7518 §3.5)", alg)
 	}
 	return h, payload, nil
+}
+
+// shortSecret returns a should finding when the shared secret k is shorter
+// than the hash of the HMAC alg (RFC 7518 §3.2), else nil.
+func shortSecret(k *key, alg string) *finding.Finding {
+	b, ok := k.value.([]byte)
+	if !ok || len(b) >= hmacKeyLen(alg) {
+		return nil
+	}
+	f := finding.New(finding.TokenSecretShort, "the shared secret (%s) is %d bytes; %s needs at least %d (RFC 7518 §3.2): a short secret can be guessed offline from one token", k.describe(), len(b), alg, hmacKeyLen(alg))
+	return &f
+}
+
+// verifyShortHMAC checks the HMAC of a compact JWS (already scanned as
+// canonical base64url) under a secret go-jose will not use, and returns the
+// payload when it verifies.
+func verifyShortHMAC(token, alg string, secret []byte) ([]byte, bool) {
+	newHash := map[string]func() hash.Hash{"HS256": sha256.New, "HS384": sha512.New384, "HS512": sha512.New}[alg]
+	i := strings.LastIndexByte(token, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(token[i+1:])
+	if newHash == nil || err != nil {
+		return nil, false
+	}
+	mac := hmac.New(newHash, secret)
+	mac.Write([]byte(token[:i]))
+	if !hmac.Equal(mac.Sum(nil), sig) {
+		return nil, false
+	}
+	_, seg, _ := strings.Cut(token[:i], ".")
+	payload, err := base64.RawURLEncoding.DecodeString(seg)
+	return payload, err == nil
 }
 
 // strictPSS re-checks an RSASSA-PSS signature with the salt length RFC 7518
@@ -262,6 +304,18 @@ func (v *Verifier) pickKey(ctx context.Context, h map[string]any, alg string, si
 	kid, isString := kidVal.(string)
 	if hasKID && !isString {
 		return nil, refusal(finding.TokenMalformed, "the header's kid is not a string")
+	}
+	if signing && v.cfg.KeyID != "" {
+		var only keySet
+		for _, k := range ks {
+			if k.kid == v.cfg.KeyID {
+				only = append(only, k)
+			}
+		}
+		if len(only) == 0 {
+			return nil, refusal(finding.TokenKeyUnknown, "no key has the kid %q that was asked for (known: %s)", v.cfg.KeyID, kidList(ks))
+		}
+		ks = only
 	}
 	cands := ks.byKID(kid, hasKID)
 	switch {
@@ -326,13 +380,10 @@ func keyMismatch(k *key, h map[string]any, alg string, signing bool) string {
 			return fmt.Sprintf("%s is an %s key; EdDSA needs an Ed25519 key", k.describe(), typ)
 		}
 	case strings.HasPrefix(alg, "HS"):
-		b, ok := k.value.([]byte)
-		if !ok {
+		if _, ok := k.value.([]byte); !ok {
 			return fmt.Sprintf("%s is an %s key; %s needs a shared secret", k.describe(), typ, alg)
 		}
-		if len(b) < hmacKeyLen(alg) {
-			return fmt.Sprintf("the shared secret is %d bytes; %s needs at least %d", len(b), alg, hmacKeyLen(alg))
-		}
+		// a short secret is judged: see shortSecret
 	case strings.HasPrefix(alg, "RSA-OAEP"):
 		if _, ok := k.value.(*rsa.PrivateKey); !ok {
 			return fmt.Sprintf("%s is not an RSA private key; %s needs one", k.describe(), alg)
@@ -441,8 +492,9 @@ func (v *Verifier) openToken(ctx context.Context, token string) (*opened, *findi
 	}
 	switch dots {
 	case 2:
-		h, payload, bad := v.openJWS(ctx, token)
-		return &opened{format: "jws", header: h, payload: payload}, bad
+		op := &opened{format: "jws"}
+		op.header, op.payload, bad = v.openJWS(ctx, token, op)
+		return op, bad
 	case 4:
 		h, pt, bad := v.openJWE(token)
 		op := &opened{format: "jwe", header: h}
@@ -454,7 +506,7 @@ func (v *Verifier) openToken(ctx context.Context, token string) (*opened, *findi
 		}
 		alg, _ := h["alg"].(string)
 		cty, _ := h["cty"].(string)
-		if !strings.EqualFold(cty, "JWT") {
+		if !isMediaType(cty, "jwt") {
 			if isAsymmetricKeyAlg(alg) {
 				return op, refusal(finding.TokenJWEUnauthenticated, "the JWE (alg %s) holds bare claims, not a signed JWT (cty: JWT): anyone with the public key could have made it", alg)
 			}
@@ -477,7 +529,7 @@ func (v *Verifier) openToken(ctx context.Context, token string) (*opened, *findi
 		if innerDots != 2 {
 			return op, refusal(finding.TokenMalformed, "cty is JWT but the decrypted content has %d parts, not the 3 of a signed JWT", innerDots+1)
 		}
-		ih, payload, bad := v.openJWS(ctx, inner)
+		ih, payload, bad := v.openJWS(ctx, inner, op)
 		op.innerHeader = ih
 		if bad != nil {
 			bad.Message = "the nested JWT: " + bad.Message
@@ -487,6 +539,19 @@ func (v *Verifier) openToken(ctx context.Context, token string) (*opened, *findi
 		return op, nil
 	}
 	return nil, refusal(finding.TokenMalformed, "the token has %d parts; a compact JWS has 3 and a JWE 5", dots+1)
+}
+
+// isMediaType reports whether a typ or cty header value names the media
+// type application/<sub> as RFC 7515 §4.1.9-10 says to compare it: case
+// insensitively, with the "application/" prefix optional (and then no other
+// slash).
+func isMediaType(v, sub string) bool {
+	if len(v) > len("application/") && strings.EqualFold(v[:len("application/")], "application/") {
+		v = v[len("application/"):]
+	} else if strings.Contains(v, "/") {
+		return false
+	}
+	return strings.EqualFold(v, sub)
 }
 
 // trimJoseErr drops go-jose's package prefix from an error message.

@@ -5,14 +5,15 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
-// jsonObjectCases are the documents where a fast decoder would most likely
-// part ways with encoding/json.
+// jsonObjectCases are the documents where a strict decoder and
+// encoding/json would most likely part ways.
 var jsonObjectCases = []string{
 	`{}`, ` {} `, "\t{\n}\r\n", `{"a":1}`, `{"a":[]}`, `{"a":{}}`, `{"a":[1,"x",true,false,null,{"b":[]}]}`,
 	`{"iss":"example-media","sub":"user-42","iat":1799999990,"form":{"email":"ada@example.com"}}`,
-	`{"a":1,"a":2}`, `{"a":{"x":1},"a":"y"}`, // repeated names: the last wins
+	`{"a":1,"a":2}`, `{"a":{"x":1},"a":"y"}`, `{"f":{"e":1,"e":2}}`, `{"a":[{"x":1,"x":2}]}`, `{"\u0061":1,"a":2}`,
 	`{"n":-0}`, `{"n":0.5}`, `{"n":1E+2}`, `{"n":1e-2}`, `{"n":-12.5e3}`, `{"n":1e400}`, `{"n":-1e400}`, `{"n":1e-400}`,
 	`{"n":01}`, `{"n":1.}`, `{"n":.5}`, `{"n":+1}`, `{"n":-}`, `{"n":1e}`, `{"n":0x10}`, `{"n":1_000}`, `{"n":Infinity}`, `{"n":NaN}`,
 	`{"s":"a\"b\\c\/d\be\ff\ng\rh\ti"}`, `{"s":"\u00e9\u0041\u20ac\u0000"}`, `{"s":"\uD83D\uDE00"}`, `{"s":"\uD83D"}`, `{"s":"\uDE00x"}`,
@@ -27,41 +28,54 @@ var jsonObjectCases = []string{
 	"{\"a\":" + strings.Repeat(`{"b":`, 40) + "1" + strings.Repeat("}", 40) + "}",
 }
 
-// sameAsEncodingJSON fails the test unless decodeObject accepts what
-// json.Unmarshal accepts, with the same map, and the fast path, when it
-// answers, agrees. (On an error the verifier refuses and drops the map.)
-func sameAsEncodingJSON(t *testing.T, doc string) {
+// stricterThanEncodingJSON fails the test unless decodeObject is
+// encoding/json without its leniencies: what it accepts, json.Unmarshal
+// accepts with the same map; what it refuses and json.Unmarshal accepts is a
+// repeated member name (reported as such), invalid UTF-8 or a lone
+// surrogate escape (\uD83D), which json.Unmarshal silently replaces with
+// U+FFFD.
+func stricterThanEncodingJSON(t *testing.T, doc string) {
 	t.Helper()
 	var want map[string]any
 	wantErr := json.Unmarshal([]byte(doc), &want)
 	got, gotErr := decodeObject([]byte(doc))
-	if (wantErr == nil) != (gotErr == nil) || wantErr == nil && !reflect.DeepEqual(got, want) {
-		t.Fatalf("%q: decodeObject = %#v, %v; json.Unmarshal = %#v, %v", doc, got, gotErr, want, wantErr)
-	}
-	if fast, ok := decodeJSONFast(doc); ok && (wantErr != nil || !reflect.DeepEqual(fast, want)) {
-		t.Fatalf("%q: the fast path accepted %#v; json.Unmarshal = %#v, %v", doc, fast, want, wantErr)
-	}
-}
-
-func TestDecodeObjectMatchesEncodingJSON(t *testing.T) {
-	for _, doc := range jsonObjectCases {
-		sameAsEncodingJSON(t, doc)
-	}
-}
-
-// The fast path must actually serve the tokens qualcert sees, or it is dead
-// weight: it answers for ordinary headers and claims, escapes included.
-func TestDecodeObjectFastPathServesTokens(t *testing.T) {
-	payload, err := json.Marshal(goodClaims())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, doc := range []string{string(payload), `{"alg":"ES256","kid":"k","typ":"JWT"}`,
-		`{"iss":"https:\/\/media.example\/","name":"Zo\u00eb","city":"Li\u00e8ge"}`} {
-		if _, ok := decodeJSONFast(doc); !ok {
-			t.Errorf("the fast path gave up on %s", doc)
+	switch {
+	case gotErr == nil && wantErr != nil:
+		t.Fatalf("%q: decodeObject accepted %#v; json.Unmarshal refuses: %v", doc, got, wantErr)
+	case gotErr == nil && !reflect.DeepEqual(got, want):
+		t.Fatalf("%q: decodeObject = %#v; json.Unmarshal = %#v", doc, got, want)
+	case gotErr != nil && wantErr == nil:
+		_, dup := isDuplicateName(gotErr)
+		badUnicode := !utf8.ValidString(doc) || strings.Contains(gotErr.Error(), "surrogate")
+		if !dup && !badUnicode {
+			t.Fatalf("%q: decodeObject refuses valid Unicode without a repeated name (%v); json.Unmarshal = %#v", doc, gotErr, want)
 		}
-		sameAsEncodingJSON(t, doc)
+	}
+}
+
+func TestDecodeObjectIsStrictEncodingJSON(t *testing.T) {
+	for _, doc := range jsonObjectCases {
+		stricterThanEncodingJSON(t, doc)
+	}
+}
+
+// Repeated names are refused wherever they are, and named by their JSON
+// Pointer (names only: never a value).
+func TestDecodeObjectRefusesRepeatedNames(t *testing.T) {
+	for doc, want := range map[string]string{
+		`{"iss":"attacker","sub":"1","iss":"demo-media"}`:        "/iss",
+		`{"form":{"email":"a@x.example","email":"b@x.example"}}`: "/form/email",
+		`{"a":[{"x":1,"x":2}]}`:                                  "/a/0/x",
+		`{"\u0061":1,"a":2}`:                                     "/a",
+	} {
+		_, err := decodeObject([]byte(doc))
+		ptr, dup := isDuplicateName(err)
+		if !dup || ptr != want {
+			t.Errorf("%s: got %v (pointer %q), want a repeated name at %s", doc, err, ptr, want)
+		}
+		if strings.Contains(err.Error(), "x.example") || strings.Contains(err.Error(), "attacker") {
+			t.Errorf("%s: the error quotes a value: %v", doc, err)
+		}
 	}
 }
 
@@ -70,6 +84,6 @@ func FuzzDecodeObject(f *testing.F) {
 		f.Add(doc)
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
-		sameAsEncodingJSON(t, doc)
+		stricterThanEncodingJSON(t, doc)
 	})
 }

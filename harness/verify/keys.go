@@ -325,15 +325,12 @@ func checkKeyStrength(k *key) error {
 	case ed25519.PublicKey, ed25519.PrivateKey:
 		return nil
 	case []byte:
+		// A shared secret shorter than its HMAC's hash is weak, not
+		// unusable: tokens signed with it are judged, with a should finding
+		// (token.secret_short, see shortSecret), so that a publisher sees
+		// every other defect of the token too.
 		if len(v) == 0 {
 			return errors.New("the key is empty")
-		}
-		min := hmacKeyLen(k.alg)
-		if min == 0 && k.alg == "" && k.use != "enc" && k.source != "decryption_key_file" {
-			min = 32 // a secret of unknown use is an HMAC key: HS256 needs 32 bytes
-		}
-		if len(v) < min {
-			return fmt.Errorf("the shared secret is %d bytes; HMAC keys must be at least %d bytes (RFC 7518 §3.2)", len(v), min)
 		}
 		return nil
 	default:

@@ -153,6 +153,9 @@ func (v *Verifier) Verify(ctx context.Context, token string, opt Options) *Resul
 		add(*bad)
 		return r
 	}
+	for _, f := range op.weak {
+		add(f)
+	}
 	v.judgeClaims(ctx, r, op, opt, add)
 	finding.Sort(r.Findings)
 	return r

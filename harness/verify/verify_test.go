@@ -2,9 +2,13 @@ package verify
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -281,12 +285,11 @@ func TestOptionsCampaignOverrides(t *testing.T) {
 }
 
 func TestNewRefusesBadConfig(t *testing.T) {
-	weak := genKey(t, "HS256", "")
 	for name, cfg := range map[string]Config{
 		"none allowed":      {Algorithms: []string{"none"}},
 		"unknown alg":       {Algorithms: []string{"XS256"}},
 		"PBES2 enc":         {KeyAlgorithms: []string{"PBES2-HS256+A128KW"}},
-		"short secret":      {SecretFile: writeSecret(t, weak.Private.([]byte)[:20])},
+		"empty secret":      {SecretFile: writeSecret(t, []byte{})},
 		"missing file":      {PublicKeyFile: "/nonexistent/key.pem"},
 		"private as public": {PublicKeyFile: writePrivatePEM(t, genKey(t, "ES256", ""))},
 	} {
@@ -294,4 +297,44 @@ func TestNewRefusesBadConfig(t *testing.T) {
 			t.Errorf("%s: New accepted it", name)
 		}
 	}
+}
+
+// A shared secret shorter than its HMAC's hash is a weakness to report, not a
+// reason to refuse the configuration: the token is judged, with
+// token.secret_short (should) beside whatever else it gets wrong.
+func TestShortSecretIsJudged(t *testing.T) {
+	ctx := context.Background()
+	secret := []byte("twenty-byte-secret!!")
+	cfg := baseConfig()
+	cfg.SecretFile = writeSecret(t, secret)
+	v := newVerifier(t, cfg)
+	r := v.Verify(ctx, signHS256(t, goodClaims(), secret), Options{})
+	expectOnly(t, r, finding.TokenSecretShort)
+	if !r.Valid() {
+		t.Fatalf("a should finding made the token invalid: %v", r.Findings)
+	}
+	expired := goodClaims()
+	expired["exp"] = float64(testNow.Add(-time.Hour).Unix())
+	expired["iat"] = float64(testNow.Add(-2 * time.Hour).Unix())
+	expectOnly(t, v.Verify(ctx, signHS256(t, expired, secret), Options{}), finding.TokenExpired, finding.TokenSecretShort)
+	// a forged signature is still refused, and the weakness is not reported
+	expectOnly(t, v.Verify(ctx, token.Tamper(signHS256(t, goodClaims(), secret)), Options{}), finding.TokenSignatureInvalid)
+	// a secret of the full length gets no finding
+	full := genKey(t, "HS256", "")
+	cfg.SecretFile = writeSecret(t, full.Private.([]byte))
+	expectOnly(t, newVerifier(t, cfg).Verify(ctx, sign(t, goodClaims(), full), Options{}))
+}
+
+// signHS256 signs by hand: go-jose refuses to sign with a short secret,
+// which publishers' libraries do not all do.
+func signHS256(t testing.TB, claims any, secret []byte) string {
+	t.Helper()
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + base64.RawURLEncoding.EncodeToString(payload)
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(input))
+	return input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
