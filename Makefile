@@ -8,11 +8,25 @@ PKGS     := ./...
 all: build
 
 # Debian's Chromium, installed when missing: go-rod never downloads a browser.
+# xmllint (Debian's libxml2-utils) and the npm consumers of cucumber.json
+# (pinned in reports/testdata/consumers/package-lock.json, installed into its
+# git-ignored node_modules) let the tests check every report with the tools
+# that read it in CI.
+CONSUMERS := reports/testdata/consumers
 deps: deps-grid
 	@if [ ! -x "$(CHROMIUM)" ] && ! command -v chromium >/dev/null 2>&1; then \
 		echo "installing Debian's chromium (needed by the browser harness)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if ! command -v xmllint >/dev/null 2>&1; then \
+		echo "installing Debian's libxml2-utils (xmllint checks junit.xml against Jenkins' junit-10.xsd)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libxml2-utils >/dev/null; \
+	fi
+	@if [ ! -d $(CONSUMERS)/node_modules/cucumber-junit ] || [ ! -d $(CONSUMERS)/node_modules/cucumber-html-reporter ]; then \
+		echo "installing the npm consumers of cucumber.json into $(CONSUMERS)/node_modules"; \
+		npm ci --prefix $(CONSUMERS) --no-audit --no-fund --ignore-scripts --loglevel=error; \
 	fi
 	@# the godog CLI, at go.mod's godog version: the example module's test runs it
 	@test -x bin/godog || GOBIN=$(CURDIR)/bin $(GO) install github.com/cucumber/godog/cmd/godog@$$($(GO) list -m -f '{{.Version}}' github.com/cucumber/godog)
@@ -54,7 +68,7 @@ test: deps
 	GOOS=darwin $(GO) build $(PKGS)    # verify, keys and token work where support engineers do
 	GOOS=windows $(GO) build $(PKGS)
 	$(GO) vet $(PKGS)
-	$(GO) test -race -timeout 15m $(PKGS)
+	QUALCERT_REQUIRE_CONSUMERS=1 $(GO) test -race -timeout 15m $(PKGS)
 
 test-short:
 	$(GO) test -short $(PKGS)

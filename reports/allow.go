@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -78,6 +79,35 @@ func (e AllowEntry) matches(f finding.Finding, scenarioName, scenarioID string) 
 //     reason: "accepted by Qualifio support, 2026-11-02"
 type AllowList struct {
 	Entries []AllowEntry
+
+	mu   sync.Mutex
+	used map[int]bool // entries Reason matched, for Apply's stale check
+}
+
+// Reason returns the reason of the first entry that allows f, a finding of
+// the scenario with that name and id ("" for a page load's finding that no
+// scenario asserted), or "". The run calls it as findings are observed, so
+// that a step asserting on an allowed finding passes; Apply later reports
+// the entries that matched nothing. Safe for concurrent use.
+func (a *AllowList) Reason(f finding.Finding, scenarioName, scenarioID string) string {
+	if a == nil {
+		return ""
+	}
+	for j, e := range a.Entries {
+		if e.Scenario != "" && scenarioName == "" && scenarioID == "" {
+			continue
+		}
+		if e.matches(f, scenarioName, scenarioID) {
+			a.mu.Lock()
+			if a.used == nil {
+				a.used = map[int]bool{}
+			}
+			a.used[j] = true
+			a.mu.Unlock()
+			return e.Reason
+		}
+	}
+	return ""
 }
 
 // MaxAllowFileSize bounds the expected-deviations file.
@@ -212,6 +242,11 @@ func (a *AllowList) Apply(r *Report) {
 	}
 	names := scenarioIndex(r)
 	used := make([]bool, len(a.Entries))
+	a.mu.Lock()
+	for j := range a.used {
+		used[j] = true
+	}
+	a.mu.Unlock()
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		var name, id string
@@ -227,6 +262,7 @@ func (a *AllowList) Apply(r *Report) {
 			}
 		}
 	}
+	AllowConsequences(r.Findings)
 	// An entry that matched nothing is stale, and fails the run, unless
 	// the run was filtered by tags: then the scenarios it is about may
 	// simply not have run.
@@ -234,7 +270,7 @@ func (a *AllowList) Apply(r *Report) {
 	for j, e := range a.Entries {
 		switch {
 		case used[j]:
-		case r.TagFilter != "":
+		case r.TagFilter != "" || r.Partial:
 			r.UnexercisedAllowances = append(r.UnexercisedAllowances, e)
 		default:
 			r.StaleAllowances = append(r.StaleAllowances, e)
@@ -258,4 +294,24 @@ func scenarioIndex(r *Report) map[string]*Scenario {
 		}
 	}
 	return m
+}
+
+// AllowConsequences allows a finding whose cause (Finding.CausedBy, on the
+// same scenario or page load and campaign) is allowed: the deviation was
+// accepted, and so is what it leads to (CONTRACT §3: a run whose every
+// must-level finding is allowed passes).
+func AllowConsequences(fs []finding.Finding) {
+	for i := range fs {
+		f := &fs[i]
+		if f.CausedBy == "" || f.Allowed != "" {
+			continue
+		}
+		for _, c := range fs {
+			if c.Code == f.CausedBy && c.Scenario == f.Scenario && c.PageLoad == f.PageLoad &&
+				(c.Campaign == f.Campaign || c.Campaign == "") && c.Allowed != "" {
+				f.Allowed = fmt.Sprintf("caused by %s, allowed: %s", c.Code, c.Allowed)
+				break
+			}
+		}
+	}
 }

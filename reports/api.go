@@ -11,17 +11,15 @@ import (
 
 // Finalize sorts the findings, counts the summary and sets the verdict:
 // broken if any scenario is broken, failed if a must-level finding is not
-// allowed (or an allowance went stale), passed otherwise.
+// allowed (or an allowance went stale, or a scenario failed with no finding
+// to explain it), passed otherwise.
 //
-// Call it after (*AllowList).Apply. Scenario statuses are reconciled with
-// the findings, so that every report tells one story:
-//   - a scenario that the steps marked failed only because of findings that
-//     are all allowed counts as passed (its steps keep their record);
-//   - a scenario whose steps passed but that carries a must-level finding
-//     that is not allowed (one its page load produced and no step asserted)
-//     counts as failed;
-//   - a failed scenario with no finding to explain it still fails the run:
-//     a failure is never silently dropped.
+// Call it after (*AllowList).Apply. Statuses are the ones the run decided
+// (and printed) when each scenario ended: a finding that no scenario
+// asserted belongs to its page load (Finding.PageLoad) and fails the run,
+// not a scenario. The one reconciliation is for an allow-list applied after
+// the run: a scenario that failed only on findings that are now all allowed
+// counts as passed.
 func (r *Report) Finalize() {
 	if r.Schema == "" {
 		r.Schema = SchemaID
@@ -29,15 +27,16 @@ func (r *Report) Finalize() {
 	if r.Tool.Name == "" {
 		r.Tool.Name = "qualcert"
 	}
+	if r.TagFilter != "" && !r.Partial {
+		r.Partial, r.PartialReason = true, "filtered by --tags "+r.TagFilter
+	}
+	AllowConsequences(r.Findings)
 	finding.Sort(r.Findings)
 	byScenario := findingsByScenario(r)
 	var sum Summary
 	unexplainedFailure := false
 	for i := range r.Scenarios {
 		s := &r.Scenarios[i]
-		if s.Status == Passed && finding.HasMust(byScenario[i]) {
-			s.Status = Failed
-		}
 		if s.Status == Failed {
 			fs := byScenario[i]
 			if len(fs) > 0 && !finding.HasMust(fs) && hasAllowedMust(fs) {
@@ -58,9 +57,24 @@ func (r *Report) Finalize() {
 			sum.Broken++
 		}
 	}
+	// a warning is a problem: the same code on the same campaign seen by
+	// several scenarios or page loads is one warning, as the summary lists it
+	warned := map[string]bool{}
 	for _, f := range r.Findings {
-		if f.Level == finding.Should && f.Allowed == "" {
+		if k := string(f.Code) + "\x00" + f.Campaign; f.Level == finding.Should && f.Allowed == "" && !warned[k] {
+			warned[k] = true
 			sum.Warnings++
+		}
+	}
+	for i := range r.PageLoads {
+		pl := &r.PageLoads[i]
+		if pl.Status == Broken {
+			continue
+		}
+		pl.Status = Passed
+		if len(pageLoadFailures(r, pl.ID)) > 0 {
+			pl.Status = Failed
+			sum.PageLoadsFailed++
 		}
 	}
 	r.Summary = sum
@@ -72,6 +86,62 @@ func (r *Report) Finalize() {
 	default:
 		r.Verdict = Passed
 	}
+}
+
+// pageLoadFindings returns the findings of page load id that no scenario
+// asserted.
+func pageLoadFindings(r *Report, id string) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range r.Findings {
+		if f.PageLoad == id && f.Scenario == "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// pageLoadFailures are the findings that fail page load id: must-level,
+// not allowed, asserted by no scenario, and not the consequence of a cause
+// that a scenario of the same load asserted (campaign.blocked by
+// setmetadata.late: the cause fails its scenarios, and the consequence is
+// listed under it).
+func pageLoadFailures(r *Report, id string) []finding.Finding {
+	onLoad := map[string]bool{}
+	for _, s := range r.Scenarios {
+		if s.PageLoad == id && s.ID != "" {
+			onLoad[s.ID] = true
+		}
+	}
+	asserted := map[string]bool{}
+	for _, f := range r.Findings {
+		if onLoad[f.Scenario] {
+			asserted[string(f.Code)+"\x00"+f.Campaign] = true
+		}
+	}
+	var out []finding.Finding
+	for _, f := range pageLoadFindings(r, id) {
+		if f.Level != finding.Must || f.Allowed != "" {
+			continue
+		}
+		if f.CausedBy != "" && (asserted[string(f.CausedBy)+"\x00"+f.Campaign] || asserted[string(f.CausedBy)+"\x00"]) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// PartialBanner is how every report says that a run is not a
+// certification: "" for a complete run.
+func (r *Report) PartialBanner() string {
+	if !r.Partial {
+		return ""
+	}
+	s := "partial run: not a certification"
+	if r.PartialReason != "" {
+		s += " (" + r.PartialReason + ")"
+	}
+	return s
 }
 
 func hasAllowedMust(fs []finding.Finding) bool {

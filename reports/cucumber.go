@@ -142,7 +142,11 @@ func buildCucumber(r *Report, dir string) []CucumberFeature {
 			if uri == "" {
 				uri = "features/" + slug(fname) + ".feature"
 			}
-			features = append(features, CucumberFeature{URI: uri, ID: slug(fname), Keyword: "Feature", Name: fname, Line: 1, Tags: []CucumberTag{}, Elements: []CucumberElement{}})
+			desc := ""
+			if r.Partial {
+				desc = r.PartialBanner()
+			}
+			features = append(features, CucumberFeature{URI: uri, ID: slug(fname), Keyword: "Feature", Name: fname, Description: desc, Line: 1, Tags: cucumberTags(s.FeatureTags, 1), Elements: []CucumberElement{}})
 		}
 		f := &features[fi]
 		id := f.ID + ";" + slug(s.Name)
@@ -151,7 +155,7 @@ func buildCucumber(r *Report, dir string) []CucumberFeature {
 			id = fmt.Sprintf("%s;%d", id, n)
 		}
 		_, line := scenarioLocation(s)
-		el := CucumberElement{ID: id, Keyword: "Scenario", Name: s.Name, Line: line, Type: "scenario", Tags: cucumberTags(s.Tags, line), Steps: []CucumberStep{}}
+		el := CucumberElement{ID: id, Keyword: "Scenario", Name: s.Name, Line: line, Type: "scenario", Tags: cucumberTags(scenarioOwnTags(s), line), Steps: []CucumberStep{}}
 		if s.Status == Skipped && s.SkipReason != "" {
 			el.Description = "Skipped: " + s.SkipReason + "\n"
 		}
@@ -189,9 +193,6 @@ func buildCucumber(r *Report, dir string) []CucumberFeature {
 				msg = "scenario " + s.Status
 			}
 			hook = &CucumberHook{Match: CucumberMatch{Location: "qualcert/findings"}, Result: CucumberResult{Status: "failed", ErrorMessage: msg}}
-		} else if len(fs) > 0 && finding.HasMust(fs) {
-			// the failed step's message may not name the codes: add them
-			hook = &CucumberHook{Match: CucumberMatch{Location: "qualcert/findings"}, Result: CucumberResult{Status: "failed", ErrorMessage: strings.TrimSpace(findingsText(fs))}}
 		}
 		for _, a := range s.Attachments {
 			data, err := readAttachment(dir, a)
@@ -223,6 +224,10 @@ func buildCucumber(r *Report, dir string) []CucumberFeature {
 		}
 		f.Elements = append(f.Elements, el)
 	}
+	if els := pageLoadElements(r); len(els) > 0 {
+		features = append(features, CucumberFeature{URI: "qualcert/page-loads", ID: "page-loads", Keyword: "Feature", Name: "Page loads",
+			Description: "Findings of a page load that no scenario asserted.", Line: 1, Tags: []CucumberTag{}, Elements: els})
+	}
 	if el, ok := runElement(r); ok {
 		features = append(features, CucumberFeature{URI: "qualcert", ID: "qualcert-run", Keyword: "Feature", Name: "qualcert run",
 			Line: 1, Tags: []CucumberTag{}, Elements: []CucumberElement{el}})
@@ -230,16 +235,30 @@ func buildCucumber(r *Report, dir string) []CucumberFeature {
 	return features
 }
 
+// pageLoadElements are the page loads with findings that no scenario
+// asserted, one element each, failed on a must-level one.
+func pageLoadElements(r *Report) []CucumberElement {
+	var out []CucumberElement
+	for _, pl := range r.PageLoads {
+		fs := pageLoadFindings(r, pl.ID)
+		if len(fs) == 0 {
+			continue
+		}
+		st := CucumberStep{Keyword: "* ", Name: "the findings no scenario asserted on this page load", Match: CucumberMatch{Location: "qualcert/page-load"}, Result: CucumberResult{Status: "passed"}}
+		if fails := pageLoadFailures(r, pl.ID); len(fails) > 0 {
+			st.Result = CucumberResult{Status: "failed", ErrorMessage: strings.TrimSpace(findingsText(fails))}
+		}
+		out = append(out, CucumberElement{ID: "page-loads;" + slug(pl.ID), Keyword: "Scenario", Name: "page load " + pl.ID, Type: "scenario",
+			Description: "Conditions: " + pl.Conditions + "\nFindings:\n" + findingsText(fs), Tags: []CucumberTag{}, Steps: []CucumberStep{st}})
+	}
+	return out
+}
+
 // runElement reports what belongs to the run rather than to a scenario:
 // findings with no scenario and stale expected deviations, as one scenario
 // with a step each, failing when they fail the run.
 func runElement(r *Report) (CucumberElement, bool) {
-	var orphans []finding.Finding
-	for _, f := range r.Findings {
-		if f.Scenario == "" || !scenarioKnown(r, f.Scenario) {
-			orphans = append(orphans, f)
-		}
-	}
+	orphans := orphanFindings(r)
 	if len(orphans) == 0 && len(r.StaleAllowances) == 0 {
 		return CucumberElement{}, false
 	}
@@ -279,6 +298,25 @@ func scenarioLocation(s Scenario) (string, int) {
 		}
 	}
 	return uri, line
+}
+
+// scenarioOwnTags are the tags a scenario declares, without those it
+// inherits from its feature (cucumber.json lists those on the feature).
+func scenarioOwnTags(s Scenario) []string {
+	if len(s.FeatureTags) == 0 {
+		return s.Tags
+	}
+	inherited := map[string]bool{}
+	for _, t := range s.FeatureTags {
+		inherited[t] = true
+	}
+	var out []string
+	for _, t := range s.Tags {
+		if !inherited[t] {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func lineOf(scenarioLine, step int) int {

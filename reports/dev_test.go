@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,6 +102,63 @@ func TestDevShoot(t *testing.T) {
 	for _, u := range reqs {
 		if u != "file://"+file && !strings.HasPrefix(u, "data:") {
 			t.Errorf("request besides the file: %s", u)
+		}
+	}
+}
+
+// TestDevRender rewrites the reports of an existing run from its
+// report.json (RENDER=dir): a developer aid for the writers.
+func TestDevRender(t *testing.T) {
+	dir := os.Getenv("RENDER")
+	if dir == "" {
+		t.Skip("RENDER not set")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteAll(dir, &r, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDevLoadShot screenshots the viewport at a page load of an existing
+// report (SHOOT=path/report.html, SHOOT_OUT=dir), with its sequence diagram
+// scrolled down by 400 px, at 1280 and 390 px: the lane names must stay
+// visible. A developer aid.
+func TestDevLoadShot(t *testing.T) {
+	file, out := os.Getenv("SHOOT"), os.Getenv("SHOOT_OUT")
+	if file == "" || out == "" {
+		t.Skip("SHOOT and SHOOT_OUT not set")
+	}
+	b := startChromium(t)
+	p, err := b.Page(proto.TargetCreateTarget{URL: "about:blank"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, width := range []int{1280, 390} {
+		if err := p.SetViewport(&proto.EmulationSetDeviceMetricsOverride{Width: width, Height: 1000, DeviceScaleFactor: 1, Mobile: width < 500}); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Navigate("file://" + file + "#load-1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.WaitLoad(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Eval(`() => { const d = document.querySelector('#load-1 .diagram'); d.scrollIntoView(); d.scrollTop = 400; d.scrollLeft = 120; window.scrollBy(0, -60); }`); err != nil {
+			t.Fatal(err)
+		}
+		png, err := p.Screenshot(false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, fmt.Sprintf("load-%d.png", width)), png, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

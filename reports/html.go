@@ -32,6 +32,8 @@ var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 	"lower": strings.ToLower,
 	"inc":   func(n int) int { return n + 1 },
 	"dur":   durationText,
+	"sub":   func(a, b int) int { return a - b },
+	"cls":   func(s string) string { return strings.ReplaceAll(s, " ", "-") },
 }).ParseFS(assets, "assets/report.html.tmpl"))
 
 type htmlView struct {
@@ -47,7 +49,9 @@ type htmlView struct {
 	Matrix       []matrixRow
 	Coverage     string // how coverage was decided, for the legend
 	Groups       []findingGroup
-	ToFix        []findingView  // must-level findings not allowed, for the top of the page
+	ToFix        []causeView    // one entry per cause of failure, for the top of the page
+	Partial      string         // "partial run: not a certification (…)", or ""
+	Loads        []loadView     // each page load once: its sequence, tokens and screenshots
 	Unexplained  []scenarioView // failed or broken scenarios with no must finding
 	Scenarios    []scenarioView
 	CSS          template.CSS
@@ -77,6 +81,7 @@ type findingGroup struct {
 
 type findingView struct {
 	finding.Finding
+	ScenarioName   string         // the scenario Finding.Scenario names (by id)
 	Also           []scenarioLink // the same finding in other scenarios (Findings section)
 	ScenarioAnchor string
 	InScenario     bool // shown inside its scenario: no link back
@@ -93,14 +98,38 @@ type scenarioView struct {
 	Must       int
 	Should     int
 	Info       int
-	Diagram    *diagram
+	Diagram    *diagram // only for a scenario with no page load in the report
 	Tokens     []tokenView
 	Shots      []shot
 	Missing    []string
-	Failed     int // steps not passed
+	Failed     int    // steps not passed
+	Load       string // its page load's id and anchor
+	LoadAnchor string
 }
 
-type scenarioLink struct{ Name, Anchor string }
+type scenarioLink struct{ Name, Anchor, Status string }
+
+// causeView is one entry of "What to fix": a cause, what it led to, and
+// where it was seen.
+type causeView struct {
+	findingView
+	Caused    []finding.Code
+	Blocked   int
+	Scenarios int
+	PageLoads []string
+}
+
+// loadView is one page load: shown once, linked from its scenarios.
+type loadView struct {
+	ID, Anchor, Conditions, Status string
+	DurationMs                     int64
+	Scenarios                      []scenarioLink
+	Findings                       []findingView // no scenario asserted them
+	Diagram                        *diagram
+	Tokens                         []tokenView
+	Shots                          []shot
+	Missing                        []string
+}
 
 // shot is a screenshot: its pixels are in the page's style sheet once (a
 // class per distinct file, as a data: URI), because scenarios that share a
@@ -109,11 +138,13 @@ type scenarioLink struct{ Name, Anchor string }
 type shot struct {
 	Name, Step string
 	Class      string
+	Href       string // the file beside the report, full size
 	W, H       int
 }
 
 type tokenView struct {
 	TokenView
+	Revealed                    bool
 	HeaderKV, InnerKV, ClaimsKV []kv
 }
 
@@ -144,13 +175,14 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 	if v.Verdict == "" {
 		v.Verdict = Broken
 	}
-	for _, f := range r.Findings {
-		if f.Allowed != "" {
+	for _, c := range Causes(r) { // counted as "What to fix" lists them: by cause
+		if c.Finding.Allowed != "" {
 			v.Allowed++
-		} else if f.Level == finding.Must {
+		} else if c.Finding.Level == finding.Must {
 			v.Must++
 		}
 	}
+	v.Partial = r.PartialBanner()
 	switch v.Verdict {
 	case Passed:
 		v.VerdictTitle = "Certification passed"
@@ -161,8 +193,8 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 	case Failed:
 		v.VerdictTitle = "Certification failed"
 		var parts []string
-		if v.Must > 0 {
-			parts = append(parts, fmt.Sprintf("%d must-level finding%s block%s certification", v.Must, plural(v.Must, "", "s"), plural(v.Must, "s", "")))
+		if n := mustCauses(r); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d must-level problem%s block%s certification", n, plural(n, "", "s"), plural(n, "s", "")))
 		}
 		if n := len(r.StaleAllowances); n > 0 {
 			parts = append(parts, fmt.Sprintf("%d expected deviation%s went stale", n, plural(n, "", "s")))
@@ -174,6 +206,11 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 	default:
 		v.VerdictTitle = "No verdict: the run broke"
 		v.VerdictLine = "The harness could not complete every scenario (browser, page or timeout): fix the environment and run again."
+	}
+	if r.Partial {
+		v.VerdictTitle = "Partial run " + map[string]string{Passed: "passed", Failed: "failed", Broken: "broke"}[v.Verdict] + ": not a certification"
+		v.VerdictLine = "Only part of the certification suite ran (" + r.PartialReason + "). " + v.VerdictLine
+		v.VerdictLine = strings.Replace(v.VerdictLine, "The integration meets every must-level requirement that was exercised.", "What ran meets every must-level requirement it checked.", 1)
 	}
 	if !r.StartedAt.IsZero() {
 		v.Date = r.StartedAt.UTC().Format("2 Jan 2006, 15:04:05 MST")
@@ -191,8 +228,15 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 			anchors[s.ID] = a
 		}
 	}
+	names := scenarioIndex(r)
+	nameOf := func(key string) string {
+		if s := names[key]; s != nil {
+			return s.Name
+		}
+		return key
+	}
 	fv := func(f finding.Finding) findingView {
-		return findingView{Finding: f, ScenarioAnchor: anchors[f.Scenario]}
+		return findingView{Finding: f, ScenarioAnchor: anchors[f.Scenario], ScenarioName: nameOf(f.Scenario)}
 	}
 
 	// findings grouped by requirement, in the catalogue's reading order
@@ -210,7 +254,7 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 		key := strings.Join([]string{string(f.Code), string(f.Level), f.Requirement, f.Campaign, f.Message, f.Hint, f.Allowed}, "\x00")
 		if pos, seen := same[key]; seen && f.Scenario != "" {
 			if first := &groups[pos.req].Findings[pos.i]; first.Scenario != "" {
-				first.Also = append(first.Also, scenarioLink{Name: f.Scenario, Anchor: anchors[f.Scenario]})
+				first.Also = append(first.Also, scenarioLink{Name: nameOf(f.Scenario), Anchor: anchors[f.Scenario]})
 				continue
 			}
 		}
@@ -247,22 +291,92 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 	}
 
 	v.Campaigns, v.Matrix, v.Coverage = buildMatrix(r, reqs, groups)
-	listed := map[string]bool{}
-	for _, f := range r.Findings {
-		key := string(f.Code) + "\x00" + f.Campaign + "\x00" + f.Message
-		if f.Level == finding.Must && f.Allowed == "" && !listed[key] {
-			listed[key] = true
-			view := fv(f)
-			view.GroupAnchor = "req-" + slug(f.Requirement)
-			v.ToFix = append(v.ToFix, view)
+	if v.Verdict == Passed {
+		unreached := 0
+		for _, row := range v.Matrix {
+			for _, c := range row.Cells {
+				if c.Status == NotReached {
+					unreached++
+					break
+				}
+			}
 		}
+		if unreached > 0 {
+			v.VerdictLine += fmt.Sprintf(" %d requirement%s not reached by any scenario (see the matrix).", unreached, plural(unreached, " was", "s were"))
+		}
+	}
+	for _, c := range Causes(r) {
+		if c.Finding.Level != finding.Must || c.Finding.Allowed != "" {
+			continue
+		}
+		view := fv(c.Finding)
+		view.GroupAnchor = "req-" + slug(c.Finding.Requirement)
+		v.ToFix = append(v.ToFix, causeView{findingView: view, Caused: c.Caused, Blocked: len(c.Blocked), Scenarios: len(c.Scenarios), PageLoads: c.PageLoads})
 	}
 
 	shotClasses := map[string]shot{}
 	var shotCSS strings.Builder
 	defer func() { v.ShotCSS = template.CSS(shotCSS.String()) }()
+	// shots returns the screenshots of atts, each image once in the style
+	// sheet however many scenarios or page loads show it
+	shots := func(atts []Attachment) (out []shot, missing []string) {
+		for _, a := range atts {
+			if !isImage(a.MediaType) {
+				missing = append(missing, fmt.Sprintf("%s (%s): not an image, see the report folder", a.Name, a.MediaType))
+				continue
+			}
+			sh, ok := shotClasses[a.Path]
+			if !ok {
+				b, err := readAttachment(dir, a)
+				if err != nil {
+					missing = append(missing, err.Error())
+					continue
+				}
+				sh = shot{Class: fmt.Sprintf("shot-%d", len(shotClasses)+1), W: 16, H: 10}
+				if cfg, _, err := image.DecodeConfig(bytes.NewReader(b)); err == nil && cfg.Width > 0 && cfg.Height > 0 {
+					sh.W, sh.H = cfg.Width, cfg.Height
+				}
+				shotClasses[a.Path] = sh
+				// base64 and a media type from the fixed list of isImage:
+				// nothing here can close the url() or the rule
+				fmt.Fprintf(&shotCSS, ".%s{background-image:url(data:%s;base64,%s)}\n", sh.Class, strings.ToLower(a.MediaType), base64.StdEncoding.EncodeToString(b))
+			}
+			sh.Name, sh.Step, sh.Href = a.Name, a.Step, a.Path
+			out = append(out, sh)
+		}
+		return out, missing
+	}
+	loadAnchor := map[string]string{}
+	for i, pl := range r.PageLoads {
+		lv := loadView{ID: pl.ID, Anchor: fmt.Sprintf("load-%d", i+1), Conditions: pl.Conditions, Status: pl.Status, DurationMs: pl.DurationMs}
+		loadAnchor[pl.ID] = lv.Anchor
+		for _, id := range pl.Scenarios {
+			for _, s := range r.Scenarios {
+				if s.ID == id {
+					lv.Scenarios = append(lv.Scenarios, scenarioLink{Name: s.Name, Anchor: anchors[id], Status: s.Status})
+					if lv.Tokens == nil {
+						for _, t := range s.Tokens {
+							lv.Tokens = append(lv.Tokens, tokenView{TokenView: t, Revealed: r.Revealed, HeaderKV: kvs(t.Header), InnerKV: kvs(t.InnerHeader), ClaimsKV: kvs(t.Claims)})
+						}
+					}
+				}
+			}
+		}
+		for _, f := range pageLoadFindings(r, pl.ID) {
+			lv.Findings = append(lv.Findings, fv(f))
+		}
+		// the pill shows the worst of the load's own findings and its scenarios
+		for _, sl := range lv.Scenarios {
+			if statusRank(sl.Status) > statusRank(lv.Status) {
+				lv.Status = sl.Status
+			}
+		}
+		lv.Diagram = buildDiagram(fmt.Sprintf("l%d", i+1), pl.Timeline)
+		lv.Shots, lv.Missing = shots(pl.Attachments)
+		v.Loads = append(v.Loads, lv)
+	}
 	for i, s := range r.Scenarios {
-		sv := scenarioView{Scenario: s, Anchor: fmt.Sprintf("scenario-%d", i+1)}
+		sv := scenarioView{Scenario: s, Anchor: fmt.Sprintf("scenario-%d", i+1), Load: s.PageLoad, LoadAnchor: loadAnchor[s.PageLoad]}
 		sv.Open = s.Status == Failed || s.Status == Broken
 		for _, f := range byScenario[i] {
 			view := fv(f)
@@ -287,33 +401,12 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 				sv.FirstError = firstLine(st.Error)
 			}
 		}
-		sv.Diagram = buildDiagram(fmt.Sprintf("d%d", i+1), s.Timeline)
-		for _, t := range s.Tokens {
-			sv.Tokens = append(sv.Tokens, tokenView{TokenView: t, HeaderKV: kvs(t.Header), InnerKV: kvs(t.InnerHeader), ClaimsKV: kvs(t.Claims)})
-		}
-		for _, a := range s.Attachments {
-			if !isImage(a.MediaType) {
-				sv.Missing = append(sv.Missing, fmt.Sprintf("%s (%s): not an image, see the report folder", a.Name, a.MediaType))
-				continue
+		if sv.LoadAnchor == "" { // no page load in the report: the scenario's own evidence
+			sv.Diagram = buildDiagram(fmt.Sprintf("d%d", i+1), s.Timeline)
+			for _, t := range s.Tokens {
+				sv.Tokens = append(sv.Tokens, tokenView{TokenView: t, Revealed: r.Revealed, HeaderKV: kvs(t.Header), InnerKV: kvs(t.InnerHeader), ClaimsKV: kvs(t.Claims)})
 			}
-			sh, ok := shotClasses[a.Path]
-			if !ok {
-				b, err := readAttachment(dir, a)
-				if err != nil {
-					sv.Missing = append(sv.Missing, err.Error())
-					continue
-				}
-				sh = shot{Class: fmt.Sprintf("shot-%d", len(shotClasses)+1), W: 16, H: 10}
-				if cfg, _, err := image.DecodeConfig(bytes.NewReader(b)); err == nil && cfg.Width > 0 && cfg.Height > 0 {
-					sh.W, sh.H = cfg.Width, cfg.Height
-				}
-				shotClasses[a.Path] = sh
-				// base64 and a media type from the fixed list of isImage:
-				// nothing here can close the url() or the rule
-				fmt.Fprintf(&shotCSS, ".%s{background-image:url(data:%s;base64,%s)}\n", sh.Class, strings.ToLower(a.MediaType), base64.StdEncoding.EncodeToString(b))
-			}
-			sh.Name, sh.Step = a.Name, a.Step
-			sv.Shots = append(sv.Shots, sh)
+			sv.Shots, sv.Missing = shots(s.Attachments)
 		}
 		v.Scenarios = append(v.Scenarios, sv)
 		if (s.Status == Failed || s.Status == Broken) && sv.Must == 0 {
@@ -361,6 +454,32 @@ func scenarioCampaigns(s Scenario, fs []finding.Finding) map[string]bool {
 	return out
 }
 
+// mustCauses counts the distinct must-level causes that are not allowed.
+func mustCauses(r *Report) int {
+	n := 0
+	for _, c := range Causes(r) {
+		if c.Finding.Level == finding.Must && c.Finding.Allowed == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func statusRank(s string) int {
+	switch s {
+	case Broken:
+		return 3
+	case Failed:
+		return 2
+	case Passed:
+		return 1
+	}
+	return 0
+}
+
+// NotReached is the matrix cell of a requirement that no scenario checked.
+const NotReached = "not reached"
+
 // buildMatrix is the requirement × campaign matrix (a finding tied to no
 // campaign counts for every campaign). A cell is failed when
 // a must finding is not allowed, warning for a should finding not allowed,
@@ -392,7 +511,9 @@ func buildMatrix(r *Report, reqs []finding.Requirement, groups map[string]*findi
 		if cov != nil {
 			declared = true
 		}
-		if s.Status == Passed || s.Status == Failed {
+		// a scenario checked its requirements when it ran to its checks:
+		// not skipped, and not blocked before them by another finding
+		if (s.Status == Passed || s.Status == Failed) && s.BlockedBy == "" && cov != nil {
 			runs = append(runs, ran{cov, sc})
 		}
 	}
@@ -423,7 +544,7 @@ func buildMatrix(r *Report, reqs []finding.Requirement, groups map[string]*findi
 	for _, q := range all {
 		row := matrixRow{Req: q}
 		for _, col := range cols {
-			cell := matrixCell{Status: Skipped, Title: "not exercised"}
+			cell := matrixCell{Status: NotReached, Title: "not reached: no scenario that ran checked it"}
 			var must, should, allowed, info []string
 			for _, f := range r.Findings {
 				// a finding tied to no campaign (kit.missing) holds for all
@@ -450,7 +571,7 @@ func buildMatrix(r *Report, reqs []finding.Requirement, groups map[string]*findi
 				cell = matrixCell{Status: Allowed, Title: "allowed: " + strings.Join(uniq(allowed), ", ")}
 			default:
 				for _, rn := range runs {
-					reqOK := rn.reqs == nil || rn.reqs[q.ID]
+					reqOK := rn.reqs[q.ID]
 					campOK := col.Key == "" || len(rn.camps) == 0 || rn.camps[col.Key]
 					if reqOK && campOK {
 						cell = matrixCell{Status: Passed, Title: "passed: exercised, no finding"}
@@ -468,9 +589,9 @@ func buildMatrix(r *Report, reqs []finding.Requirement, groups map[string]*findi
 		}
 		rows = append(rows, row)
 	}
-	coverage := "Scenarios declare no requirement tags: every scenario that ran counts as exercising every requirement for the campaigns it touched."
+	coverage := "No scenario names a requirement with an @R-… tag: no requirement is certified by this run."
 	if declared {
-		coverage = "A scenario exercises the requirements named by its @R-… tags (a scenario without such tags exercises every requirement)."
+		coverage = "A scenario exercises the requirements named by its @R-… tags when it runs to its checks (a scenario without such tags, or blocked by another finding, exercises none)."
 	}
 	return cols, rows, coverage
 }

@@ -162,6 +162,29 @@ func TestHTMLInChromium(t *testing.T) {
 	if all, err := p.Element(`button[data-filter="all"]`); err == nil {
 		_ = all.Click(proto.InputMouseButtonLeft, 1)
 	}
+	// the text filter narrows scenarios and findings; screenshots link to
+	// their files; the diagram's lane names are a sticky header
+	q, err := p.Element(`#q:not([hidden])`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Input("slow network"); err != nil {
+		t.Fatal(err)
+	}
+	if got := evalInt(t, p, `() => [...document.querySelectorAll('details.scenario')].filter(d => !d.classList.contains('no-match')).length`); got != 1 {
+		t.Errorf("%d scenarios match \"slow network\", want 1", got)
+	}
+	if err := q.SelectAllText(); err == nil {
+		_ = q.Input("")
+	}
+	for js, want := range map[string]int{
+		`document.querySelectorAll('.shots a[href$=".png"] .shot-img').length`:                                          2,
+		`[...document.querySelectorAll('.diagram-head')].filter(e => getComputedStyle(e).position === 'sticky').length`: 3,
+	} {
+		if got := evalInt(t, p, "() => "+js); got != want {
+			t.Errorf("%s = %d, want %d", js, got, want)
+		}
+	}
 
 	if shots := os.Getenv("QUALCERT_SHOTS"); shots != "" {
 		if err := os.MkdirAll(shots, 0o755); err != nil {

@@ -105,8 +105,8 @@ func TestMatrix(t *testing.T) {
 		"R-FLOW-1/" + campA:        Allowed,   // campaign.blocked, allowed
 		"R-TAG-1/" + campA:         Failed,    // kit.missing, page-wide
 		"R-TAG-1/" + campB:         Failed,
-		"R-PII-1/" + campB:         Skipped, // only an info finding, and nobody declares R-PII-1
-		"R-USERINFO-1/" + campA:    Skipped,
+		"R-PII-1/" + campB:         NotReached, // only an info finding, and nobody declares R-PII-1
+		"R-USERINFO-1/" + campA:    NotReached,
 	} {
 		if cell[key] != want {
 			t.Errorf("%s = %q, want %q", key, cell[key], want)

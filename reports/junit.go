@@ -116,11 +116,19 @@ func writeJUnit(w io.Writer, r *Report, dir string) error {
 		{"profile.name", r.Profile.Name},
 		{"profile.page_url", r.Profile.PageURL},
 		{"verdict", r.Verdict},
+		{"certification", certificationProperty(r)},
+		{"run.duration_ms", strconv.FormatInt(r.DurationMs, 10)},
+	}
+	if r.Partial {
+		props = append(props, junitProperty{"partial", "true"}, junitProperty{"partial.reason", r.PartialBanner()})
 	}
 	for _, e := range r.StaleAllowances {
 		props = append(props, junitProperty{"stale_allowance", e.String() + ": " + e.Reason})
 	}
-	top := junitSuites{Name: "qualcert " + r.Profile.Name, Time: seconds(r.DurationMs)}
+	top := junitSuites{Name: "qualcert " + r.Profile.Name}
+	if r.Partial {
+		top.Name += " (partial run: not a certification)"
+	}
 	suiteIdx := map[string]int{}
 	used := map[string]map[string]int{}
 	var suiteMs []int64
@@ -183,15 +191,26 @@ func writeJUnit(w io.Writer, r *Report, dir string) error {
 		suite.Tests++
 		suiteMs[si] += s.DurationMs
 	}
-	// Findings attached to no scenario (page-wide checks) and stale
-	// allowances still fail the run: they get a testcase of their own so
-	// that a CI reading only junit.xml sees the failure.
-	var orphans []finding.Finding
-	for _, f := range r.Findings {
-		if f.Scenario == "" || !scenarioKnown(r, f.Scenario) {
-			orphans = append(orphans, f)
+	// A page load whose findings no scenario asserted is a testcase of its
+	// own, failed on a must-level one: the finding is the page load's, not
+	// a scenario's.
+	if cases := pageLoadCases(r); len(cases) > 0 {
+		const feature = "Page loads"
+		suite := junitSuite{Name: feature, Timestamp: stamp, Hostname: host, ID: len(top.Suites), Package: "qualcert", Properties: props}
+		for _, c := range cases {
+			if c.Failure != nil {
+				suite.Failures++
+			}
+			suite.Cases = append(suite.Cases, c)
+			suite.Tests++
 		}
+		top.Suites = append(top.Suites, suite)
+		suiteMs = append(suiteMs, 0)
 	}
+	// Findings attached to neither a scenario nor a page load (page-wide
+	// checks) and stale allowances still fail the run: they get a testcase
+	// of their own so that a CI reading only junit.xml sees the failure.
+	orphans := orphanFindings(r)
 	if len(orphans) > 0 || len(r.StaleAllowances) > 0 {
 		const feature = "qualcert run"
 		suite := junitSuite{Name: feature, Timestamp: stamp, Hostname: host, ID: len(top.Suites), Package: "qualcert", Properties: props}
@@ -220,13 +239,19 @@ func writeJUnit(w io.Writer, r *Report, dir string) error {
 		top.Suites = append(top.Suites, suite)
 		suiteMs = append(suiteMs, 0)
 	}
+	// the suites' times add up to the whole: each is the sum of its
+	// testcases, a shared page load counted once, on the scenario that
+	// started it (the run's wall time is the run.duration_ms property)
+	var totalMs int64
 	for i := range top.Suites {
 		s := &top.Suites[i]
 		s.Time = seconds(suiteMs[i])
+		totalMs += suiteMs[i]
 		top.Tests += s.Tests
 		top.Failures += s.Failures
 		top.Errors += s.Errors
 	}
+	top.Time = seconds(totalMs)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -244,6 +269,57 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// certificationProperty says what the run is worth: a certification only
+// when complete and passed.
+func certificationProperty(r *Report) string {
+	switch {
+	case r.Partial:
+		return "no: " + r.PartialBanner()
+	case r.Verdict == Passed:
+		return "yes"
+	}
+	return "no: " + r.Verdict
+}
+
+// pageLoadCases are the testcases of the page loads with findings that no
+// scenario asserted.
+func pageLoadCases(r *Report) []junitCase {
+	var out []junitCase
+	for _, pl := range r.PageLoads {
+		fs := pageLoadFindings(r, pl.ID)
+		if len(fs) == 0 {
+			continue
+		}
+		c := junitCase{Name: "page load " + pl.ID, Classname: "Page loads", Time: "0.000"}
+		if fails := pageLoadFailures(r, pl.ID); len(fails) > 0 {
+			c.Failure = findingsFailure(fails)
+		}
+		c.SystemOut = newOut(fmt.Sprintf("conditions: %s\nscenarios: %s\nfindings no scenario asserted:\n%s", pl.Conditions, strings.Join(pl.Scenarios, ", "), findingsText(fs)))
+		out = append(out, c)
+	}
+	return out
+}
+
+// orphanFindings are the findings tied to neither a known scenario nor a
+// known page load.
+func orphanFindings(r *Report) []finding.Finding {
+	loads := map[string]bool{}
+	for _, pl := range r.PageLoads {
+		loads[pl.ID] = true
+	}
+	var out []finding.Finding
+	for _, f := range r.Findings {
+		if f.Scenario != "" && scenarioKnown(r, f.Scenario) {
+			continue
+		}
+		if f.Scenario == "" && loads[f.PageLoad] {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 func scenarioKnown(r *Report, key string) bool {
@@ -321,6 +397,9 @@ func findingsText(fs []finding.Finding) string {
 		fmt.Fprintf(&b, "[%s] %s (%s)", f.Level, f.Code, f.Requirement)
 		if f.Campaign != "" {
 			fmt.Fprintf(&b, " campaign %s", f.Campaign)
+		}
+		if f.CausedBy != "" {
+			fmt.Fprintf(&b, " caused by %s", f.CausedBy)
 		}
 		fmt.Fprintf(&b, ": %s\n", f.Message)
 		if f.Allowed != "" {

@@ -70,6 +70,27 @@ type Report struct {
 	// filtered run: the scenarios they are about may not have run, so they
 	// are listed, not failed.
 	UnexercisedAllowances []AllowEntry `json:"unexercised_allowances,omitempty"`
+	// Partial is true when only part of the certification suite ran
+	// (--tags, --features, scenarios not run): the verdict then covers what
+	// ran and the run is not a certification. PartialReason says why.
+	Partial       bool   `json:"partial,omitempty"`
+	PartialReason string `json:"partial_reason,omitempty"`
+	// PageLoads are the page loads of the run, each shared by the scenarios
+	// that asked the same conditions: one timeline and one set of
+	// screenshots each. A finding that no scenario asserted names its page
+	// load (Finding.PageLoad) instead of a scenario.
+	PageLoads []PageLoad `json:"page_loads,omitempty"`
+}
+
+// PageLoad is one load of the publisher page under one set of conditions.
+type PageLoad struct {
+	ID          string           `json:"id"`
+	Conditions  string           `json:"conditions"`
+	Scenarios   []string         `json:"scenarios"` // ids, in file order
+	DurationMs  int64            `json:"duration_ms"`
+	Status      string           `json:"status"` // of the findings no scenario asserted: passed, failed, broken
+	Timeline    []timeline.Event `json:"timeline"`
+	Attachments []Attachment     `json:"attachments"`
 }
 
 // Tool names qualcert and its version.
@@ -92,16 +113,25 @@ type Summary struct {
 	Skipped   int `json:"skipped"`
 	Broken    int `json:"broken"`
 	Warnings  int `json:"warnings"`
+	// PageLoadsFailed counts the page loads with a must-level finding that
+	// no scenario asserted: each is a failed test case of its own in
+	// junit.xml and cucumber.json.
+	PageLoadsFailed int `json:"page_loads_failed,omitempty"`
 }
 
 // Scenario is one Gherkin scenario's outcome.
 type Scenario struct {
-	ID          string           `json:"id,omitempty"`
-	Feature     string           `json:"feature"`
-	URI         string           `json:"uri,omitempty"`  // the feature file, for cucumber.json ("features/timing.feature")
-	Line        int              `json:"line,omitempty"` // the scenario's line in URI
-	Name        string           `json:"name"`
-	Tags        []string         `json:"tags"`
+	ID          string   `json:"id,omitempty"`
+	Feature     string   `json:"feature"`
+	URI         string   `json:"uri,omitempty"`  // the feature file, for cucumber.json ("features/timing.feature")
+	Line        int      `json:"line,omitempty"` // the scenario's line in URI
+	Name        string   `json:"name"`
+	Tags        []string `json:"tags"`
+	FeatureTags []string `json:"feature_tags,omitempty"` // the tags of the feature (also in Tags, inherited)
+	PageLoad    string   `json:"page_load,omitempty"`    // id of the page load it observed
+	// BlockedBy is the code of the finding that kept the scenario from
+	// checking what it states ("not reached: blocked by setmetadata.late").
+	BlockedBy   string           `json:"blocked_by,omitempty"`
 	Status      string           `json:"status"`
 	SkipReason  string           `json:"skip_reason,omitempty"`
 	DurationMs  int64            `json:"duration_ms"`

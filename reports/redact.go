@@ -110,9 +110,33 @@ func (r *Report) forOutput(reveal bool) *Report {
 	}
 	c.Profile.Name = txt(c.Profile.Name)
 	c.Profile.PageURL = txt(c.Profile.PageURL)
+	events := func(in []timeline.Event) []timeline.Event {
+		out := make([]timeline.Event, len(in))
+		for j, e := range in {
+			ne := timeline.Event{TMs: e.TMs, Source: e.Source, Event: e.Event, Campaign: txt(e.Campaign), Data: e.Data}
+			if !reveal {
+				ne.Data = redactMap(e.Data, false)
+			}
+			out[j] = ne
+		}
+		return out
+	}
+	// an attachment path that leaves the report dir is a producer bug: it
+	// is neither embedded nor listed
+	attachments := func(in []Attachment) []Attachment {
+		out := []Attachment{}
+		for _, a := range in {
+			if p := filepath.FromSlash(a.Path); a.Path != "" && filepath.IsLocal(p) {
+				a.Name, a.Step = txt(a.Name), txt(a.Step)
+				out = append(out, a)
+			}
+		}
+		return out
+	}
 	c.Findings = make([]finding.Finding, len(r.Findings))
 	for i, f := range r.Findings {
 		f.Message, f.Hint, f.Allowed = txt(f.Message), txt(f.Hint), txt(f.Allowed)
+		f.PageLoad = txt(f.PageLoad)
 		f.Scenario, f.Campaign = txt(f.Scenario), txt(f.Campaign)
 		c.Findings[i] = f
 	}
@@ -135,24 +159,10 @@ func (r *Report) forOutput(reveal bool) *Report {
 			steps[j] = st
 		}
 		s.Steps = steps
-		events := make([]timeline.Event, len(s.Timeline))
-		for j, e := range s.Timeline {
-			ne := timeline.Event{TMs: e.TMs, Source: e.Source, Event: e.Event, Campaign: txt(e.Campaign), Data: e.Data}
-			if !reveal {
-				ne.Data = redactMap(e.Data, false)
-			}
-			events[j] = ne
-		}
-		s.Timeline = events
-		// an attachment path that leaves the report dir is a producer bug:
-		// it is neither embedded nor listed
-		s.Attachments = []Attachment{}
-		for _, a := range r.Scenarios[i].Attachments {
-			if p := filepath.FromSlash(a.Path); a.Path != "" && filepath.IsLocal(p) {
-				a.Name, a.Step = txt(a.Name), txt(a.Step)
-				s.Attachments = append(s.Attachments, a)
-			}
-		}
+		s.PageLoad, s.BlockedBy = txt(s.PageLoad), txt(s.BlockedBy)
+		s.FeatureTags = append([]string(nil), s.FeatureTags...)
+		s.Timeline = events(s.Timeline)
+		s.Attachments = attachments(r.Scenarios[i].Attachments)
 		if s.Tokens != nil {
 			tokens := make([]TokenView, len(s.Tokens))
 			for j, t := range s.Tokens {
@@ -167,6 +177,19 @@ func (r *Report) forOutput(reveal bool) *Report {
 			s.Tokens = tokens
 		}
 		c.Scenarios[i] = s
+	}
+	c.PartialReason = txt(c.PartialReason)
+	c.PageLoads = nil
+	for _, pl := range r.PageLoads {
+		pl.ID, pl.Conditions = txt(pl.ID), txt(pl.Conditions)
+		ids := make([]string, len(pl.Scenarios))
+		for j, id := range pl.Scenarios {
+			ids[j] = txt(id)
+		}
+		pl.Scenarios = ids
+		pl.Timeline = events(pl.Timeline)
+		pl.Attachments = attachments(pl.Attachments)
+		c.PageLoads = append(c.PageLoads, pl)
 	}
 	return &c
 }

@@ -11,8 +11,8 @@ import (
 
 // SummaryOptions tune the terminal summary.
 type SummaryOptions struct {
-	// Color adds ANSI colours. Set it with ColorFor(os.Stdout): never colour
-	// a pipe or a CI log that did not ask for it.
+	// Color adds ANSI colours. Set it with ColorFor(os.Stdout) or
+	// ColorMode: never colour a pipe or a CI log that did not ask for it.
 	Color bool
 	// Reveal shows values (--reveal); otherwise the summary is redacted like
 	// the reports.
@@ -20,16 +20,49 @@ type SummaryOptions struct {
 }
 
 // ColorFor reports whether f is a terminal that wants colour: a character
-// device, and NO_COLOR unset (https://no-color.org).
+// device, and NO_COLOR unset (https://no-color.org); FORCE_COLOR set (not
+// "0") asks for colour anyway, for CI logs that render it.
 func ColorFor(f *os.File) bool {
-	if f == nil || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	if v, ok := os.LookupEnv("FORCE_COLOR"); ok && v != "0" && v != "false" {
+		return true
+	}
+	if f == nil || os.Getenv("TERM") == "dumb" {
 		return false
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// WriteSummaryWith prints the terminal summary with options.
+// ColorMode decides colour for --color: "always", "never", or "auto" (or
+// ""), which is ColorFor(f).
+func ColorMode(mode string, f *os.File) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto", "":
+		return ColorFor(f), nil
+	}
+	return false, fmt.Errorf("--color %q: use auto, always or never", mode)
+}
+
+// Plural returns "1 scenario", "2 scenarios": n and the noun in the right
+// number (nouns with a plain "s").
+func Plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// WriteSummaryWith prints the terminal summary with options: the verdict
+// (and "partial run: not a certification" when it is one), the counts, then
+// one entry per cause to fix, with what it caused, the warnings and the
+// allowed deviations, each once per code and campaign.
 func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOptions) {
 	v := r.forOutput(opt.Reveal)
 	paint := func(code, s string) string {
@@ -48,22 +81,42 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 		fmt.Fprintf(w, " (%s)", v.Profile.PageURL)
 	}
 	fmt.Fprintln(w)
+	if b := v.PartialBanner(); b != "" {
+		fmt.Fprintf(w, "  %s\n", paint("1;33", "⚠ "+b))
+	}
 	s := v.Summary
-	allowed := 0
-	for _, f := range v.Findings {
-		if f.Allowed != "" {
+	causes := Causes(v)
+	allowed := 0 // as listed below: one per cause
+	for _, c := range causes {
+		if c.Finding.Allowed != "" {
 			allowed++
 		}
 	}
-	fmt.Fprintf(w, "  %d scenarios: %d passed, %d failed, %d skipped, %d broken; %d warning%s",
-		s.Scenarios, s.Passed, s.Failed, s.Skipped, s.Broken, s.Warnings, plural(s.Warnings, "", "s"))
+	fmt.Fprintf(w, "  %s: %d passed, %d failed, %d skipped, %d broken; %s",
+		Plural(s.Scenarios, "scenario"), s.Passed, s.Failed, s.Skipped, s.Broken, Plural(s.Warnings, "warning"))
 	if allowed > 0 {
-		fmt.Fprintf(w, "; %d allowed deviation%s", allowed, plural(allowed, "", "s"))
+		fmt.Fprintf(w, "; %s", Plural(allowed, "allowed deviation"))
 	}
 	fmt.Fprintf(w, " (%s)\n", durationText(v.DurationMs))
+	if s.PageLoadsFailed > 0 {
+		fmt.Fprintf(w, "  %s failed on findings no scenario asserted\n", Plural(s.PageLoadsFailed, "page load"))
+	}
 
-	printFindingGroup(w, paint, "Must-level findings", "✗", "31", levelOf(v.Findings, finding.Must), true)
-	printFindingGroup(w, paint, "Warnings", "!", "33", levelOf(v.Findings, finding.Should), false)
+	var must, should, ok []Cause
+	for _, c := range causes {
+		switch {
+		case c.Finding.Allowed != "":
+			ok = append(ok, c)
+		case c.Finding.Level == finding.Must:
+			must = append(must, c)
+		case c.Finding.Level == finding.Should:
+			should = append(should, c)
+		}
+	}
+	printCauses(w, paint, "What to fix", "✗", "31", must, true)
+	printCauses(w, paint, "Warnings", "!", "33", should, false)
+	printCauses(w, paint, "Allowed deviations", "○", "2", ok, false)
+
 	byScenario := findingsByScenario(v)
 	var unexplained []string
 	for i, sc := range v.Scenarios {
@@ -82,7 +135,7 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 		fmt.Fprintf(w, "\nOther failed scenarios (%d; the findings above may explain them):\n%s\n", len(unexplained), strings.Join(unexplained, "\n"))
 	}
 	if len(v.UnexercisedAllowances) > 0 {
-		fmt.Fprintf(w, "\nExpected deviations not exercised by this run (%d; --tags %s):\n", len(v.UnexercisedAllowances), v.TagFilter)
+		fmt.Fprintf(w, "\nExpected deviations not exercised by this partial run (%d):\n", len(v.UnexercisedAllowances))
 		for _, e := range v.UnexercisedAllowances {
 			fmt.Fprintf(w, "  %s %s: %s\n", paint("2", "○"), e, e.Reason)
 		}
@@ -98,6 +151,157 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 	}
 }
 
+// Cause is one problem of a run: a finding (its code and campaign), where
+// it was seen, and what it caused: findings that follow from it
+// (campaign.blocked) and scenarios it kept from checking what they state.
+type Cause struct {
+	Finding   finding.Finding // the first occurrence
+	Scenarios []string        // names of the scenarios that asserted it
+	PageLoads []string        // page loads where no scenario asserted it
+	Caused    []finding.Code  // codes that follow from it
+	Blocked   []string        // names of the scenarios not reached because of it
+}
+
+// Causes groups a report's findings by cause, in finding.Sort order: one
+// entry per code and campaign (and allowed or not), a finding caused by
+// another listed under it. Every writer lists problems this way: the
+// terminal, the HTML's "What to fix" and the test-case messages.
+func Causes(r *Report) []Cause {
+	var out []*Cause
+	index := map[string]*Cause{}
+	names := scenarioIndex(r)
+	key := func(code finding.Code, campaign string, allowed bool) string {
+		return fmt.Sprintf("%s\x00%s\x00%v", code, campaign, allowed)
+	}
+	add := func(list []string, s string) []string {
+		for _, x := range list {
+			if x == s {
+				return list
+			}
+		}
+		return append(list, s)
+	}
+	var consequences []finding.Finding
+	for _, f := range r.Findings {
+		if f.CausedBy != "" {
+			consequences = append(consequences, f)
+			continue
+		}
+		k := key(f.Code, f.Campaign, f.Allowed != "")
+		c := index[k]
+		if c == nil {
+			c = &Cause{Finding: f}
+			index[k] = c
+			out = append(out, c)
+		}
+		if sc := names[f.Scenario]; sc != nil {
+			c.Scenarios = add(c.Scenarios, sc.Name)
+		} else if f.PageLoad != "" {
+			c.PageLoads = add(c.PageLoads, f.PageLoad)
+		}
+	}
+	for _, f := range consequences {
+		var parent *Cause
+		for _, camp := range []string{f.Campaign, ""} {
+			for _, allowed := range []bool{f.Allowed != "", !(f.Allowed != "")} {
+				if parent == nil {
+					parent = index[key(f.CausedBy, camp, allowed)]
+				}
+			}
+		}
+		if parent == nil { // its cause is not in the report: a cause of its own
+			k := key(f.Code, f.Campaign, f.Allowed != "")
+			if parent = index[k]; parent == nil {
+				parent = &Cause{Finding: f}
+				index[k] = parent
+				out = append(out, parent)
+			}
+			if sc := names[f.Scenario]; sc != nil {
+				parent.Scenarios = add(parent.Scenarios, sc.Name)
+			}
+			continue
+		}
+		parent.Caused = append(parent.Caused, f.Code)
+		if sc := names[f.Scenario]; sc != nil {
+			parent.Scenarios = add(parent.Scenarios, sc.Name)
+		}
+	}
+	for _, s := range r.Scenarios {
+		if s.BlockedBy == "" {
+			continue
+		}
+		for _, c := range out {
+			if string(c.Finding.Code) == s.BlockedBy {
+				c.Blocked = add(c.Blocked, s.Name)
+				break
+			}
+		}
+	}
+	res := make([]Cause, 0, len(out))
+	for _, c := range out {
+		c.Caused = uniqCodes(c.Caused)
+		res = append(res, *c)
+	}
+	return res
+}
+
+func uniqCodes(cs []finding.Code) []finding.Code {
+	var out []finding.Code
+	for _, c := range cs {
+		dup := false
+		for _, o := range out {
+			dup = dup || o == c
+		}
+		if !dup {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func printCauses(w io.Writer, paint func(code, s string) string, title, mark, colour string, cs []Cause, withMessage bool) {
+	if len(cs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s (%d):\n", title, len(cs))
+	for _, c := range cs {
+		f := c.Finding
+		fmt.Fprintf(w, "  %s %s", paint(colour, mark), paint("1", string(f.Code)))
+		if f.Campaign != "" {
+			fmt.Fprintf(w, " [%s]", f.Campaign)
+		}
+		switch {
+		case len(c.Scenarios) == 1:
+			fmt.Fprintf(w, " in %q", c.Scenarios[0])
+		case len(c.Scenarios) > 1:
+			fmt.Fprintf(w, " in %s", Plural(len(c.Scenarios), "scenario"))
+		case len(c.PageLoads) > 0:
+			fmt.Fprintf(w, " on page load %s (no scenario asserted it)", strings.Join(c.PageLoads, ", "))
+		}
+		if withMessage {
+			fmt.Fprintf(w, "\n      %s", f.Message)
+		} else {
+			fmt.Fprintf(w, ": %s", f.Message)
+		}
+		fmt.Fprintln(w)
+		if len(c.Caused) > 0 || len(c.Blocked) > 0 {
+			var led []string
+			for _, code := range c.Caused {
+				led = append(led, string(code))
+			}
+			if n := len(c.Blocked); n > 0 {
+				led = append(led, fmt.Sprintf("%s not reached", Plural(n, "scenario")))
+			}
+			fmt.Fprintf(w, "      %s %s\n", paint("2", "led to:"), strings.Join(led, "; "))
+		}
+		if f.Allowed != "" {
+			fmt.Fprintf(w, "      %s %s\n", paint("2", "allowed:"), f.Allowed)
+		} else if f.Hint != "" {
+			fmt.Fprintf(w, "      %s %s\n", paint("36", "fix:"), f.Hint)
+		}
+	}
+}
+
 func durationText(ms int64) string {
 	switch {
 	case ms < 1000:
@@ -106,85 +310,5 @@ func durationText(ms int64) string {
 		return fmt.Sprintf("%.1f s", float64(ms)/1000)
 	default:
 		return fmt.Sprintf("%dm%02ds", ms/60_000, ms/1000%60)
-	}
-}
-
-func levelOf(fs []finding.Finding, l finding.Level) []finding.Finding {
-	var out []finding.Finding
-	for _, f := range fs {
-		if f.Level == l {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// printFindingGroup prints one block of findings. A finding seen in several
-// scenarios (a shared page load, or the same fault under several
-// conditions) is printed once per code and campaign, with the scenarios
-// counted and its first message: the reader needs the cause and the fix
-// once, not once per timing figure. With withMessage false (warnings) each
-// entry is one line plus its fix.
-func printFindingGroup(w io.Writer, paint func(code, s string) string, title, mark, colour string, fs []finding.Finding, withMessage bool) {
-	if len(fs) == 0 {
-		return
-	}
-	type entry struct {
-		f         finding.Finding
-		scenarios map[string]bool
-	}
-	var entries []*entry
-	index := map[string]*entry{}
-	allowed := 0
-	for _, f := range fs {
-		if f.Allowed != "" {
-			allowed++
-		}
-		key := strings.Join([]string{string(f.Code), f.Campaign, f.Allowed}, "\x00")
-		e := index[key]
-		if e == nil {
-			e = &entry{f: f, scenarios: map[string]bool{}}
-			index[key] = e
-			entries = append(entries, e)
-		}
-		if f.Scenario != "" {
-			e.scenarios[f.Scenario] = true
-		}
-	}
-	if allowed > 0 {
-		fmt.Fprintf(w, "\n%s (%d, %d allowed):\n", title, len(entries), allowed)
-	} else {
-		fmt.Fprintf(w, "\n%s (%d):\n", title, len(entries))
-	}
-	for _, e := range entries {
-		f := e.f
-		m := paint(colour, mark)
-		if f.Allowed != "" {
-			m = paint("2", "○")
-		}
-		fmt.Fprintf(w, "  %s %s", m, paint("1", string(f.Code)))
-		if f.Campaign != "" {
-			fmt.Fprintf(w, " [%s]", f.Campaign)
-		}
-		switch len(e.scenarios) {
-		case 0:
-		case 1:
-			for sc := range e.scenarios {
-				fmt.Fprintf(w, " in %q", sc)
-			}
-		default:
-			fmt.Fprintf(w, " in %d scenarios", len(e.scenarios))
-		}
-		if withMessage {
-			fmt.Fprintf(w, "\n      %s", f.Message)
-		} else {
-			fmt.Fprintf(w, ": %s", f.Message)
-		}
-		fmt.Fprintln(w)
-		if f.Allowed != "" {
-			fmt.Fprintf(w, "      %s %s\n", paint("2", "allowed:"), f.Allowed)
-		} else if f.Hint != "" {
-			fmt.Fprintf(w, "      %s %s\n", paint("36", "fix:"), f.Hint)
-		}
 	}
 }

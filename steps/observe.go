@@ -60,6 +60,7 @@ func (c conditions) slug() string {
 
 // observation is one page load, shared by the scenarios with its conditions.
 type observation struct {
+	cond  conditions
 	key   string
 	slug  string
 	done  chan struct{} // closed when res/err are set
@@ -84,9 +85,13 @@ func (o *observation) addUser(id string) {
 // that godog can start every scenario at once while the browser works at the
 // pace the machine allows.
 type observer struct {
-	ctx       context.Context // the run's: a page load outlives the scenario that started it
-	load      pageLoader
-	slots     chan struct{}
+	ctx   context.Context // the run's: a page load outlives the scenario that started it
+	load  pageLoader
+	slots chan struct{}
+	// prepare runs on a page load's result before any scenario sees it
+	// (causes, allowances); started says that a load begins. Both optional.
+	prepare   func(*harness.Result)
+	started   func(obs *observation, sc harness.Scenario)
 	reportDir string // screenshots are written under reportDir/attachments ("" = not written)
 
 	mu    sync.Mutex
@@ -107,7 +112,7 @@ func (o *observer) observe(ctx context.Context, scenarioID string, cond conditio
 	o.mu.Lock()
 	obs, shared = o.byKey[key]
 	if !shared {
-		obs = &observation{key: key, slug: cond.slug(), done: make(chan struct{}), ranBy: sc.Name}
+		obs = &observation{cond: cond, key: key, slug: cond.slug(), done: make(chan struct{}), ranBy: sc.Name}
 		o.byKey[key] = obs
 	}
 	o.mu.Unlock()
@@ -134,9 +139,15 @@ func (o *observer) run(obs *observation, sc harness.Scenario) {
 		return
 	}
 	defer func() { <-o.slots }()
+	if o.started != nil {
+		o.started(obs, sc)
+	}
 	start := time.Now()
 	obs.res, obs.err = o.load(o.ctx, sc)
 	obs.took = time.Since(start)
+	if obs.res != nil && o.prepare != nil {
+		o.prepare(obs.res)
+	}
 	if obs.res != nil {
 		obs.shots = o.saveScreenshots(obs)
 	}

@@ -30,9 +30,26 @@
 // on the timeline. It claims those findings for its scenario: a must-level
 // one fails the step, with the code and the hint in the error; a
 // should-level one is a warning, shown in the report, and the step passes
-// (a run fails only on a must). Findings of a page load that no step
-// claimed are attributed to the first scenario that used the load, so that
-// nothing the harness saw is lost from the report.
+// (a run fails only on a must). A scenario's status is decided once, when
+// it ends, from its steps: its progress line and every report say the same.
+// Findings of a page load that no step claimed belong to the page load
+// (Finding.PageLoad, a test case of their own in junit.xml and
+// cucumber.json), never to a scenario whose steps did not assert them.
+//
+// Causes and allowances are settled when a page load is observed, before
+// any step sees it (story.go): campaign.blocked names the finding it
+// follows from, the expected-deviations file (Config.Allow) marks what it
+// allows, and a step that could not check a token names the finding that
+// blocked it.
+//
+// # Partial runs and go test
+//
+// A run filtered by tags, of feature files other than the embedded suite, or
+// with scenarios that did not run is partial (Report.Partial): it is not a
+// certification, whatever its verdict. With Config.TestingT each scenario is
+// a subtest (go test -run selects scenarios by name): it fails when its
+// scenario fails, is skipped with its reason when the scenario is skipped,
+// and the parent test fails when the verdict is not passed.
 //
 // A scenario that does not apply to the profile (the access-token flow for
 // a publisher whose tokens carry the data inline, the several-campaigns
@@ -46,6 +63,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -84,8 +102,13 @@ type Config struct {
 	Concurrency int // page loads at a time in the browser; 0 = 2
 	Browser     harness.Options
 
+	// Allow is the expected-deviations file: applied to each page load's
+	// findings as it is observed, so that statuses are final when printed.
+	// The caller still calls Allow.Apply on the report, for stale entries.
+	Allow *reports.AllowList
+
 	ReportDir   string    // screenshots are written under ReportDir/attachments; "" = not written
-	Progress    io.Writer // one line per finished scenario; nil = quiet
+	Progress    io.Writer // what starts, then one line per finished scenario; nil = quiet
 	ToolVersion string
 	// TestingT runs each scenario as a subtest (go test -run works on
 	// scenario names).
@@ -96,12 +119,14 @@ type Config struct {
 // the run so that the report lists scenarios in file order whatever order
 // they finish in.
 type scenarioMeta struct {
-	pickleID string
-	id       string // uri:line, unique (an outline row has its own line)
-	feature  string
-	name     string
-	tags     []string
-	keywords map[string]string // step AST id → keyword ("Given ", "And ")
+	pickleID    string
+	id          string // uri:line, unique (an outline row has its own line)
+	feature     string
+	name        string
+	tags        []string
+	featureTags []string
+	selected    bool              // go test -run selected it (always true without TestingT)
+	keywords    map[string]string // step AST id → keyword ("Given ", "And ")
 }
 
 // suiteRun is one Run: shared by its scenarios, guarded where they write.
@@ -120,6 +145,11 @@ type suiteRun struct {
 	godogOutput io.Writer
 
 	progressMu sync.Mutex
+	printed    map[string]bool // page load + finding already printed in full
+	loads      int             // page loads started, for the progress lines
+
+	partial []string // why the run is partial
+	done    chan struct{}
 
 	godogTags string // Config.Tags in the form godog reads
 }
@@ -135,6 +165,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	run.say("starting the browser (%s)…", browserName(run.cfg.Browser))
 	h, err := harness.Start(ctx, run.cfg.Browser)
 	if err != nil {
 		run.brokenReport(report, finding.New(finding.EnvBrowser, "starting the browser: %v", err))
@@ -142,13 +173,72 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 		return report, nil
 	}
 	defer h.Close()
+	run.say("browser ready in %.1fs; %d scenario%s, %d page load%s at a time",
+		time.Since(started).Seconds(), len(run.order), plural(len(run.order)), run.cfg.Concurrency, plural(run.cfg.Concurrency))
 	run.execute(ctx, report, h.Run)
 	report.DurationMs = time.Since(started).Milliseconds()
 	return report, nil
 }
 
+// runsBuiltinSuite reports whether cfg runs every file of the built-in
+// certification suite, unchanged (a publisher's own files may run beside
+// it: --features adds them).
+func runsBuiltinSuite(cfg Config) bool {
+	if !slices.Contains(cfg.Paths, features.Certification) && !slices.Contains(cfg.Paths, ".") {
+		return false
+	}
+	ok := true
+	err := fs.WalkDir(features.FS, features.Certification, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		want, err := fs.ReadFile(features.FS, p)
+		if err != nil {
+			return err
+		}
+		got, err := fs.ReadFile(cfg.Features, p)
+		if err != nil || string(got) != string(want) {
+			ok = false
+		}
+		return nil
+	})
+	return err == nil && ok
+}
+
 // notRun is the skip reason of a scenario that never started.
 const notRun = "not run (filtered out by go test -run)"
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func browserName(o harness.Options) string {
+	switch {
+	case o.BrowserURL != "":
+		return "connecting to " + o.BrowserURL
+	case o.BrowserBin != "":
+		return o.BrowserBin
+	}
+	return "Chromium from PATH"
+}
+
+// say prints a line of what the run is doing, at once.
+func (run *suiteRun) say(format string, args ...any) {
+	w := run.cfg.Progress
+	if w == nil {
+		return
+	}
+	line := "  " + fmt.Sprintf(format, args...)
+	if !run.cfg.Browser.Reveal {
+		line = finding.RedactText(line)
+	}
+	run.progressMu.Lock()
+	fmt.Fprintln(w, line)
+	run.progressMu.Unlock()
+}
 
 // pageLoader observes one page load: (*harness.Harness).Run, or a fake in
 // this package's tests.
@@ -172,9 +262,15 @@ func prepare(cfg Config, started time.Time) (*suiteRun, *reports.Report, error) 
 	if cfg.ToolVersion == "" {
 		cfg.ToolVersion = "dev"
 	}
-	run := &suiteRun{cfg: cfg, metas: map[string]*scenarioMeta{}, states: map[string]*scenario{}, godogFormat: "progress", godogOutput: io.Discard}
+	run := &suiteRun{cfg: cfg, metas: map[string]*scenarioMeta{}, states: map[string]*scenario{}, godogFormat: "progress", godogOutput: io.Discard, printed: map[string]bool{}}
 	if err := run.readFeatures(); err != nil {
 		return nil, nil, err
+	}
+	if strings.TrimSpace(cfg.Tags) != "" {
+		run.partial = append(run.partial, "filtered by --tags "+cfg.Tags)
+	}
+	if cfg.Profile != nil && !runsBuiltinSuite(cfg) {
+		run.partial = append(run.partial, "not the whole built-in certification suite (feature files of its own: --features-only, or part of the suite)")
 	}
 	report := &reports.Report{
 		Schema:    reports.SchemaID,
@@ -190,6 +286,25 @@ func prepare(cfg Config, started time.Time) (*suiteRun, *reports.Report, error) 
 func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load pageLoader) {
 	cfg := run.cfg
 	run.observer = newObserver(ctx, load, cfg.Concurrency, cfg.ReportDir)
+	run.observer.prepare = func(res *harness.Result) {
+		assignCauses(res)
+		run.applyAllow(res)
+	}
+	run.observer.started = func(obs *observation, sc harness.Scenario) {
+		run.progressMu.Lock()
+		run.loads++
+		n := run.loads
+		run.progressMu.Unlock()
+		run.say("page load %d: opening %s [%s]", n, sc.Profile.Page.URL, obs.key)
+	}
+	if cfg.TestingT != nil {
+		run.startSubtests(report)
+	} else {
+		for _, m := range run.order {
+			m.selected = true
+		}
+	}
+	defer close(run.doneCh())
 
 	// Every scenario starts at once and queues for the browser (the
 	// observer's slots bound the page loads); godog's own concurrency only
@@ -208,7 +323,6 @@ func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load p
 			Concurrency:    godogConcurrency,
 			Strict:         true,
 			DefaultContext: ctx,
-			TestingT:       cfg.TestingT,
 		},
 	}
 	suite.Run()
@@ -267,6 +381,9 @@ func (run *suiteRun) readFeatures() error {
 				name:     p.Name,
 				keywords: keywords,
 			}
+			for _, t := range doc.Feature.Tags {
+				m.featureTags = append(m.featureTags, t.Name)
+			}
 			for _, t := range p.Tags {
 				m.tags = append(m.tags, t.Name)
 			}
@@ -290,7 +407,10 @@ func (run *suiteRun) initScenario(sc *godog.ScenarioContext) {
 	sc.Before(func(ctx context.Context, p *godog.Scenario) (context.Context, error) {
 		m, ok := run.metas[p.Id]
 		if !ok || m.name != p.Name {
-			m = &scenarioMeta{pickleID: p.Id, id: p.Uri + "#" + p.Id, name: p.Name}
+			m = &scenarioMeta{pickleID: p.Id, id: p.Uri + "#" + p.Id, name: p.Name, selected: true}
+		}
+		if !m.selected {
+			return ctx, godog.ErrSkip // go test -run did not select it: its steps do not run
 		}
 		s := &scenario{meta: m, run: run}
 		run.mu.Lock()
@@ -317,6 +437,7 @@ func (run *suiteRun) initScenario(sc *godog.ScenarioContext) {
 	sc.After(func(ctx context.Context, p *godog.Scenario, err error) (context.Context, error) {
 		if s, cerr := current(ctx); cerr == nil {
 			s.finished = true
+			s.final = s.status() // decided here, once: what is printed is what every report says
 			run.printProgress(s)
 		}
 		return ctx, nil
@@ -350,6 +471,7 @@ func (run *suiteRun) afterStep(ctx context.Context, s *scenario, st *godog.Step,
 	}
 	if status != godog.StepPassed && status != godog.StepSkipped && s.failedStep == "" {
 		s.failedStep = st.Text
+		s.failErr = err
 		if rs.Error == "" {
 			rs.Error = "step " + status.String()
 		}
@@ -361,8 +483,13 @@ func (run *suiteRun) afterStep(ctx context.Context, s *scenario, st *godog.Step,
 	}
 	// The step that opened the page takes as long as the page load, not as
 	// long as it queued for a browser slot.
+	// A shared load is counted once, on the scenario that started it, so
+	// that the scenarios' times add up (junit.xml's suites).
 	if !s.hadObs && s.obs != nil {
 		rs.DurationMs = s.obs.took.Milliseconds()
+		if s.shared {
+			rs.DurationMs = 0
+		}
 	}
 	s.steps = append(s.steps, rs)
 	return ctx
@@ -387,18 +514,64 @@ func (run *suiteRun) printProgress(s *scenario) {
 	if s.skipReason != "" {
 		line += "\n           skipped: " + s.skipReason
 	}
+	run.progressMu.Lock()
+	defer run.progressMu.Unlock()
 	for _, st := range s.steps {
-		if st.Error != "" {
-			line += "\n           ✗ " + st.Text + "\n             " + strings.ReplaceAll(st.Error, "\n", "\n             ")
-			break
+		if st.Error == "" {
+			continue
 		}
+		line += "\n           ✗ " + st.Text + "\n             " + run.errorOnce(s, st.Error)
+		break
 	}
 	if !run.cfg.Browser.Reveal {
 		line = finding.RedactText(line)
 	}
-	run.progressMu.Lock()
 	fmt.Fprintln(w, line)
-	run.progressMu.Unlock()
+}
+
+// errorOnce is a failed step's error for the progress lines: each finding
+// of a page load is printed in full (message and hint) the first time a
+// scenario of the load fails on it, then named only. Call with progressMu
+// held.
+func (run *suiteRun) errorOnce(s *scenario, text string) string {
+	var ce *checkError
+	if !errors.As(s.failErr, &ce) || s.obs == nil {
+		if s.obs != nil {
+			key := s.obs.key + "\x00error\x00" + text
+			if run.printed[key] {
+				return firstLine(text) + " (as above)"
+			}
+			run.printed[key] = true
+		}
+		return strings.ReplaceAll(text, "\n", "\n             ")
+	}
+	var b strings.Builder
+	b.WriteString(ce.what)
+	for _, f := range ce.findings {
+		key := s.obs.key + "\x00" + string(f.Code) + "\x00" + f.Campaign
+		b.WriteString("\n             " + findingLine(f))
+		if run.printed[key] {
+			b.WriteString(" (as above)")
+			continue
+		}
+		run.printed[key] = true
+		b.WriteString(": " + f.Message)
+		if f.Hint != "" {
+			b.WriteString("\n               fix: " + f.Hint)
+		}
+	}
+	return b.String()
+}
+
+func findingLine(f finding.Finding) string {
+	s := string(f.Code) + " [" + string(f.Level) + "]"
+	if f.Campaign != "" {
+		s += " (campaign " + f.Campaign + ")"
+	}
+	if f.CausedBy != "" {
+		s += " caused by " + string(f.CausedBy)
+	}
+	return s
 }
 
 // brokenReport lists every scenario as broken when the run could not start.
@@ -418,77 +591,109 @@ func (run *suiteRun) brokenReport(r *reports.Report, f finding.Finding) {
 	}
 }
 
-// fillReport turns the scenarios' states into the report's scenarios and
-// findings, in feature-file order.
+// fillReport turns the scenarios' states into the report's scenarios,
+// page loads and findings, in feature-file order. Statuses are the ones the
+// progress lines printed.
 func (run *suiteRun) fillReport(ctx context.Context, r *reports.Report) {
-	byID := map[string]*scenario{}
-	for _, m := range run.order {
-		if s := run.states[m.pickleID]; s != nil {
-			byID[m.id] = s
-		}
+	order := map[string]int{}
+	for i, m := range run.order {
+		order[m.id] = i
 	}
+	notRunCount, unfinished := 0, 0
 	for _, m := range run.order {
 		s := run.states[m.pickleID]
 		if s == nil {
 			// Never started: filtered out by go test -run (skipped), or
 			// the run was interrupted or godog refused it (no verdict).
 			rs := reports.Scenario{
-				ID: m.id, Feature: m.feature, Name: m.name, Tags: nonNil(m.tags), Status: reports.Broken,
+				ID: m.id, Feature: m.feature, Name: m.name, Tags: nonNil(m.tags), FeatureTags: m.featureTags, Status: reports.Broken,
 				Steps: []reports.Step{}, Timeline: []timeline.Event{}, Attachments: []reports.Attachment{},
 			}
-			if run.cfg.TestingT != nil && ctx.Err() == nil {
+			if !m.selected && ctx.Err() == nil {
 				rs.Status, rs.SkipReason = reports.Skipped, notRun
+				notRunCount++
+			} else {
+				unfinished++
 			}
 			r.Scenarios = append(r.Scenarios, rs)
 			continue
 		}
 		r.Scenarios = append(r.Scenarios, run.scenarioReport(s))
 		for _, f := range s.claimed {
-			f.Scenario = s.meta.name
+			f.Scenario, f.PageLoad = s.meta.id, ""
 			r.Findings = append(r.Findings, f)
 		}
 	}
-	// Findings of a page load that no step asserted on go to the first
-	// scenario (in file order) that used the load, unless the report already
-	// states the same code for the same campaign: the same problem seen on
-	// another load of the page (under a throttle, logged out) is one problem,
-	// whose messages differ only by timing ("expired 2s ago").
-	if run.observer == nil {
-		return
+	if notRunCount > 0 {
+		run.partial = append(run.partial, fmt.Sprintf("%d scenario%s not run (go test -run)", notRunCount, plural(notRunCount)))
 	}
+	if unfinished > 0 {
+		run.partial = append(run.partial, fmt.Sprintf("%d scenario%s did not finish", unfinished, plural(unfinished)))
+	}
+	if len(run.partial) > 0 {
+		r.Partial, r.PartialReason = true, strings.Join(run.partial, "; ")
+	}
+	if run.observer != nil {
+		run.fillPageLoads(r, order)
+	}
+	finding.Sort(r.Findings)
+}
+
+// fillPageLoads adds the page loads, and the findings of each that no step
+// asserted: they belong to the page load, not to a scenario. The same code
+// for the same campaign already stated by the report (the same problem seen
+// by another load) is not repeated, and what a fault or logged-out load saw
+// of the token's timing yields to the plain load's verdict (contextual).
+func (run *suiteRun) fillPageLoads(r *reports.Report, order map[string]int) {
 	type said struct{ code, campaign string }
 	stated := map[said]bool{}
 	for _, f := range r.Findings {
 		stated[said{string(f.Code), f.Campaign}] = true
-	}
-	order := map[string]int{}
-	for i, m := range run.order {
-		order[m.id] = i
 	}
 	type load struct {
 		obs   *observation
 		users []*scenario
 	}
 	var loads []load
+	plain := map[string]bool{} // profile keys whose plain load was observed
 	for _, obs := range run.observer.all() {
-		if users := usersInOrder(obs, run, order); obs.res != nil && len(users) > 0 {
-			loads = append(loads, load{obs, users})
+		users := usersInOrder(obs, run, order)
+		if len(users) == 0 {
+			continue
+		}
+		loads = append(loads, load{obs, users})
+		if obs.res != nil && obs.err == nil && obs.cond.fault == "" && !obs.cond.loggedOut {
+			plain[obs.cond.profileKey] = true
 		}
 	}
 	sort.Slice(loads, func(i, j int) bool { return order[loads[i].users[0].meta.id] < order[loads[j].users[0].meta.id] })
 	for _, l := range loads {
 		obs, users := l.obs, l.users
-		for _, f := range obs.res.Findings {
-			k := said{string(f.Code), f.Campaign}
-			if claimedByAny(f, users) || stated[k] {
-				continue
-			}
-			stated[k] = true
-			f.Scenario = users[0].meta.name
-			r.Findings = append(r.Findings, f)
+		pl := reports.PageLoad{ID: obs.slug, Conditions: obs.key, Status: reports.Passed, DurationMs: obs.took.Milliseconds(),
+			Scenarios: []string{}, Timeline: []timeline.Event{}, Attachments: nonNil(obs.shots)}
+		for _, u := range users {
+			pl.Scenarios = append(pl.Scenarios, u.meta.id)
 		}
+		if obs.err != nil {
+			pl.Status = reports.Broken
+		}
+		if obs.res != nil {
+			pl.Timeline = nonNil(obs.res.Timeline)
+			for _, f := range obs.res.Findings {
+				k := said{string(f.Code), f.Campaign}
+				if claimedByAny(f, users) || stated[k] || (contextual(f, obs.cond) && plain[obs.cond.profileKey]) {
+					continue
+				}
+				stated[k] = true
+				f.Scenario, f.PageLoad = "", pl.ID
+				r.Findings = append(r.Findings, f)
+				if f.Level == finding.Must && f.Allowed == "" && pl.Status == reports.Passed {
+					pl.Status = reports.Failed
+				}
+			}
+		}
+		r.PageLoads = append(r.PageLoads, pl)
 	}
-	finding.Sort(r.Findings)
 }
 
 func usersInOrder(obs *observation, run *suiteRun, order map[string]int) []*scenario {
@@ -521,8 +726,8 @@ func claimedByAny(f finding.Finding, users []*scenario) bool {
 // scenarioReport is one scenario of report.json.
 func (run *suiteRun) scenarioReport(s *scenario) reports.Scenario {
 	rs := reports.Scenario{
-		ID: s.meta.id, Feature: s.meta.feature, Name: s.meta.name, Tags: nonNil(s.meta.tags),
-		Status: s.status(), SkipReason: s.skipReason,
+		ID: s.meta.id, Feature: s.meta.feature, Name: s.meta.name, Tags: nonNil(s.meta.tags), FeatureTags: s.meta.featureTags,
+		Status: s.status(), SkipReason: s.skipReason, BlockedBy: string(s.blockedBy),
 		Steps: nonNil(s.steps), Timeline: []timeline.Event{}, Attachments: []reports.Attachment{},
 	}
 	if rs.Status == reports.Skipped && rs.SkipReason == "" {
@@ -535,6 +740,7 @@ func (run *suiteRun) scenarioReport(s *scenario) reports.Scenario {
 		return rs
 	}
 	obs := s.obs
+	rs.PageLoad = obs.slug
 	obs.mu.Lock()
 	sharing := len(obs.users)
 	obs.mu.Unlock()
@@ -609,4 +815,11 @@ func collectSteps(bg *messages.Background, sc *messages.Scenario, keywords map[s
 			}
 		}
 	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

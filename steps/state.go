@@ -43,8 +43,11 @@ type scenario struct {
 	hadObs     bool // the page was already open when the current step started
 	skipReason string
 	failedStep string
+	failErr    error        // the first failed step's error (a *checkError names findings)
+	blockedBy  finding.Code // the finding that kept the scenario from checking what it states
 	broken     bool
 	finished   bool
+	final      string // the status, decided once when the scenario ends
 }
 
 type timelineNote struct {
@@ -117,14 +120,33 @@ func (s *scenario) claim(fs ...finding.Finding) {
 	}
 }
 
-// findings returns the page load's findings with one of codes.
-func (s *scenario) findings(codes ...finding.Code) []finding.Finding {
+// loadFindings returns the page load's findings as this scenario sees
+// them: with the allowances that name this scenario applied (and their
+// consequences allowed), on a copy.
+func (s *scenario) loadFindings() []finding.Finding {
 	res, err := s.result()
 	if err != nil {
 		return nil
 	}
+	fs := append([]finding.Finding(nil), res.Findings...)
+	if s.run == nil || s.meta == nil {
+		return fs
+	}
+	if a := s.run.cfg.Allow; a != nil {
+		for i := range fs {
+			if fs[i].Allowed == "" {
+				fs[i].Allowed = a.Reason(fs[i], s.meta.name, s.meta.id)
+			}
+		}
+		reports.AllowConsequences(fs)
+	}
+	return fs
+}
+
+// findings returns the page load's findings with one of codes.
+func (s *scenario) findings(codes ...finding.Code) []finding.Finding {
 	var out []finding.Finding
-	for _, f := range res.Findings {
+	for _, f := range s.loadFindings() {
 		for _, c := range codes {
 			if f.Code == c {
 				out = append(out, f)
@@ -157,6 +179,20 @@ func (s *scenario) check(what string, codes ...finding.Code) error {
 	return &checkError{what: what, findings: musts}
 }
 
+// blockedError is the error of a step that could not check what it states
+// because an earlier finding blocked the flow: it names that finding, and
+// skips the scenario ("not reached") when the finding is an allowed
+// deviation. In the reference suite it fails, like every flow that does not
+// apply.
+func (s *scenario) blockedError(what string, cause finding.Finding) error {
+	s.claim(cause)
+	s.blockedBy = cause.Code
+	if cause.Allowed != "" && !s.reference {
+		return &skipError{reason: fmt.Sprintf("not reached: %s; blocked by %s, an allowed deviation (%s)", what, cause.Code, cause.Allowed)}
+	}
+	return &checkError{what: "not reached: " + what + "; blocked by " + string(cause.Code), findings: []finding.Finding{cause}}
+}
+
 // checkError is a failed assertion: what was checked and the findings that
 // contradict it, each with its code and hint.
 type checkError struct {
@@ -171,6 +207,9 @@ func (e *checkError) Error() string {
 		b.WriteString("\n  " + string(f.Code) + " [" + string(f.Level) + "]")
 		if f.Campaign != "" {
 			b.WriteString(" (campaign " + f.Campaign + ")")
+		}
+		if f.CausedBy != "" {
+			b.WriteString(" caused by " + string(f.CausedBy))
 		}
 		b.WriteString(": " + f.Message)
 		if f.Hint != "" {
@@ -195,8 +234,13 @@ func (s *scenario) note(tMs float64, event, campaign string, data map[string]any
 	s.extra = append(s.extra, timelineNote{tMs: tMs, event: event, campaign: campaign, data: data})
 }
 
-// status is the scenario's status as the report states it.
+// status is the scenario's status as every report states it: decided once,
+// when the scenario ends, from its steps (a step fails on a must-level
+// finding it asserted that is not allowed), and never changed afterwards.
 func (s *scenario) status() string {
+	if s.final != "" {
+		return s.final
+	}
 	switch {
 	case s.broken:
 		return reports.Broken

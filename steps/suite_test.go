@@ -79,11 +79,14 @@ func TestCertificationOfDemoVariants(t *testing.T) {
 		notSkipped string // a scenario that must run for this variant
 		failing    string // a scenario that must fail, naming code
 		code       finding.Code
+		blocked    string // a scenario not reached, blocked by code
 	}{
 		{slug: "two-campaigns", verdict: reports.Passed, notSkipped: "Several campaigns on one page each get their own token"},
 		{slug: "jws-access-token", verdict: reports.Passed, notSkipped: "The token carries an access token for the user-info webservice"},
 		{slug: "jwe-nested", verdict: reports.Passed, notSkipped: "An encrypted token can be decrypted and is authenticated"},
 		{slug: "expired", verdict: reports.Failed, failing: "The token is used within its short lifetime", code: finding.TokenExpired},
+		{slug: "token-late", verdict: reports.Failed, failing: "Every campaign receives its token before it asks for it", code: finding.SetMetaDataLate,
+			blocked: "The token is used within its short lifetime"},
 	} {
 		t.Run(tc.slug, func(t *testing.T) {
 			p, err := srv.Profile(tc.slug)
@@ -110,8 +113,27 @@ func TestCertificationOfDemoVariants(t *testing.T) {
 					if len(s.Attachments) == 0 {
 						t.Errorf("%q: no screenshot attached", s.Name)
 					}
+				case s.Name == tc.blocked:
+					if s.Status != reports.Failed || s.BlockedBy != string(tc.code) {
+						t.Errorf("%q: %s blocked by %q; want failed, not reached, blocked by %s", s.Name, s.Status, s.BlockedBy, tc.code)
+					}
 				case tc.verdict == reports.Passed && s.Status == reports.Failed:
 					t.Errorf("%q failed: %+v", s.Name, s.Steps)
+				}
+			}
+			// one cause: everything else that failed points at it
+			if tc.blocked != "" {
+				causes := 0
+				for _, c := range reports.Causes(r) {
+					if c.Finding.Level == finding.Must && c.Finding.Allowed == "" {
+						causes++
+						if c.Finding.Code != tc.code {
+							t.Errorf("cause %s besides %s: %+v", c.Finding.Code, tc.code, c)
+						}
+					}
+				}
+				if causes != 1 {
+					t.Errorf("%d causes to fix, want 1 (%s)", causes, tc.code)
 				}
 			}
 		})

@@ -60,6 +60,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		gridNoSbx   = fl.Bool("grid-no-sandbox", false, "start the grid nodes' Chromium without its sandbox (nodes that run it as root)")
 		liveKit     = fl.Bool("live-kit", false, "observe mode: use the real Qualifio kit (needs a network), do not intercept")
 		reveal      = fl.Bool("reveal", false, "show raw tokens and participant values in reports (they are redacted by default)")
+		colorMode   = fl.String("color", "auto", "colour the terminal summary: auto, always (CI logs that render colour; also FORCE_COLOR=1) or never")
 	)
 	if code, done := parseFlags(e, fl, "run", args, func(w io.Writer) {
 		fmt.Fprint(w, runUsage)
@@ -101,6 +102,11 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	if err := steps.CheckTags(*tags); err != nil {
 		return usageErr("--tags: %v", err)
 	}
+	stdoutFile, _ := e.stdout.(*os.File)
+	color, err := reports.ColorMode(*colorMode, stdoutFile)
+	if err != nil {
+		return usageErr("%v", err)
+	}
 
 	var allow *reports.AllowList
 	if *allowPath != "" {
@@ -118,6 +124,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 			Grid: *gridURL, GridNoSandbox: *gridNoSbx, LiveKit: *liveKit, Reveal: *reveal},
 		ReportDir:   *reportDir,
 		Progress:    e.stdout,
+		Allow:       allow,
 		ToolVersion: Version,
 	}
 	if cfg.Browser.BrowserBin == "" && cfg.Browser.BrowserURL == "" && cfg.Browser.Grid == "" {
@@ -154,6 +161,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		}
 		cfg.Profile = p
 	} else {
+		fmt.Fprintln(e.stdout, "qualcert run: no --profile given: starting the embedded demo publisher…")
 		srv, err := demo.Start(ctx, "127.0.0.1:0")
 		if err != nil {
 			fmt.Fprintf(e.stderr, "qualcert run: starting the embedded demo publisher: %v\n", err)
@@ -172,7 +180,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	if err := os.MkdirAll(*reportDir, 0o755); err != nil {
 		return usageErr("creating the report folder: %v", err)
 	}
-	fmt.Fprintf(e.stdout, "qualcert run: %s (%s), %d page load(s) at a time\n", cfg.Profile.Name, cfg.Profile.Page.URL, cfg.Concurrency)
+	fmt.Fprintf(e.stdout, "qualcert run: %s (%s)\n", cfg.Profile.Name, cfg.Profile.Page.URL)
 
 	r, err := steps.Run(ctx, cfg)
 	if err != nil {
@@ -195,10 +203,6 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		htmlPath = written[0]
 	}
 	fmt.Fprintln(e.stdout)
-	color := false
-	if f, ok := e.stdout.(*os.File); ok {
-		color = reports.ColorFor(f)
-	}
 	reports.WriteSummaryWith(e.stdout, r, htmlPath, reports.SummaryOptions{Color: color, Reveal: *reveal})
 	return exitCode(r.Verdict)
 }

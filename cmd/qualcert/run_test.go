@@ -45,6 +45,7 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"--tags", "@a,,@b"}, "--tags"},
 		{[]string{"--features", "/no/such/dir"}, "--features"},
 		{[]string{"--allow", "/no/such/allow.yaml"}, "expected-deviations"},
+		{[]string{"--color", "sometimes"}, "--color"},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)
 		if code != exitUsage || !strings.Contains(stderr, tc.want) {

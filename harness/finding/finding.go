@@ -55,13 +55,21 @@ type Finding struct {
 	Code        Code   `json:"code"`
 	Level       Level  `json:"level"`
 	Requirement string `json:"requirement"`
-	Scenario    string `json:"scenario,omitempty"`
-	Campaign    string `json:"campaign,omitempty"`
-	Message     string `json:"message"`
-	Hint        string `json:"hint"`
+	// Scenario is the id of the scenario whose step asserted the finding;
+	// empty for a finding of a page load that no scenario asserted, which
+	// names its page load in PageLoad instead.
+	Scenario string `json:"scenario,omitempty"`
+	PageLoad string `json:"page_load,omitempty"`
+	Campaign string `json:"campaign,omitempty"`
+	Message  string `json:"message"`
+	Hint     string `json:"hint"`
 	// Allowed is the reason given in the expected-deviations file (--allow)
 	// when this finding is a known, accepted deviation: it then fails nothing.
 	Allowed string `json:"allowed,omitempty"`
+	// CausedBy is the code of the finding this one follows from on the same
+	// page load and campaign (campaign.blocked caused by setmetadata.late):
+	// the reports list it under its cause, and allowing the cause allows it.
+	CausedBy Code `json:"caused_by,omitempty"`
 }
 
 func (f Finding) String() string {

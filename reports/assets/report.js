@@ -18,7 +18,24 @@
       scenarios.forEach(function (d) { d.hidden = f !== "all" && d.dataset.status !== f; });
     });
   }
-  // links to a scenario open it
+  // a text filter over scenarios, page loads and findings
+  var q = document.getElementById("q");
+  if (q) {
+    q.hidden = false;
+    var items = Array.prototype.slice.call(document.querySelectorAll(".searchable, #findings article.finding"));
+    var groups = Array.prototype.slice.call(document.querySelectorAll("#findings .req-group"));
+    var texts = items.map(function (el) { return el.textContent.toLowerCase(); });
+    q.addEventListener("input", function () {
+      var words = q.value.toLowerCase().split(/\s+/).filter(Boolean);
+      items.forEach(function (el, i) {
+        el.classList.toggle("no-match", !words.every(function (w) { return texts[i].indexOf(w) >= 0; }));
+      });
+      groups.forEach(function (g) {
+        g.classList.toggle("no-match", words.length > 0 && !g.querySelector("article.finding:not(.no-match)"));
+      });
+    });
+  }
+  // links to a scenario or a page load open it
   function openTarget() {
     var id = decodeURIComponent(location.hash.slice(1));
     var el = id && document.getElementById(id);
