@@ -3,22 +3,26 @@ GO       ?= go
 CHROMIUM ?= /usr/bin/chromium
 PKGS     := ./...
 
-.PHONY: all build test test-short bench demo deps deps-grid fmt vet fuzz clean
+.PHONY: all build test test-short bench demo deps deps-browser deps-grid fmt vet fuzz clean
 
 all: build
 
-# Debian's Chromium, installed when missing: go-rod never downloads a browser.
-# xmllint (Debian's libxml2-utils) and the npm consumers of cucumber.json
-# (pinned in reports/testdata/consumers/package-lock.json, installed into its
-# git-ignored node_modules) let the tests check every report with the tools
-# that read it in CI.
 CONSUMERS := reports/testdata/consumers
-deps: deps-grid
+# The browser alone, what `make demo` and `qualcert run` need: Debian's
+# Chromium, installed when missing (go-rod never downloads a browser).
+deps-browser:
 	@if [ ! -x "$(CHROMIUM)" ] && ! command -v chromium >/dev/null 2>&1; then \
 		echo "installing Debian's chromium (needed by the browser harness)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
+
+# Everything the tests need besides: xmllint (Debian's libxml2-utils) and the
+# npm consumers of cucumber.json (pinned in
+# reports/testdata/consumers/package-lock.json, installed into its
+# git-ignored node_modules), so that the tests check every report with the
+# tools that read it in CI; the godog CLI; the Selenium Grid tools.
+deps: deps-browser deps-grid
 	@if ! command -v xmllint >/dev/null 2>&1; then \
 		echo "installing Debian's libxml2-utils (xmllint checks junit.xml against Jenkins' junit-10.xsd)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -81,7 +85,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./harness/verify/
 
 # Certify the embedded demo publisher and write ./qualcert-report.
-demo: deps build
+demo: deps-browser build
 	./bin/qualcert run --report-dir ./qualcert-report
 
 clean:
