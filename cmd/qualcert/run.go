@@ -9,6 +9,7 @@ import (
 
 	"github.com/qualcert/qualcert/features"
 	"github.com/qualcert/qualcert/harness"
+	"github.com/qualcert/qualcert/harness/browser"
 	"github.com/qualcert/qualcert/harness/demo"
 	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/reports"
@@ -53,7 +54,10 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		allowPath   = fl.String("allow", "", "expected-deviations `FILE`: listed findings do not fail the run")
 		concurrency = fl.Int("concurrency", 2, "page loads at a time (`N`)")
 		browserBin  = fl.String("browser-bin", "", "Chromium binary `PATH` (default "+defaultChromium+" when present, else found on PATH)")
-		browserURL  = fl.String("browser-url", "", "connect to a running Chromium's DevTools `WS_URL` instead of launching one")
+		browserURL  = fl.String("browser-url", "", "connect to a running Chromium's DevTools `URL` (ws://… or http://host:port) instead of launching one")
+		perLoad     = fl.Bool("browser-per-load", false, "open one --browser-url connection per page load (endpoints that start a browser per connection, such as browserless; detected when not given)")
+		gridURL     = fl.String("grid", "", "run each page load in its own session on the Selenium Grid 4 at `URL` (http://host:4444); --concurrency spreads them over its nodes")
+		gridNoSbx   = fl.Bool("grid-no-sandbox", false, "start the grid nodes' Chromium without its sandbox (nodes that run it as root)")
 		liveKit     = fl.Bool("live-kit", false, "observe mode: use the real Qualifio kit (needs a network), do not intercept")
 		reveal      = fl.Bool("reveal", false, "show raw tokens and participant values in reports (they are redacted by default)")
 		colorMode   = fl.String("color", "auto", "colour the terminal summary: auto, always (CI logs that render colour; also FORCE_COLOR=1) or never")
@@ -74,10 +78,26 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		return usageErr("unexpected argument %q (run takes flags only; see qualcert help run)", fl.Arg(0))
 	case *browserBin != "" && *browserURL != "":
 		return usageErr("give --browser-bin or --browser-url, not both")
+	case *gridURL != "" && *browserURL != "":
+		return usageErr("give --grid or --browser-url, not both")
+	case *perLoad && *browserURL == "":
+		return usageErr("--browser-per-load needs --browser-url")
+	case *gridNoSbx && *gridURL == "":
+		return usageErr("--grid-no-sandbox needs --grid")
 	case *concurrency < 1:
 		return usageErr("--concurrency must be at least 1, not %d", *concurrency)
 	case *reportDir == "":
 		return usageErr("--report-dir must not be empty")
+	}
+	if *browserURL != "" {
+		if _, err := browser.ParseEndpoint(*browserURL); err != nil {
+			return usageErr("--browser-url: %v", err)
+		}
+	}
+	if *gridURL != "" {
+		if _, err := browser.ParseGrid(*gridURL); err != nil {
+			return usageErr("--grid: %v", err)
+		}
 	}
 	if err := steps.CheckTags(*tags); err != nil {
 		return usageErr("--tags: %v", err)
@@ -100,13 +120,14 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	cfg := steps.Config{
 		Tags:        *tags,
 		Concurrency: *concurrency,
-		Browser:     harness.Options{BrowserBin: *browserBin, BrowserURL: *browserURL, LiveKit: *liveKit, Reveal: *reveal},
+		Browser: harness.Options{BrowserBin: *browserBin, BrowserURL: *browserURL, PerLoad: *perLoad,
+			Grid: *gridURL, GridNoSandbox: *gridNoSbx, LiveKit: *liveKit, Reveal: *reveal},
 		ReportDir:   *reportDir,
 		Progress:    e.stdout,
 		Allow:       allow,
 		ToolVersion: Version,
 	}
-	if cfg.Browser.BrowserBin == "" && cfg.Browser.BrowserURL == "" {
+	if cfg.Browser.BrowserBin == "" && cfg.Browser.BrowserURL == "" && cfg.Browser.Grid == "" {
 		if _, err := os.Stat(defaultChromium); err == nil {
 			cfg.Browser.BrowserBin = defaultChromium
 		}

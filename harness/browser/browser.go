@@ -2,7 +2,8 @@
 // go-rod and the Chrome DevTools Protocol (CDP).
 //
 // A [Browser] is either launched from an explicit binary (Debian's Chromium;
-// go-rod never downloads one) or connected to a remote DevTools endpoint. One
+// go-rod never downloads one) or connected to a remote DevTools endpoint, or
+// stands for a Selenium Grid (connect.go, grid.go). One
 // Browser serves a whole run; each scenario opens a [Session]: its own
 // incognito browser context with one tab, so that cookies and storage never
 // leak between scenarios, closed at the end of the scenario whatever happened.
@@ -43,10 +44,23 @@ import (
 	"github.com/go-rod/rod/lib/launcher/flags"
 )
 
-// Config chooses the browser.
+// Config chooses the browser: launched from Bin, or connected to URL, or
+// one Selenium Grid session per Session (see connect.go and grid.go).
 type Config struct {
-	Bin string // Chromium binary; "" = looked up (see FindBinary)
-	URL string // remote DevTools endpoint (ws://…) instead of launching
+	Bin string // Chromium binary; "" = looked up (see FindBinary). With Grid: the binary on the grid's nodes ("" = the node's own)
+	URL string // remote DevTools endpoint (ws://…, or http://host:port resolved through /json/version) instead of launching
+
+	// PerLoad opens one connection to URL per Session, for endpoints that
+	// give a fresh browser per connection (browserless-style). Connect
+	// detects such an endpoint by itself; PerLoad forces the mode.
+	PerLoad bool
+	// Grid is a Selenium Grid 4 URL (http://host:4444): each Session runs
+	// in its own WebDriver session, driven through its se:cdp endpoint.
+	Grid string
+	// GridNoSandbox starts the grid nodes' Chromium without its sandbox
+	// (nodes that run it as root, as in a container without user namespaces).
+	GridNoSandbox bool
+
 	// BlockHosts are host patterns (*.example.com) a launched browser can
 	// never resolve: whatever interception misses (a pre-connect, a target
 	// it could not attach to in time) fails instead of reaching them.
@@ -61,11 +75,14 @@ type Config struct {
 // Browser is a launched or connected Chromium.
 type Browser struct {
 	rod     *rod.Browser
-	conn    *cdp.WebSocket // the DevTools connection
-	exited  chan struct{}  // closed when the launched process was reaped (nil when remote)
+	conn    *wsConn       // the DevTools connection
+	exited  chan struct{} // closed when the launched process was reaped (nil when remote)
 	pid     int
 	dataDir string
 	remote  bool
+
+	loads   *perLoad     // set when each Session gets a browser of its own (connect.go)
+	release func() error // ends a per-load browser once its connection is closed (grid: the WebDriver session)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -102,8 +119,8 @@ const launchTimeout = 30 * time.Second
 
 // Launch starts Chromium (or connects to cfg.URL).
 func Launch(ctx context.Context, cfg Config) (*Browser, error) {
-	if cfg.URL != "" {
-		return connect(ctx, cfg.URL)
+	if cfg.URL != "" || cfg.Grid != "" {
+		return connect(ctx, cfg)
 	}
 	if err := canLaunch(); err != nil {
 		return nil, err
@@ -120,34 +137,7 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 	// here, in its own process group (Close kills the group) and with
 	// Pdeathsig, so that Chromium dies with the Go process even when that
 	// one is killed or panics before Close.
-	l := launcher.New().Bin(bin).Leakless(false).
-		UserDataDir(dir).
-		Headless(true).
-		// Chromium refuses to start as root with its sandbox on; as any
-		// other user the sandbox stays on, since the pages are third-party.
-		NoSandbox(os.Geteuid() == 0).
-		Set("disable-background-networking").
-		Set("disable-component-update").
-		Set("disable-sync").
-		Set("no-first-run").
-		Set("disable-quic").
-		Set("disable-breakpad").
-		Set("disable-crash-reporter").
-		Set("mute-audio").
-		Set("hide-scrollbars").
-		// Keep cross-origin iframes in the page's renderer so that the
-		// page-level Fetch interception sees the campaign iframe's own
-		// requests (see Session for what happens with a remote browser).
-		Set("disable-site-isolation-trials").
-		Set("disable-features", quietFeatures...)
-	for _, f := range quietFlags {
-		name, val, _ := strings.Cut(f, "=")
-		if val != "" {
-			l = l.Set(flags.Flag(name), val)
-		} else {
-			l = l.Set(flags.Flag(name))
-		}
-	}
+	l := launchFlags(launcher.New().Bin(bin).Leakless(false).UserDataDir(dir))
 	if rules := resolverRules(cfg); rules != "" {
 		l = l.Set("host-resolver-rules", rules)
 	}
@@ -197,33 +187,52 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 	return b, nil
 }
 
-func connect(ctx context.Context, wsURL string) (*Browser, error) {
-	if !strings.HasPrefix(wsURL, "ws://") && !strings.HasPrefix(wsURL, "wss://") {
-		return nil, fmt.Errorf("browser URL %q: want a DevTools WebSocket endpoint (ws://…)", wsURL)
+// launchFlags adds qualcert's Chromium flags to l: those of a launched
+// browser, and those a grid session asks its node for (grid.go).
+func launchFlags(l *launcher.Launcher) *launcher.Launcher {
+	l = l.Headless(true).
+		// Chromium refuses to start as root with its sandbox on; as any
+		// other user the sandbox stays on, since the pages are third-party.
+		NoSandbox(os.Geteuid() == 0).
+		Set("no-first-run").
+		Set("disable-quic").
+		Set("disable-breakpad").
+		Set("disable-crash-reporter").
+		Set("mute-audio").
+		Set("hide-scrollbars").
+		// Keep cross-origin iframes in the page's renderer so that the
+		// page-level Fetch interception sees the campaign iframe's own
+		// requests (see Session for what happens with a remote browser).
+		Set("disable-site-isolation-trials").
+		// Chromium's own background traffic off (confine.go).
+		Set("disable-features", quietFeatures...)
+	for _, f := range quietFlags {
+		name, val, _ := strings.Cut(f, "=")
+		if val != "" {
+			l = l.Set(flags.Flag(name), val)
+		} else {
+			l = l.Set(flags.Flag(name))
+		}
 	}
-	r, conn, err := dial(ctx, wsURL)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the browser at %s: %w", wsURL, err)
-	}
-	return &Browser{rod: r, conn: conn, remote: true}, nil
+	return l
 }
 
 // dial connects go-rod to a DevTools endpoint. The connection lives as long
 // as the Browser (go-rod ties its event stream to the context given at
 // connection), so the deadline is enforced around the call instead. The
 // WebSocket is kept so that a remote browser can be left without closing it.
-func dial(ctx context.Context, wsURL string) (*rod.Browser, *cdp.WebSocket, error) {
+func dial(ctx context.Context, wsURL string) (*rod.Browser, *wsConn, error) {
 	type conn struct {
 		b   *rod.Browser
-		ws  *cdp.WebSocket
+		ws  *wsConn
 		err error
 	}
 	done := make(chan conn, 1)
 	dctx, cancel := context.WithTimeout(ctx, launchTimeout)
 	defer cancel()
 	go func() {
-		ws := &cdp.WebSocket{}
-		if err := ws.Connect(dctx, wsURL, nil); err != nil {
+		ws, err := dialWS(dctx, wsURL)
+		if err != nil {
 			done <- conn{err: err}
 			return
 		}
@@ -266,11 +275,18 @@ func (b *Browser) Rod() *rod.Browser { return b.rod }
 // Close is idempotent.
 func (b *Browser) Close() error {
 	b.closeOnce.Do(func() {
+		if b.loads != nil {
+			b.closeErr = b.loads.close()
+			return
+		}
 		if b.remote {
 			// A remote browser belongs to its pool: only our connection
 			// goes (each Session disposed of its own context already).
 			if b.conn != nil {
 				_ = b.conn.Close()
+			}
+			if b.release != nil {
+				b.closeErr = b.release()
 			}
 			return
 		}

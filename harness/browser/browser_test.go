@@ -122,7 +122,14 @@ fetch('/__qualcert/verify', {method: 'POST', body: 'token-from-the-iframe'});
 
 func expectIframePost(t *testing.T, b *Browser, oopif bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	expectIframePostWithin(t, b, oopif, 20*time.Second)
+}
+
+// expectIframePostWithin is expectIframePost with its own deadline (a
+// grid session or a pool browser starts a Chromium first).
+func expectIframePostWithin(t *testing.T, b *Browser, oopif bool, within time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	u, posts, h := iframeSite(t)
 	s, err := b.NewSession(ctx, SessionConfig{Intercept: []string{"*://frame.test/*"}, Handler: h})

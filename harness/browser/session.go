@@ -100,9 +100,10 @@ type Session struct {
 	closed   bool
 	inflight map[proto.NetworkRequestID]bool
 
-	bindingCalls   int   // calls of the binding so far (bindingAllowed)
-	bindingDropped bool  // a call was dropped (reported once)
-	link           *link // the emulated network for what Handler answers; nil: none
+	bindingCalls   int          // calls of the binding so far (bindingAllowed)
+	bindingDropped bool         // a call was dropped (reported once)
+	link           *link        // the emulated network for what Handler answers; nil: none
+	release        func() error // ends the session's own browser (per-load endpoints, grid); nil when shared
 }
 
 // NavigationError is a navigation Chromium could not complete (DNS, refused
@@ -114,8 +115,9 @@ type NavigationError struct {
 
 func (e *NavigationError) Error() string { return fmt.Sprintf("navigating to %s: %s", e.URL, e.Text) }
 
-// NewSession opens an incognito context and a tab in it, wired to cfg.
-func (b *Browser) NewSession(ctx context.Context, cfg SessionConfig) (s *Session, err error) {
+// openSession opens an incognito context and a tab in it, wired to cfg
+// (NewSession, in connect.go, first picks the browser).
+func (b *Browser) openSession(ctx context.Context, cfg SessionConfig) (s *Session, err error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	s = &Session{b: b, cfg: cfg, ctx: sctx, cancel: cancel,
 		sessions: map[proto.TargetSessionID]*rod.Page{}, urlWake: make(chan struct{}), inflight: map[proto.NetworkRequestID]bool{}}
@@ -991,6 +993,9 @@ func (s *Session) Close() error {
 	s.cancel()
 	s.loop.Wait()
 	s.flights.Wait()
+	if s.release != nil {
+		err = errors.Join(err, s.release())
+	}
 	return err
 }
 
