@@ -72,7 +72,7 @@ test: deps
 	GOOS=darwin $(GO) build $(PKGS)    # verify, keys and token work where support engineers do
 	GOOS=windows $(GO) build $(PKGS)
 	$(GO) vet $(PKGS)
-	QUALCERT_REQUIRE_CONSUMERS=1 $(GO) test -race -timeout 15m $(PKGS)
+	QUALCERT_REQUIRE_CONSUMERS=1 $(GO) test -race -timeout 30m $(PKGS)
 
 test-short:
 	$(GO) test -short $(PKGS)

@@ -155,11 +155,12 @@ type Screenshot struct {
 	PNG      []byte
 }
 
-// Outcome of a campaign's flow as the reference campaign saw it.
+// Outcome of a campaign's flow as the reference campaign saw it (decided
+// by package judge).
 const (
-	OutcomePrefilled = "prefilled"
-	OutcomeBlocked   = "blocked"
-	OutcomeNone      = "none" // the campaign never got to ask (no iframe)
+	OutcomePrefilled = judge.OutcomePrefilled
+	OutcomeBlocked   = judge.OutcomeBlocked
+	OutcomeNone      = judge.OutcomeNone // the campaign never got to ask (no iframe)
 )
 
 // Campaign is what happened to one campaign of the profile.

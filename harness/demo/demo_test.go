@@ -823,7 +823,7 @@ func TestProfiles(t *testing.T) {
 		if p.Token.Mode != wantMode || (v.accessToken() != (p.UserInfo.URL == s.URL+userInfoPath)) {
 			t.Errorf("%s: mode %s userinfo %q", v.Slug, p.Token.Mode, p.UserInfo.URL)
 		}
-		if p.Token.Issuer != issuer || p.Token.JWKSURL != s.URL+jwksPath || p.Timing.Timeout.D() != 10*time.Second || p.Timing.GetMetaDataDelay != 0 {
+		if p.Token.Issuer != issuer || p.Token.JWKSURL != s.URL+jwksPath || p.Timing.Timeout.D() != profile.DefaultScenarioTimeout || p.Timing.GetMetaDataDelay != 0 {
 			t.Errorf("%s: token %+v timing %+v", v.Slug, p.Token, p.Timing)
 		}
 	}
