@@ -76,6 +76,8 @@ func definitions() []stepDef {
 			"a campaign host is not on the page's site", finding.CampaignNotCNAME, finding.CampaignCNAMEUnchecked),
 		none(`^the page is not a Qualifio mini-site$`, "The page is the publisher's own, not served from a Qualifio host.",
 			"the page is a Qualifio mini-site", finding.CampaignMinisite),
+		none(`^the page lets the campaign talk to the kit$`, "The page neither stops the campaign's messages to the kit nor interferes with what observes them.",
+			"the page interfered with the campaign's messages or with the harness", finding.PageHarnessTampered),
 
 		// Then: setMetaData.
 		{kind: "Then", pattern: `^every campaign receives its token before it asks for metadata$`, fn: thenOnTime,

@@ -23,3 +23,7 @@ Feature: The campaign tag
   Scenario: The campaigns are served from the publisher's own site
     Then every campaign host is a CNAME of the page's site
     And the page is not a Qualifio mini-site
+
+  @R-FLOW-4
+  Scenario: The page lets the campaign talk to the kit
+    Then the page lets the campaign talk to the kit
