@@ -122,7 +122,7 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"missing key file", strings.Replace(minimal, "jwks_url: https://www.example.com/jwks.json", "jwks_file: nope.json", 1), "token.jwks_file", 7, "cannot read"},
 		{"userinfo method", minimal + "userinfo: {method: PUT, url: https://a.example/u}\n", "userinfo.method", 8, "not GET or POST"},
 		{"kit_wait too short", minimal + "timing: {kit_wait: 100ms}\n", "timing.kit_wait", 8, "out of range"},
-		{"kit_wait too long", minimal + "timing: {kit_wait: 1h, timeout: 2h}\n", "timing.kit_wait", 8, "out of range"},
+		{"kit_wait too long", minimal + "timing: {kit_wait: 10m, timeout: 20m}\n", "timing.kit_wait", 8, "out of range"},
 		{"kit_wait past the timeout", minimal + "timing: {kit_wait: 30s}\n", "timing.kit_wait", 8, "not below timing.timeout"},
 		{"access_token without userinfo", minimal + "  mode: access_token\n", "userinfo.url", 0, "required"},
 		{"delay of 1000h", minimal + "timing:\n  get_metadata_delay: 1000h\n", "timing.get_metadata_delay", 9, "out of range"},
