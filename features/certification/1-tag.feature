@@ -9,9 +9,10 @@ Feature: The campaign tag
     And a logged-in participant
     When the participant opens the page
 
-  @R-TAG-1
+  @R-TAG-1 @R-FLOW-4
   Scenario: The page loads the Qualifio kit
     Then the Qualifio kit is loaded
+    And the page lets the campaign talk to the kit
 
   @R-TAG-2
   Scenario: Every campaign gets its iframe in its own div
@@ -23,7 +24,3 @@ Feature: The campaign tag
   Scenario: The campaigns are served from the publisher's own site
     Then every campaign host is a CNAME of the page's site
     And the page is not a Qualifio mini-site
-
-  @R-FLOW-4
-  Scenario: The page lets the campaign talk to the kit
-    Then the page lets the campaign talk to the kit
