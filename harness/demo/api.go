@@ -82,7 +82,7 @@ type Server struct {
 // DefaultLateDelay is how long /api/token makes the token-late variant wait:
 // well after the reference campaign's getMetaData (which comes as soon as the
 // campaign iframe has loaded).
-const DefaultLateDelay = 1500 * time.Millisecond
+const DefaultLateDelay = 4 * time.Second
 
 // Start serves the demo on addr ("127.0.0.1:0" for any free port; "" means
 // that), with fresh keys written to a temporary folder that Close removes.

@@ -107,7 +107,7 @@ var variants = []Variant{
 		b:           behaviour{mint: mintJWSInline, handlesErrors: true}},
 
 	{Slug: "token-late", Title: "Token fetched too late",
-		Description: "The page fetches the token from /api/token, which answers after 1.5 s: the campaign has already asked for its metadata and blocks the participant.",
+		Description: "The page fetches the token from /api/token, which answers after 4 s (long enough to stay late on a loaded machine): the campaign has already asked for its metadata and blocks the participant.",
 		Expect:      c(finding.SetMetaDataLate, finding.CampaignBlocked),
 		Tags:        []string{"@timing", "@late-setmetadata"},
 		b:           behaviour{mint: mintJWSInline, push: pushLate}},
