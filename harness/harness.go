@@ -550,7 +550,9 @@ const readerPause = 250 * time.Millisecond
 func (r *run) scrollThrough(ctx context.Context, divs []string) {
 	r.scrolling.Go(func() {
 		start := r.rec.Now()
-		sc, err := r.ses.ScrollThrough(ctx, divs, readerPause)
+		// The reader waits at a reached contest as long as a kit is given
+		// to come after the load event.
+		sc, err := r.ses.ScrollThrough(ctx, divs, readerPause, r.sc.Profile.Timing.KitWait.D())
 		if sc.Reached == "" && err == nil {
 			return // stopped: the run is over
 		}
@@ -560,7 +562,7 @@ func (r *run) scrollThrough(ctx context.Context, divs []string) {
 			}
 			return
 		}
-		r.rec.Add(timeline.Harness, timeline.Scrolled, "", map[string]any{"steps": sc.Steps, "y": sc.Y, "height": sc.Height, "reached": sc.Reached, "ms": r.rec.Now() - start})
+		r.rec.Add(timeline.Harness, timeline.Scrolled, "", map[string]any{"steps": sc.Steps, "y": sc.Y, "height": sc.Height, "reached": sc.Reached, "dwelt": sc.Dwelt, "ms": r.rec.Now() - start})
 	})
 }
 

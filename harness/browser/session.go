@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -1005,16 +1006,25 @@ type Scroll struct {
 	Y       float64 `json:"y"`       // final vertical scroll position, px
 	Height  float64 `json:"height"`  // the document's height, px
 	Reached string  `json:"reached"` // "campaign" (every div shows its campaign), "bottom", or "" (stopped)
+	// Dwelt names the divs the reader stopped at, in view, while their
+	// campaign was still coming (a lazy loader reacts to the div coming
+	// into view, and then the kit and the campaign take their time).
+	Dwelt []string `json:"dwelt,omitempty"`
+	// At is the div the reader is stopped at (one step's answer only).
+	At string `json:"at,omitempty"`
 }
 
 // readerStep is one step of a reader's scroll: when each div of divs holds
 // a campaign iframe of the kit, the first is scrolled into view (the reader
-// stops at the contest); otherwise the page is scrolled down two thirds of
-// a viewport, unless its end is reached. The page sees ordinary scroll
-// events: IntersectionObserver lazy loaders fire.
-const readerStep = `function (divs) {
+// stops at the contest); when a div the reader has reached (present, its
+// top above the fold) has no campaign yet and is not in skip, it is
+// brought into view and the reader waits there ("at"); otherwise the page
+// is scrolled down two thirds of a viewport, unless its end is reached.
+// The page sees ordinary scroll events: IntersectionObserver lazy loaders
+// fire.
+const readerStep = `function (divs, skip) {
   var el = document.scrollingElement || document.documentElement;
-  var out = function (reached) { return { y: window.scrollY, height: el ? el.scrollHeight : 0, reached: reached }; };
+  var out = function (reached, at) { return { y: window.scrollY, height: el ? el.scrollHeight : 0, reached: reached, at: at || '' }; };
   var first = null;
   for (var i = 0; i < divs.length; i++) {
     var d = document.getElementById(divs[i]);
@@ -1023,6 +1033,15 @@ const readerStep = `function (divs) {
     first = first || f;
   }
   if (first) { first.scrollIntoView({ block: 'center' }); return out('campaign'); }
+  for (var j = 0; j < divs.length; j++) {
+    if (skip.indexOf(divs[j]) >= 0) continue;
+    var w = document.getElementById(divs[j]);
+    if (!w || w.querySelector('iframe[data-qualcert-campaign]')) continue;
+    if (w.getBoundingClientRect().top <= window.innerHeight) {
+      w.scrollIntoView({ block: 'center' });
+      return out('', divs[j]);
+    }
+  }
   if (!el || window.scrollY + window.innerHeight >= el.scrollHeight - 2) return out('bottom');
   window.scrollBy(0, Math.max(100, Math.round(window.innerHeight * 2 / 3)));
   return out('');
@@ -1030,11 +1049,16 @@ const readerStep = `function (divs) {
 
 // ScrollThrough scrolls the top page down as a person reading it would
 // (readerStep every pause), until the campaigns of divs show or the page
-// ends, or ctx is done (then Reached is "").
-func (s *Session) ScrollThrough(ctx context.Context, divs []string, pause time.Duration) (Scroll, error) {
+// ends, or ctx is done (then Reached is ""). At a div it has reached whose
+// campaign has not come yet, the reader waits up to dwell (the time a kit
+// is given to come) before reading on: on a loaded machine a lazy loader's
+// kit can take seconds after the div came into view, and a reader who
+// scrolled on would leave the campaign behind.
+func (s *Session) ScrollThrough(ctx context.Context, divs []string, pause, dwell time.Duration) (Scroll, error) {
 	arg, _ := json.Marshal(append([]string{}, divs...))
-	expr := "(" + readerStep + ")(" + string(arg) + ")"
 	var sc Scroll
+	var dwelling string
+	var dwellUntil time.Time
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -1043,20 +1067,36 @@ func (s *Session) ScrollThrough(ctx context.Context, divs []string, pause time.D
 			return sc, nil
 		case <-t.C:
 		}
-		raw, err := s.Eval(ctx, expr)
+		skip, _ := json.Marshal(append([]string{}, sc.Dwelt...))
+		if dwelling != "" && time.Now().After(dwellUntil) {
+			dwelling = "" // waited long enough: read on past it (it stays in Dwelt, so skipped)
+		} else if dwelling != "" {
+			skip, _ = json.Marshal(slices.DeleteFunc(append([]string{}, sc.Dwelt...), func(d string) bool { return d == dwelling }))
+		}
+		raw, err := s.Eval(ctx, "("+readerStep+")("+string(arg)+","+string(skip)+")")
 		if err != nil {
 			if ctx.Err() != nil {
 				return sc, nil
 			}
 			return sc, fmt.Errorf("scrolling the page through: %w", err)
 		}
-		if err := json.Unmarshal(raw, &sc); err != nil {
+		var step Scroll
+		if err := json.Unmarshal(raw, &step); err != nil {
 			return sc, fmt.Errorf("reading the scroll: %w", err)
 		}
+		sc.Y, sc.Height, sc.Reached = step.Y, step.Height, step.Reached
 		if sc.Reached != "" {
 			return sc, nil
 		}
-		sc.Steps++
+		if step.At != "" && step.At != dwelling {
+			dwelling, dwellUntil = step.At, time.Now().Add(dwell)
+			if !slices.Contains(sc.Dwelt, step.At) {
+				sc.Dwelt = append(sc.Dwelt, step.At)
+			}
+		}
+		if step.At == "" {
+			sc.Steps++
+		}
 		t.Reset(pause)
 	}
 }
