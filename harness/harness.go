@@ -304,6 +304,11 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	verifyFn, err := r.verifier(setup)
 	if err != nil {
 		var ks *keySourceError
+		if ctx.Err() != nil {
+			// Ctrl-C while the key source was read: the user's, not the
+			// publisher's JWKS URL's.
+			return interrupted(err)
+		}
 		if errors.As(err, &ks) {
 			// A key source that cannot be read leaves no token judgeable: no
 			// verdict (env.key_source), rather than every token called invalid.

@@ -39,7 +39,9 @@ Flags:
 
 const runExitCodes = `
 Exit codes: 0 passed (warnings allowed), 1 failed, 2 usage or invalid profile,
-3 broken (browser could not start, page unreachable: no verdict).
+3 broken (browser could not start, page unreachable: no verdict; also when
+interrupted by Ctrl-C or SIGTERM before the verdict: env.interrupted, with
+Chromium and its temporary profile removed).
 `
 
 // cmdRun is `qualcert run` (CONTRACT §1).
