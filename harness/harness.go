@@ -146,6 +146,10 @@ type Scenario struct {
 	Throttle  *Throttle     // nil: no emulation
 	LoggedOut bool          // skip the profile's cookies and login
 	Observe   time.Duration // how long to keep watching after the last campaign settled (page reactions); 0 = default
+	// At judges the time claims (exp, nbf, iat) of every token the page
+	// hands over as of this instant instead of now (zero: now): a capture
+	// judged as of when it was made (run --at, --replay).
+	At time.Time
 }
 
 // Screenshot is evidence captured at the end of a flow.

@@ -331,7 +331,9 @@ func hostOf(raw string) string {
 // received; the run keeps the results (the campaigns' Token, and the
 // participant values to scrub) and counts the verifications in flight.
 func (r *run) verifier(ctx context.Context) (kit.VerifyFunc, error) {
-	v, err := verify.New(ctx, verify.ConfigFromProfile(r.sc.Profile))
+	cfg := verify.ConfigFromProfile(r.sc.Profile)
+	cfg.At = r.sc.At
+	v, err := verify.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("loading the profile's keys: %w", err)
 	}

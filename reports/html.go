@@ -42,6 +42,7 @@ type htmlView struct {
 	VerdictTitle string
 	VerdictLine  string
 	Date         string
+	JudgedAsOf   string // "24 Nov 2026, 10:00:00 UTC" when the tokens were judged as of another instant
 	Duration     string
 	Allowed      int
 	Must         int
@@ -216,6 +217,9 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 		v.Date = r.StartedAt.UTC().Format("2 Jan 2006, 15:04:05 MST")
 	}
 	v.Duration = durationText(r.DurationMs)
+	if r.JudgedAsOf != nil {
+		v.JudgedAsOf = r.JudgedAsOf.UTC().Format("2 Jan 2006, 15:04:05 MST")
+	}
 
 	byScenario := findingsByScenario(r)
 	anchors := map[string]string{} // finding.Scenario → anchor

@@ -60,6 +60,10 @@ type Report struct {
 	Findings   []finding.Finding `json:"findings"`
 	Scenarios  []Scenario        `json:"scenarios"`
 	Revealed   bool              `json:"revealed,omitempty"` // --reveal was given: values are not redacted
+	// JudgedAsOf is the instant the tokens' time claims (exp, nbf, iat)
+	// were judged as of, when not the moment of the run (run --at, a
+	// replay): a captured token judged as of its capture.
+	JudgedAsOf *time.Time `json:"judged_as_of,omitempty"`
 	// Fingerprints says how to read the fingerprints of the report: keyed
 	// with a key of this run, they compare within this report only.
 	Fingerprints string `json:"fingerprints,omitempty"`

@@ -274,6 +274,7 @@ func whenOpens(ctx context.Context) error {
 		Fault:     s.cond.fault,
 		Throttle:  s.cond.throttle,
 		LoggedOut: s.cond.loggedOut,
+		At:        s.run.cfg.At,
 	}
 	obs, shared, err := s.run.observer.observe(ctx, s.meta.id, s.cond, sc)
 	if err != nil {

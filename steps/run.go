@@ -101,6 +101,10 @@ type Config struct {
 
 	Concurrency int // page loads at a time in the browser; 0 = 2
 	Browser     harness.Options
+	// At judges the time claims of the tokens the page hands over as of
+	// this instant instead of now (zero: now); the report says so
+	// (Report.JudgedAsOf).
+	At time.Time
 
 	// Allow is the expected-deviations file: applied to each page load's
 	// findings as it is observed, so that statuses are final when printed.
@@ -279,6 +283,10 @@ func prepare(cfg Config, started time.Time) (*suiteRun, *reports.Report, error) 
 		StartedAt:   started.UTC(),
 		Assumptions: assumptionsOf(cfg),
 		Revealed:    cfg.Browser.Reveal,
+	}
+	if !cfg.At.IsZero() {
+		at := cfg.At.UTC()
+		report.JudgedAsOf = &at
 	}
 	return run, report, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/qualcert/qualcert/features"
 	"github.com/qualcert/qualcert/harness"
@@ -62,6 +63,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		gridNoSbx   = fl.Bool("grid-no-sandbox", false, "start the grid nodes' Chromium without its sandbox (nodes that run it as root)")
 		liveKit     = fl.Bool("live-kit", false, "observe mode: use the real Qualifio kit (needs a network), do not intercept")
 		reveal      = fl.Bool("reveal", false, "show raw tokens and participant values in reports (they are redacted by default)")
+		atFlag      = fl.String("at", "", "judge the time claims (exp, nbf, iat) of the tokens the page hands over as of `TIME` instead of now: RFC 3339 (2026-11-24T10:00:00Z) or Unix seconds; the reports say \"judged as of\"")
 		colorMode   = fl.String("color", "auto", "colour the terminal summary: auto, always (CI logs that render colour; also FORCE_COLOR=1) or never")
 	)
 	if code, done := parseFlags(e, fl, "run", args, func(w io.Writer) {
@@ -90,6 +92,17 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		return usageErr("--concurrency must be at least 1, not %d", *concurrency)
 	case *reportDir == "":
 		return usageErr("--report-dir must not be empty")
+	}
+	var at time.Time
+	if *atFlag != "" {
+		t, issued, err := parseAt(*atFlag)
+		switch {
+		case err != nil:
+			return usageErr("--at: %v", err)
+		case issued:
+			return usageErr("--at: iat is per token (qualcert verify --at iat); give run an instant: RFC 3339 or Unix seconds")
+		}
+		at = t.UTC()
 	}
 	if *browserURL != "" {
 		if _, err := browser.ParseEndpoint(*browserURL); err != nil {
@@ -128,6 +141,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		Progress:    e.stdout,
 		Allow:       allow,
 		ToolVersion: Version,
+		At:          at,
 	}
 	if cfg.Browser.BrowserBin == "" && cfg.Browser.BrowserURL == "" && cfg.Browser.Grid == "" {
 		if _, err := os.Stat(defaultChromium); err == nil {
@@ -183,6 +197,9 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		return usageErr("creating the report folder: %v", err)
 	}
 	fmt.Fprintf(e.stdout, "qualcert run: %s (%s)\n", cfg.Profile.Name, cfg.Profile.Page.URL)
+	if !at.IsZero() {
+		fmt.Fprintf(e.stdout, "qualcert run: tokens judged as of %s (--at), not now\n", at.Format(time.RFC3339))
+	}
 
 	r, err := steps.Run(ctx, cfg)
 	if err != nil {
