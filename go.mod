@@ -3,6 +3,7 @@ module github.com/qualcert/qualcert
 go 1.26.0
 
 require (
+	github.com/chromedp/cdproto v0.160.3
 	github.com/cucumber/godog v0.15.1
 	github.com/cucumber/messages/go/v21 v21.0.1
 	github.com/cucumber/tag-expressions/go/v6 v6.1.2

@@ -54,6 +54,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chromedp/cdproto/har"
 	"net"
 	"strings"
 	"sync"
@@ -89,6 +90,9 @@ type Options struct {
 	// GridNoSandbox starts the grid nodes' Chromium without its sandbox
 	// (nodes that run it as root).
 	GridNoSandbox bool
+	// HAR records each page load's requests, with their bodies, as a HAR
+	// 1.2 log (Result.HAR; raw values: redact before writing).
+	HAR bool
 }
 
 // qualifioHosts are Qualifio's domains: a launched browser never resolves
@@ -194,6 +198,8 @@ type Result struct {
 	Assumptions []Assumption
 	// Phases is where the Run's time went (benchmarks and profiling).
 	Phases Phases
+	// HAR is the page load's requests (Options.HAR), raw: nil otherwise.
+	HAR *har.HAR
 }
 
 // ErrBroken wraps every error of Run that means no verdict could be reached
@@ -328,6 +334,8 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 		Scripts:      []string{observe.PageJS()},
 		Cookies:      r.cookies(),
 		Hooks:        r.hooks(),
+		HAR:          r.h.opt.HAR,
+		HARSkip:      kit.Internal,
 	}
 	if !r.h.opt.LiveKit {
 		cfg.Intercept = r.kit.Patterns()
@@ -590,6 +598,7 @@ func (r *run) finish(res *Result) (*Result, error) {
 	res.Phases.Flow = t0.Sub(r.rec.Start()) - res.Phases.Setup
 	seen := r.rec.Events()
 	r.evidence(res)
+	res.HAR = r.ses.HAR()
 	t1 := time.Now()
 	res.Campaigns, res.Findings = r.judge(seen)
 	res.Timeline = r.rec.Events()

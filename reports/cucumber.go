@@ -195,6 +195,9 @@ func buildCucumber(r *Report, dir string) []CucumberFeature {
 			hook = &CucumberHook{Match: CucumberMatch{Location: "qualcert/findings"}, Result: CucumberResult{Status: "failed", ErrorMessage: msg}}
 		}
 		for _, a := range s.Attachments {
+			if a.MediaType == HARMediaType {
+				continue // the network capture stays a file of the report folder: embedding it in every scenario would bloat the file
+			}
 			data, err := readAttachment(dir, a)
 			if err != nil {
 				continue // the HTML report names the missing file

@@ -103,6 +103,7 @@ type scenarioView struct {
 	Tokens     []tokenView
 	Shots      []shot
 	Missing    []string
+	Files      []shot // attachments linked, not shown (the page load's HAR)
 	Failed     int    // steps not passed
 	Load       string // its page load's id and anchor
 	LoadAnchor string
@@ -130,6 +131,7 @@ type loadView struct {
 	Tokens                         []tokenView
 	Shots                          []shot
 	Missing                        []string
+	Files                          []shot // attachments linked, not shown (the page load's HAR)
 }
 
 // shot is a screenshot: its pixels are in the page's style sheet once (a
@@ -325,6 +327,9 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 	// sheet however many scenarios or page loads show it
 	shots := func(atts []Attachment) (out []shot, missing []string) {
 		for _, a := range atts {
+			if a.MediaType == HARMediaType {
+				continue // linked (files), not embedded
+			}
 			if !isImage(a.MediaType) {
 				missing = append(missing, fmt.Sprintf("%s (%s): not an image, see the report folder", a.Name, a.MediaType))
 				continue
@@ -349,6 +354,16 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 			out = append(out, sh)
 		}
 		return out, missing
+	}
+	// files returns the attachments linked from the report rather than
+	// shown in it: the page load's HAR, in the report folder next to it.
+	files := func(atts []Attachment) (out []shot) {
+		for _, a := range atts {
+			if a.MediaType == HARMediaType {
+				out = append(out, shot{Name: a.Name, Href: a.Path})
+			}
+		}
+		return out
 	}
 	loadAnchor := map[string]string{}
 	for i, pl := range r.PageLoads {
@@ -377,6 +392,7 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 		}
 		lv.Diagram = buildDiagram(fmt.Sprintf("l%d", i+1), pl.Timeline)
 		lv.Shots, lv.Missing = shots(pl.Attachments)
+		lv.Files = files(pl.Attachments)
 		v.Loads = append(v.Loads, lv)
 	}
 	for i, s := range r.Scenarios {
@@ -411,6 +427,7 @@ func buildHTMLView(r *Report, dir string) *htmlView {
 				sv.Tokens = append(sv.Tokens, tokenView{TokenView: t, Revealed: r.Revealed, HeaderKV: kvs(t.Header), InnerKV: kvs(t.InnerHeader), ClaimsKV: kvs(t.Claims)})
 			}
 			sv.Shots, sv.Missing = shots(s.Attachments)
+			sv.Files = files(s.Attachments)
 		}
 		v.Scenarios = append(v.Scenarios, sv)
 		if (s.Status == Failed || s.Status == Broken) && sv.Must == 0 {

@@ -93,6 +93,10 @@ type observer struct {
 	prepare   func(*harness.Result)
 	started   func(obs *observation, sc harness.Scenario)
 	reportDir string // screenshots are written under reportDir/attachments ("" = not written)
+	// harReveal writes the page loads' HARs (harness.Options.HAR) with
+	// raw values; harTool names qualcert's version in them.
+	harReveal bool
+	harTool   string
 
 	mu    sync.Mutex
 	byKey map[string]*observation
@@ -170,6 +174,15 @@ func (o *observer) saveScreenshots(obs *observation) []reports.Attachment {
 			}
 		}
 		out = append(out, reports.Attachment{Name: s.Name, MediaType: "image/png", Path: rel})
+	}
+	if obs.res.HAR != nil && o.reportDir != "" {
+		// Written once the load is over: the verifier has noted every
+		// token and participant value of the load (finding.NoteSecret).
+		rel := filepath.ToSlash(filepath.Join("attachments", obs.slug, "page-load.har"))
+		path := filepath.Join(o.reportDir, filepath.FromSlash(rel))
+		if b, err := reports.MarshalHAR(obs.res.HAR, o.harTool, o.harReveal); err == nil && os.MkdirAll(filepath.Dir(path), 0o755) == nil && os.WriteFile(path, b, 0o644) == nil {
+			out = append(out, reports.Attachment{Name: "page-load.har", MediaType: reports.HARMediaType, Path: rel})
+		}
 	}
 	return out
 }

@@ -295,6 +295,7 @@ func prepare(cfg Config, started time.Time) (*suiteRun, *reports.Report, error) 
 func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load pageLoader) {
 	cfg := run.cfg
 	run.observer = newObserver(ctx, load, cfg.Concurrency, cfg.ReportDir)
+	run.observer.harReveal, run.observer.harTool = cfg.Browser.Reveal, cfg.ToolVersion
 	run.observer.prepare = func(res *harness.Result) {
 		assignCauses(res)
 		run.applyAllow(res)

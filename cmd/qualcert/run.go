@@ -63,6 +63,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		gridNoSbx   = fl.Bool("grid-no-sandbox", false, "start the grid nodes' Chromium without its sandbox (nodes that run it as root)")
 		liveKit     = fl.Bool("live-kit", false, "observe mode: use the real Qualifio kit (needs a network), do not intercept")
 		reveal      = fl.Bool("reveal", false, "show raw tokens and participant values in reports (they are redacted by default)")
+		harFlag     = fl.Bool("har", false, "write one HAR 1.2 file per page load (attachments/<load>/page-load.har, linked from report.html): the requests the page made, with their bodies, redacted like every report (evidence: a redacted HAR cannot be replayed; with --reveal it holds raw tokens and participant values)")
 		atFlag      = fl.String("at", "", "judge the time claims (exp, nbf, iat) of the tokens the page hands over as of `TIME` instead of now: RFC 3339 (2026-11-24T10:00:00Z) or Unix seconds; the reports say \"judged as of\"")
 		colorMode   = fl.String("color", "auto", "colour the terminal summary: auto, always (CI logs that render colour; also FORCE_COLOR=1) or never")
 	)
@@ -136,7 +137,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		Tags:        *tags,
 		Concurrency: *concurrency,
 		Browser: harness.Options{BrowserBin: *browserBin, BrowserURL: *browserURL, PerLoad: *perLoad,
-			Grid: *gridURL, GridNoSandbox: *gridNoSbx, LiveKit: *liveKit, Reveal: *reveal},
+			Grid: *gridURL, GridNoSandbox: *gridNoSbx, LiveKit: *liveKit, Reveal: *reveal, HAR: *harFlag},
 		ReportDir:   *reportDir,
 		Progress:    e.stdout,
 		Allow:       allow,

@@ -82,6 +82,11 @@ type SessionConfig struct {
 	Hooks        Hooks
 	Width        int // viewport; 0 = 1280×900
 	Height       int
+	// HAR keeps a HAR 1.2 log of the page's requests with their bodies
+	// (Session.HAR); HARSkip leaves out the requests it matches (the
+	// harness's own traffic).
+	HAR     bool
+	HARSkip func(url string) bool
 }
 
 // Session is one scenario's incognito context and tab.
@@ -106,6 +111,7 @@ type Session struct {
 	bindingDropped bool         // a call was dropped (reported once)
 	link           *link        // the emulated network for what Handler answers; nil: none
 	release        func() error // ends the session's own browser (per-load endpoints, grid); nil when shared
+	har            harLog       // the requests of the page, when cfg.HAR (har.go)
 }
 
 // NavigationError is a navigation Chromium could not complete (DNS, refused
@@ -290,6 +296,9 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 			continue
 		}
 		top := p == s.page
+		if s.cfg.HAR {
+			s.harEvent(p, msg)
+		}
 		switch msg.Method {
 		case (proto.FetchRequestPaused{}).ProtoEvent():
 			var e proto.FetchRequestPaused
