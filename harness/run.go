@@ -186,6 +186,12 @@ func (r *run) hooks() browser.Hooks {
 			})
 		},
 		Loaded: func() { safe(func() { r.rec.Add(timeline.Browser, timeline.PageLoaded, "", nil) }) },
+		Document: func(d browser.Document) {
+			safe(func() {
+				observe.Record(r.rec, -1, timeline.Browser, timeline.PageResponse, "", observe.ResponseData{
+					URL: r.redactText(d.URL), Status: d.Status, MIMEType: d.MIMEType, Disposition: r.redactText(d.Disposition)})
+			})
+		},
 		Failure: func(what string) {
 			safe(func() {
 				r.rec.Add(timeline.Harness, timeline.HarnessError, "", map[string]any{"error": r.redactText(what)})

@@ -63,6 +63,16 @@ type Hooks struct {
 	Navigated func(url string, sameDoc bool) // the top frame committed a navigation
 	Loaded    func()                         // the top frame's load event
 	Network   func(inflight int)             // the number of requests in flight changed
+	Document  func(Document)                 // the top frame's document answered (its final response, after redirects)
+}
+
+// Document is the answer the top frame got to a navigation: what it takes
+// to tell a page from a non-page answer (204, a download, a PDF, JSON).
+type Document struct {
+	URL         string
+	Status      int
+	MIMEType    string // as Chromium resolved it (after sniffing)
+	Disposition string // the Content-Disposition header, "" when absent
 }
 
 // SessionConfig configures one scenario's tab.
@@ -334,6 +344,10 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 			var e proto.NetworkResponseReceived
 			if msg.Load(&e) {
 				s.track(e.RequestID, false)
+				if top && e.Type == proto.NetworkResourceTypeDocument && e.Response != nil &&
+					string(e.FrameID) == string(s.page.TargetID) && s.cfg.Hooks.Document != nil {
+					s.cfg.Hooks.Document(documentOf(e.Response))
+				}
 			}
 		case (proto.NetworkLoadingFinished{}).ProtoEvent():
 			var e proto.NetworkLoadingFinished
@@ -499,6 +513,17 @@ func (s *Session) request(p *rod.Page, e *proto.NetworkRequestWillBeSent) {
 		return
 	}
 	s.cfg.Hooks.Request(r)
+}
+
+// documentOf reads what classifies a top-frame answer.
+func documentOf(r *proto.NetworkResponse) Document {
+	d := Document{URL: r.URL, Status: r.Status, MIMEType: r.MIMEType}
+	for k, v := range r.Headers {
+		if strings.EqualFold(k, "content-disposition") {
+			d.Disposition = v.Str()
+		}
+	}
+	return d
 }
 
 func postData(r *proto.NetworkRequest) string {

@@ -193,6 +193,35 @@ type DOMData struct {
 	Judged  bool   `json:"judged,omitempty"`  // the harness's verdict event, not the recorder's observation
 }
 
+// ResponseData is the answer of the top frame's document (page.response).
+type ResponseData struct {
+	URL         string `json:"url,omitempty"`
+	Status      int    `json:"status"`
+	MIMEType    string `json:"mime_type,omitempty"`
+	Disposition string `json:"disposition,omitempty"`
+}
+
+// How the page stopped its campaign (page.blocked_load, BlockedData.How).
+const (
+	BlockedCSPFrame   = "csp.frame"   // CSP frame-src / child-src refused the campaign's iframe
+	BlockedCSPScript  = "csp.script"  // CSP script-src refused the kit loader
+	BlockedCSPOther   = "csp.other"   // another CSP directive refused a Qualifio or campaign load
+	BlockedSandbox    = "sandbox"     // a sandboxed frame or CSP sandbox kept the kit or campaign from running
+	BlockedDivRemoved = "div.removed" // the page removed the campaign's iframe (or its div) after createIframe
+)
+
+// BlockedData is one way the page stopped its own campaign: a CSP
+// violation Chromium reported (Audits issue or securitypolicyviolation),
+// a sandbox, or the iframe removed by the page.
+type BlockedData struct {
+	How         string `json:"how"`                   // Blocked* constants
+	Directive   string `json:"directive,omitempty"`   // the violated CSP directive (frame-src, script-src-elem…)
+	BlockedURL  string `json:"blocked_url,omitempty"` // what was refused
+	Disposition string `json:"disposition,omitempty"` // enforce | report (report-only is not a block)
+	Source      string `json:"source,omitempty"`      // audits | event | recorder | meta
+	Frame       int    `json:"frame,omitempty"`
+}
+
 // IframeData is an iframe the page itself put in the document (not the
 // kit's): its host and path only.
 type IframeData struct {
