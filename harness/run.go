@@ -61,6 +61,7 @@ type run struct {
 	verifying int                       // verifications in flight
 	requests  []browser.Request
 	console   []browser.Console
+	csps      int            // CSP violations Chromium reported (bounded by maxCSP)
 	inflight  int            // page requests in flight
 	lastNetAt float64        // recorder time of the last request start or end
 	wake      chan struct{}  // signalled when the network state changes
@@ -70,6 +71,10 @@ type run struct {
 // maxConsole caps the console messages kept per run (a page that logs in a
 // loop must not exhaust memory or flood the timeline).
 const maxConsole = 1000
+
+// maxCSP caps the CSP violations recorded per run (a page whose policy
+// refuses a tracker in a loop must not flood the timeline).
+const maxCSP = 100
 
 // maxRequests and maxBody cap what is kept of the page's requests for the
 // token leak check.
@@ -189,7 +194,20 @@ func (r *run) hooks() browser.Hooks {
 		Document: func(d browser.Document) {
 			safe(func() {
 				observe.Record(r.rec, -1, timeline.Browser, timeline.PageResponse, "", observe.ResponseData{
-					URL: r.redactText(d.URL), Status: d.Status, MIMEType: d.MIMEType, Disposition: r.redactText(d.Disposition)})
+					URL: r.redactText(d.URL), Status: d.Status, MIMEType: d.MIMEType, Disposition: r.redactText(d.Disposition), CSP: truncate(d.CSP, 2000)})
+			})
+		},
+		CSP: func(v browser.CSPViolation) {
+			safe(func() {
+				r.mu.Lock()
+				r.csps++
+				n := r.csps
+				r.mu.Unlock()
+				if n > maxCSP {
+					return
+				}
+				observe.Record(r.rec, -1, timeline.Browser, timeline.PageBlocked, "", observe.BlockedData{How: observe.BlockedCSP,
+					Directive: v.Directive, BlockedURL: r.redactText(v.BlockedURL), ReportOnly: v.ReportOnly, Source: "audits"})
 			})
 		},
 		Failure: func(what string) {

@@ -128,7 +128,7 @@ var judgeCodes = []finding.Code{
 	finding.SetMetaDataMissing, finding.SetMetaDataLate, finding.SetMetaDataRace, finding.SetMetaDataBadType,
 	finding.SetMetaDataDivIDUnknown, finding.SetMetaDataDivIDMissing, finding.SetMetaDataDivIDNotString,
 	finding.SetMetaDataTokenNotString, finding.CampaignBlocked, finding.PageErrorUnhandled,
-	finding.PageLoggedOutBlocked, finding.TokenLeaked, finding.PageHarnessTampered,
+	finding.PageLoggedOutBlocked, finding.TokenLeaked, finding.PageHarnessTampered, finding.CampaignBlockedByPage,
 }
 
 // Every code the judge emits is expected by a failing vector, and every

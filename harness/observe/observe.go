@@ -199,27 +199,29 @@ type ResponseData struct {
 	Status      int    `json:"status"`
 	MIMEType    string `json:"mime_type,omitempty"`
 	Disposition string `json:"disposition,omitempty"`
+	CSP         string `json:"csp,omitempty"` // the Content-Security-Policy header, when any
 }
 
 // How the page stopped its campaign (page.blocked_load, BlockedData.How).
 const (
-	BlockedCSPFrame   = "csp.frame"   // CSP frame-src / child-src refused the campaign's iframe
-	BlockedCSPScript  = "csp.script"  // CSP script-src refused the kit loader
-	BlockedCSPOther   = "csp.other"   // another CSP directive refused a Qualifio or campaign load
-	BlockedSandbox    = "sandbox"     // a sandboxed frame or CSP sandbox kept the kit or campaign from running
+	BlockedCSP        = "csp"         // a Content-Security-Policy directive refused a load (the judge reads which)
+	BlockedSandbox    = "sandbox"     // a sandbox (an iframe's sandbox attribute, a CSP sandbox) keeps scripts from running
 	BlockedDivRemoved = "div.removed" // the page removed the campaign's iframe (or its div) after createIframe
 )
 
 // BlockedData is one way the page stopped its own campaign: a CSP
-// violation Chromium reported (Audits issue or securitypolicyviolation),
-// a sandbox, or the iframe removed by the page.
+// violation Chromium reported (Audits issue, Source "audits") or the
+// recorder saw (a trusted securitypolicyviolation event, "event"), a
+// sandboxed container of the tag ("recorder"), or the campaign's iframe
+// removed by the page ("kit").
 type BlockedData struct {
-	How         string `json:"how"`                   // Blocked* constants
-	Directive   string `json:"directive,omitempty"`   // the violated CSP directive (frame-src, script-src-elem…)
-	BlockedURL  string `json:"blocked_url,omitempty"` // what was refused
-	Disposition string `json:"disposition,omitempty"` // enforce | report (report-only is not a block)
-	Source      string `json:"source,omitempty"`      // audits | event | recorder | meta
-	Frame       int    `json:"frame,omitempty"`
+	How        string `json:"how"`                   // Blocked* constants
+	Directive  string `json:"directive,omitempty"`   // the violated CSP directive (frame-src, script-src-elem…), or the sandbox attribute's value
+	BlockedURL string `json:"blocked_url,omitempty"` // what was refused
+	ReportOnly bool   `json:"report_only,omitempty"` // Content-Security-Policy-Report-Only: reported, not blocked
+	Source     string `json:"source,omitempty"`      // audits | event | recorder | kit
+	Frame      int    `json:"frame,omitempty"`       // the removed iframe's number
+	DivGone    bool   `json:"div_gone,omitempty"`    // the div itself was removed with it
 }
 
 // IframeData is an iframe the page itself put in the document (not the
