@@ -80,3 +80,49 @@ func TestErrorPagesWithABodyAreReachable(t *testing.T) {
 	}
 	expectCodes(t, res, "kit.missing")
 }
+
+// A jwks_url that cannot be read, however it fails, is no verdict
+// (env.key_source naming the URL and the error), never a token finding.
+func TestKeySourceFailuresAreBroken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.mux.HandleFunc("/.well-known/hang.json", func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // an upstream that never answers: the JWKS timeout ends it
+	})
+	f.mux.HandleFunc("/.well-known/login-wall.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html><body><form action="/login"><input name="email"></form></body></html>`)
+	})
+	f.mux.HandleFunc("/.well-known/moved.json", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://auth.example.invalid/.well-known/jwks.json", http.StatusMovedPermanently)
+	})
+	f.mux.HandleFunc("/.well-known/huge.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"keys":[`+strings.Repeat(" ", 2<<20)+`]}`)
+	})
+	u := f.page("/jwks-env", tag(div(testDiv), create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv)))
+	for name, c := range map[string]struct{ url, says string }{
+		"refused":    {"http://127.0.0.1:1/.well-known/jwks.json", "refused"},
+		"DNS":        {"http://jwks.qualcert-test.invalid/.well-known/jwks.json", "jwks.qualcert-test.invalid"},
+		"hang":       {f.srv.URL + "/.well-known/hang.json", "deadline"},
+		"login wall": {f.srv.URL + "/.well-known/login-wall.json", "JWKS"},
+		"redirect":   {f.srv.URL + "/.well-known/moved.json", "redirect to another host"},
+		"oversized":  {f.srv.URL + "/.well-known/huge.json", "over"},
+	} {
+		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
+			t.Parallel()
+			p := f.profile(u, 1)
+			p.Token.JWKSFile, p.Token.JWKSURL = "", c.url
+			res, err := runScenario(t, Scenario{Profile: p})
+			wantBroken(t, res, err, finding.EnvKeySource)
+			for _, fd := range res.Findings {
+				if strings.HasPrefix(string(fd.Code), "token.") {
+					t.Errorf("a key source failure reported as %s", fd.Code)
+				}
+				if fd.Code == finding.EnvKeySource && (!strings.Contains(fd.Message, c.url) || !strings.Contains(fd.Message, c.says)) {
+					t.Errorf("env.key_source says %q: want the URL %s and %q", fd.Message, c.url, c.says)
+				}
+			}
+		})
+	}
+}

@@ -7,7 +7,7 @@
 // binding to Go exists in this world only (Runtime.addBinding with an
 // executionContextName): the page cannot call it.
 //
-// In the top page it
+// In the top page (and in a frame of the page's own origin that runs the tag) it
 //   - keeps the reference kit's bookkeeping: runs the commands the kit's
 //     loader relays from the page's world (page.js, kit.js), creates the
 //     campaign iframes, keeps the tokens, and answers the campaign's
@@ -26,7 +26,17 @@
 // what it is: something the page did at the moment it arrived.
 (function () {
   'use strict';
-  if (window.top !== window) return;
+  // The top page, and a frame of the page's own origin (a CMS that renders
+  // the embed block in a srcdoc or same-origin iframe and runs the tag
+  // there): the tag is followed into it. A cross-origin frame (the
+  // campaign's own, an ad) is not the page's.
+  if (window.top !== window) {
+    var own = false;
+    // window.origin: a srcdoc or about:blank frame inherits its parent's
+    // origin, which its location does not show.
+    try { own = window.origin !== 'null' && window.top.origin === window.origin; } catch (e) { own = false; }
+    if (!own) return;
+  }
   var bind = window.__qualcertEmit;
   if (typeof bind !== 'function') return;
   var stringify = JSON.stringify, parse = JSON.parse, hasOwn = Object.prototype.hasOwnProperty;
