@@ -188,6 +188,8 @@ type Result struct {
 	// Qualifio kit and campaign in this run, with the values used, and the
 	// verdicts that rest on each (PROTOCOL.md, "Assumptions").
 	Assumptions []Assumption
+	// Phases is where the Run's time went (benchmarks and profiling).
+	Phases Phases
 }
 
 // ErrBroken wraps every error of Run that means no verdict could be reached
@@ -389,6 +391,7 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	}
 
 	// The scenario's clock starts here.
+	res.Phases.Setup = time.Since(r.rec.Start())
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	r.navStart = r.rec.Now()
@@ -581,10 +584,14 @@ var testHook func(Scenario)
 func (r *run) finish(res *Result) (*Result, error) {
 	// Judge what the page did before the harness touched it for evidence
 	// (scrolling campaigns into view, masking participant values).
+	t0 := time.Now()
+	res.Phases.Flow = t0.Sub(r.rec.Start()) - res.Phases.Setup
 	seen := r.rec.Events()
 	r.evidence(res)
+	t1 := time.Now()
 	res.Campaigns, res.Findings = r.judge(seen)
 	res.Timeline = r.rec.Events()
+	res.Phases.Evidence, res.Phases.Judge = t1.Sub(t0), time.Since(t1)
 	return res, nil
 }
 
