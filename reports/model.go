@@ -155,6 +155,10 @@ type Scenario struct {
 	Timeline    []timeline.Event `json:"timeline"`
 	Attachments []Attachment     `json:"attachments"`
 	Tokens      []TokenView      `json:"tokens,omitempty"` // decoded tokens seen, redacted unless --reveal
+	// InShard is the shard (qualcert run --shard i/n) that runs this
+	// scenario's page load, when it is not this report's: the scenario is
+	// skipped here and ran there (qualcert merge takes it from there).
+	InShard int `json:"in_shard,omitempty"`
 }
 
 // Step is one Gherkin step.
