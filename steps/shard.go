@@ -15,15 +15,24 @@ type Shard struct {
 }
 
 // ShardOf is the shard (1…n) that runs the page load of key on site: FNV-1a
-// of site and key, modulo n. It depends on nothing else, so the shards of one
-// fleet, run on different machines, partition its page loads exactly.
+// of site and key, mixed, modulo n. It depends on nothing else, so the shards
+// of one fleet, run on different machines, partition its page loads exactly.
+// The mix (splitmix64's finalizer) matters: FNV-1a's low bits are weak (its
+// value mod 2 is the parity of the bytes' low bits), so without it the loads
+// of one site would all fall in one shard of two.
 func ShardOf(site, pageLoadKey string, n int) int {
 	if n <= 1 {
 		return 1
 	}
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s\x00%s", site, pageLoadKey)
-	return int(h.Sum64()%uint64(n)) + 1
+	x := h.Sum64()
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return int(x%uint64(n)) + 1
 }
 
 // String is "i/n".
