@@ -4,8 +4,8 @@ package reports
 // --profile B, or a folder of profiles) certifies each site with its own
 // Report, finalized on its own, then Combine joins them into the run's
 // report: the scenarios, page loads and findings of every site, their ids
-// prefixed with the site's id ("site/…") and their features named after it
-// ("[site] Feature"), so that junit.xml, cucumber.json and report.html show
+// prefixed with the site's id ("site/…"), their campaigns too, and their
+// features named after it ("[site] Feature"), so that junit.xml, cucumber.json and report.html show
 // each site apart; Sites carries each site's verdict and counts. A shard
 // (--shard i/n) runs a slice of the page loads; MergeSite joins the shard
 // reports of one site back into the report a whole run would have written.
@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/qualcert/qualcert/harness/finding"
+	"github.com/qualcert/qualcert/harness/timeline"
 )
 
 // SitesDir is the folder of a fleet report dir that holds each site's own
@@ -91,6 +92,17 @@ func Combine(fleet *FleetRef, sites []SiteResult, stale []AllowEntry) *Report {
 				s.PageLoad = prefix + s.PageLoad
 			}
 			s.Attachments = relocate(s.Attachments, dir)
+			s.Timeline = campaignsOf(s.Timeline, prefix)
+			if len(s.Tokens) > 0 {
+				toks := make([]TokenView, len(s.Tokens))
+				for j, tv := range s.Tokens {
+					if tv.Campaign != "" {
+						tv.Campaign = prefix + tv.Campaign
+					}
+					toks[j] = tv
+				}
+				s.Tokens = toks
+			}
 			out.Scenarios = append(out.Scenarios, s)
 		}
 		for _, pl := range r.PageLoads {
@@ -101,6 +113,7 @@ func Combine(fleet *FleetRef, sites []SiteResult, stale []AllowEntry) *Report {
 			}
 			pl.Scenarios = ids
 			pl.Attachments = relocate(pl.Attachments, dir)
+			pl.Timeline = campaignsOf(pl.Timeline, prefix)
 			out.PageLoads = append(out.PageLoads, pl)
 		}
 		for _, f := range r.Findings {
@@ -109,6 +122,9 @@ func Combine(fleet *FleetRef, sites []SiteResult, stale []AllowEntry) *Report {
 			}
 			if f.PageLoad != "" {
 				f.PageLoad = prefix + f.PageLoad
+			}
+			if f.Campaign != "" {
+				f.Campaign = prefix + f.Campaign
 			}
 			out.Findings = append(out.Findings, f)
 		}
@@ -185,6 +201,19 @@ func FleetAllowances(sites []SiteResult) []AllowEntry {
 		}
 	}
 	return stale
+}
+
+// campaignsOf names the campaigns of evs after their site ("site/div"):
+// two sites' campaigns are two campaigns, also when their divs share an id.
+func campaignsOf(evs []timeline.Event, prefix string) []timeline.Event {
+	out := make([]timeline.Event, len(evs))
+	for i, e := range evs {
+		if e.Campaign != "" {
+			e.Campaign = prefix + e.Campaign
+		}
+		out[i] = e
+	}
+	return out
 }
 
 func relocate(as []Attachment, dir string) []Attachment {
