@@ -164,10 +164,20 @@ func Combine(fleet *FleetRef, sites []SiteResult, stale []AllowEntry) *Report {
 			names[i] = st.ID
 		}
 		out.Profile.Name += ": " + strings.Join(names, ", ")
-		out.Profile.PageURL = sites[0].Report.Profile.PageURL
+		// page_url stays "": a fleet has a page per site (sites[].page_url)
 	}
 	if len(partial) > 0 {
 		out.Partial, out.PartialReason = true, strings.Join(partial, "; ")
+		// the same reason for every site (--tags) is said once
+		if len(partial) == len(sites) {
+			same := true
+			for _, st := range sites {
+				same = same && st.Report.PartialReason == sites[0].Report.PartialReason
+			}
+			if same {
+				out.PartialReason = sites[0].Report.PartialReason
+			}
+		}
 	}
 	finding.Sort(out.Findings)
 	return out
