@@ -211,3 +211,53 @@ func TestFleetWholeAndShardedMergedAgree(t *testing.T) {
 		}
 	}
 }
+
+// merge refuses what is not the shards of one run, before writing anything.
+func TestMergeRefusesWhatIsNotOneRun(t *testing.T) {
+	work := t.TempDir()
+	write := func(name string, shard *reports.ShardRef) string {
+		dir := filepath.Join(work, name)
+		r := &reports.Report{Profile: reports.ProfileRef{Name: "Example Media", PageURL: "http://127.0.0.1:9/"}, Shard: shard}
+		r.Finalize()
+		if _, err := reports.WriteAll(dir, r, reports.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	whole := write("whole", nil)
+	a1 := write("a1", &reports.ShardRef{Index: 1, Count: 2, Fleet: "aaaa"})
+	b2 := write("b2", &reports.ShardRef{Index: 2, Count: 2, Fleet: "bbbb"})
+	a2of3 := write("a2of3", &reports.ShardRef{Index: 2, Count: 3, Fleet: "aaaa"})
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "give the report folders"},
+		{[]string{filepath.Join(work, "nowhere")}, "reading the shard"},
+		{[]string{whole}, "not a shard"},
+		{[]string{a1, b2}, "not shards of the same run"},
+		{[]string{a1, a2of3}, "not shards of the same run"},
+		{[]string{"--report-dir", a1, a1}, "one of the shards' folders"},
+	} {
+		out := filepath.Join(work, "out")
+		args := tc.args
+		if len(args) == 0 || args[0] != "--report-dir" {
+			args = append([]string{"--report-dir", out}, args...)
+		}
+		code, _, stderr := mergeCLI(t, args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("merge %v: exit %d, stderr %q; want 2 saying %q", tc.args, code, stderr, tc.want)
+		}
+		if _, err := os.Stat(filepath.Join(out, reports.JSONFile)); err == nil {
+			t.Errorf("merge %v wrote a report", tc.args)
+		}
+	}
+	for _, bad := range []string{"0/2", "3/2", "1", "a/b", "1/0"} {
+		if code, _, stderr := runCLI(t, "--shard", bad); code != exitUsage || !strings.Contains(stderr, "--shard") {
+			t.Errorf("run --shard %s: exit %d, stderr %q; want 2 naming --shard", bad, code, stderr)
+		}
+	}
+	if code, out, _ := runCLI(t, "--help"); code != exitOK || !strings.Contains(out, "--shard") || !strings.Contains(out, "folder of profiles") {
+		t.Errorf("run --help does not tell of fleets and shards:\n%s", out)
+	}
+}

@@ -121,14 +121,18 @@ func cmdMerge(ctx context.Context, e env, args []string) int {
 	reveal := *revealArg || tops[0].Revealed
 	mergedRef := &reports.MergeRef{Fleet: first.Fleet, Count: first.Count, Shards: indices, Missing: missing}
 
-	if err := os.MkdirAll(*reportDir, 0o755); err != nil {
-		return usageErr("creating the report folder: %v", err)
-	}
-	for _, d := range dirs {
-		if err := copyEvidence(d, *reportDir); err != nil {
-			fmt.Fprintf(e.stderr, "qualcert merge: copying the screenshots of %s: %v\n", d, err)
-			return exitBroken
+	// the reports are merged first: a refusal writes nothing
+	prepareDir := func() int {
+		if err := os.MkdirAll(*reportDir, 0o755); err != nil {
+			return usageErr("creating the report folder: %v", err)
 		}
+		for _, d := range dirs {
+			if err := copyEvidence(d, *reportDir); err != nil {
+				fmt.Fprintf(e.stderr, "qualcert merge: copying the screenshots of %s: %v\n", d, err)
+				return exitBroken
+			}
+		}
+		return exitOK
 	}
 	summary := reports.SummaryOptions{Color: color, Reveal: reveal}
 	fmt.Fprintf(e.stdout, "qualcert merge: %d of %d shards of run %s\n", len(dirs), first.Count, first.Fleet)
@@ -139,6 +143,9 @@ func cmdMerge(ctx context.Context, e env, args []string) int {
 			return usageErr("%v", err)
 		}
 		m.Merged = mergedRef
+		if code := prepareDir(); code != exitOK {
+			return code
+		}
 		htmlPath := filepath.Join(*reportDir, reports.HTMLFile)
 		if written, err := reports.WriteAll(*reportDir, m, reports.WriteOptions{Reveal: reveal}); err != nil {
 			fmt.Fprintf(e.stderr, "qualcert merge: writing the reports: %v\n", err)
@@ -171,6 +178,9 @@ func cmdMerge(ctx context.Context, e env, args []string) int {
 		}
 		m.Merged = mergedRef
 		results = append(results, reports.SiteResult{ID: st.ID, Profile: st.Profile, Report: m})
+	}
+	if code := prepareDir(); code != exitOK {
+		return code
 	}
 	stale := reports.FleetAllowances(results)
 	fleet := tops[0].Fleet
