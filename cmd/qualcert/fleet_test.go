@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/qualcert/qualcert/harness/demo"
@@ -259,5 +260,33 @@ func TestMergeRefusesWhatIsNotOneRun(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, "--help"); code != exitOK || !strings.Contains(out, "--shard") || !strings.Contains(out, "folder of profiles") {
 		t.Errorf("run --help does not tell of fleets and shards:\n%s", out)
+	}
+}
+
+// The sites' progress lines stay whole and name their site, also when a
+// site's scenarios print at once.
+func TestPrefixWriterKeepsLinesWhole(t *testing.T) {
+	var mu sync.Mutex
+	var out strings.Builder
+	a := &prefixWriter{mu: &mu, w: &out, prefix: "[a] "}
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.Write([]byte("one line\nand a second\n"))
+		}()
+	}
+	wg.Wait()
+	a.Write([]byte("half "))
+	a.Write([]byte("a line\n"))
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 41 || lines[40] != "[a] half a line" {
+		t.Fatalf("%d lines, last %q", len(lines), lines[len(lines)-1])
+	}
+	for _, l := range lines {
+		if l != "[a] one line" && l != "[a] and a second" && l != "[a] half a line" {
+			t.Errorf("line %q", l)
+		}
 	}
 }
