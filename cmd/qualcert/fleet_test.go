@@ -290,3 +290,46 @@ func TestPrefixWriterKeepsLinesWhole(t *testing.T) {
 		}
 	}
 }
+
+// A folder of one profile is a run of that profile, as before: no sites,
+// no prefixes. Two profiles are a fleet: a site each, the worst verdict
+// (broken: the browser does not start) and its exit code.
+func TestRunOneProfileIsNotAFleet(t *testing.T) {
+	noBrowser := filepath.Join(t.TempDir(), "no-chromium")
+	one := filepath.Dir(writeProfile(t, validProfile))
+	dir := t.TempDir()
+	code, out, stderr := runCLI(t, "--profile", one, "--report-dir", dir, "--browser-bin", noBrowser, "--tags", "@tag")
+	if code != exitBroken {
+		t.Fatalf("exit %d, want 3\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	r := readReport(t, dir)
+	if r.Sites != nil || r.Fleet != nil || r.Shard != nil || r.Profile.Name != "Example Media" || strings.Contains(r.Scenarios[0].ID, "profile/") {
+		t.Errorf("a run of one profile reads as a fleet: sites %v fleet %v profile %+v scenario %q", r.Sites, r.Fleet, r.Profile, r.Scenarios[0].ID)
+	}
+
+	two := t.TempDir()
+	for _, name := range []string{"b.yaml", "a.yml"} {
+		b, _ := os.ReadFile(filepath.Join(one, "profile.yaml"))
+		if err := os.WriteFile(filepath.Join(two, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(two, "jwks.json"), []byte(`{"keys":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	code, out, stderr = runCLI(t, "--profile", two, "--report-dir", dir, "--browser-bin", noBrowser, "--tags", "@tag")
+	if code != exitBroken {
+		t.Fatalf("fleet: exit %d, want 3\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	r = readReport(t, dir)
+	if len(r.Sites) != 2 || r.Sites[0].ID != "a" || r.Sites[1].ID != "b" || r.Verdict != reports.Broken || r.Summary.Broken != 6 {
+		t.Fatalf("fleet: sites %+v verdict %s summary %+v", r.Sites, r.Verdict, r.Summary)
+	}
+	if !strings.Contains(out, "[a] ") || !strings.Contains(out, "[b] ") {
+		t.Errorf("the progress lines do not name their site:\n%s", out)
+	}
+	if _, err := reports.ReadJSON(filepath.Join(dir, "sites", "a", reports.JSONFile)); err != nil {
+		t.Errorf("site a's own report: %v", err)
+	}
+}
