@@ -188,6 +188,8 @@ type Result struct {
 	// Qualifio kit and campaign in this run, with the values used, and the
 	// verdicts that rest on each (PROTOCOL.md, "Assumptions").
 	Assumptions []Assumption
+	// Phases is where the Run's time went (benchmarks and profiling).
+	Phases Phases
 }
 
 // ErrBroken wraps every error of Run that means no verdict could be reached
@@ -302,6 +304,11 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	verifyFn, err := r.verifier(setup)
 	if err != nil {
 		var ks *keySourceError
+		if ctx.Err() != nil {
+			// Ctrl-C while the key source was read: the user's, not the
+			// publisher's JWKS URL's.
+			return interrupted(err)
+		}
 		if errors.As(err, &ks) {
 			// A key source that cannot be read leaves no token judgeable: no
 			// verdict (env.key_source), rather than every token called invalid.
@@ -389,6 +396,7 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	}
 
 	// The scenario's clock starts here.
+	res.Phases.Setup = time.Since(r.rec.Start())
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	r.navStart = r.rec.Now()
@@ -574,10 +582,14 @@ var testHook func(Scenario)
 func (r *run) finish(res *Result) (*Result, error) {
 	// Judge what the page did before the harness touched it for evidence
 	// (scrolling campaigns into view, masking participant values).
+	t0 := time.Now()
+	res.Phases.Flow = t0.Sub(r.rec.Start()) - res.Phases.Setup
 	seen := r.rec.Events()
 	r.evidence(res)
+	t1 := time.Now()
 	res.Campaigns, res.Findings = r.judge(seen)
 	res.Timeline = r.rec.Events()
+	res.Phases.Evidence, res.Phases.Judge = t1.Sub(t0), time.Since(t1)
 	return res, nil
 }
 

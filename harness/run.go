@@ -61,15 +61,23 @@ type run struct {
 	verifying int                       // verifications in flight
 	requests  []browser.Request
 	console   []browser.Console
+	conBytes  int            // bytes of console text kept (maxConsoleBytes)
+	conCut    bool           // a console message cut by the connection was marked
+	conDrop   bool           // console messages past the bounds were dropped (marked once)
 	inflight  int            // page requests in flight
 	lastNetAt float64        // recorder time of the last request start or end
 	wake      chan struct{}  // signalled when the network state changes
 	scrolling sync.WaitGroup // the reader's scroll through the page
 }
 
-// maxConsole caps the console messages kept per run (a page that logs in a
-// loop must not exhaust memory or flood the timeline).
-const maxConsole = 1000
+// maxConsole and maxConsoleBytes cap the console messages kept per run (a
+// page that logs in a loop must not exhaust memory or flood the timeline);
+// a message over maxConsoleEvent bytes reaches the run already cut to its
+// first 32 KiB (browser.Console.Cut).
+const (
+	maxConsole      = 1000
+	maxConsoleBytes = 8 << 20
+)
 
 // maxRequests and maxBody cap what is kept of the page's requests for the
 // token leak check.
@@ -163,11 +171,27 @@ func (r *run) hooks() browser.Hooks {
 			safe(func() {
 				r.mu.Lock()
 				n := len(r.console)
-				if n < maxConsole {
+				keep := n < maxConsole && r.conBytes+len(c.Text) <= maxConsoleBytes
+				if keep {
 					r.console = append(r.console, c)
+					r.conBytes += len(c.Text)
 				}
+				firstCut := c.Cut > 0 && !r.conCut
+				firstDrop := !keep && !r.conDrop
+				r.conCut = r.conCut || c.Cut > 0
+				r.conDrop = r.conDrop || !keep
 				r.mu.Unlock()
-				if n < maxConsole && (c.Exception || c.Level == "error" || c.Level == "assert") {
+				// Both marked once: what the leak check and the timeline
+				// saw of the console is bounded, and the report says so.
+				if firstCut {
+					r.rec.Add(timeline.Browser, timeline.ConsoleCut, "", map[string]any{
+						"what": "a console message was cut to its first bytes before decoding", "bytes": c.Cut, "kept": len(c.Text)})
+				}
+				if firstDrop {
+					r.rec.Add(timeline.Harness, timeline.ConsoleCut, "", map[string]any{
+						"what": "further console messages are dropped", "kept_messages": n, "max_messages": maxConsole, "max_bytes": maxConsoleBytes})
+				}
+				if keep && (c.Exception || c.Level == "error" || c.Level == "assert") {
 					r.rec.Add(timeline.Browser, timeline.ConsoleError, "", map[string]any{"level": c.Level, "text": r.redactText(c.Text)})
 				}
 			})

@@ -82,7 +82,7 @@ func docExitCodes(t *testing.T) string {
 	b.WriteString(fmt.Sprintf("| %d | passed: the run or the token is valid (warnings allowed) |\n", exitOK))
 	b.WriteString(fmt.Sprintf("| %d | failed: a must-level finding (the run failed, the token is invalid) |\n", exitFailed))
 	b.WriteString(fmt.Sprintf("| %d | usage error: a bad flag or argument, an invalid profile (with its key and line), a missing value_env variable, a malformed --tags expression |\n", exitUsage))
-	b.WriteString(fmt.Sprintf("| %d | broken: no verdict could be reached (the browser did not start, the page was unreachable, the run timed out) |\n", exitBroken))
+	b.WriteString(fmt.Sprintf("| %d | broken: no verdict could be reached (the browser did not start, the page was unreachable, the run timed out, the run was interrupted by Ctrl-C or SIGTERM) |\n", exitBroken))
 	b.WriteString(fmt.Sprintf("| %d | verify only: decoded, NOT VERIFIED (no key source was given, and no must finding in what could be judged without a key) |\n", exitNotVerified))
 	b.WriteString("\nEach command states its own, in its help:\n")
 	for _, c := range commands {

@@ -46,8 +46,10 @@ Flags:
 
 const runExitCodes = `
 Exit codes: 0 passed (warnings allowed), 1 failed, 2 usage or invalid profile,
-3 broken (browser could not start, page unreachable: no verdict). A fleet exits
-with its worst site's: 3 if any site is broken, else 1 if any failed, else 0.
+3 broken (browser could not start, page unreachable: no verdict; also when
+interrupted by Ctrl-C or SIGTERM before the verdict: env.interrupted, with
+Chromium and its temporary profile removed). A fleet exits with its worst
+site's: 3 if any site is broken, else 1 if any failed, else 0.
 `
 
 // cmdRun is `qualcert run` (CONTRACT §1).

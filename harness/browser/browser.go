@@ -129,7 +129,10 @@ func Launch(ctx context.Context, cfg Config) (*Browser, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "qualcert-chromium-")
+	dir, err := os.MkdirTemp(profileBase(), "qualcert-chromium-")
+	if err != nil { // /tmp not writable: $TMPDIR after all
+		dir, err = os.MkdirTemp("", "qualcert-chromium-")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("creating the browser's temporary profile: %w", err)
 	}

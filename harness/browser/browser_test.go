@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -91,6 +92,36 @@ func TestLaunchAndCloseLeaveNothing(t *testing.T) {
 	}
 	if err := b.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// TestLaunchWithALongTMPDIR: a TMPDIR too long for Chromium's socket (a CI
+// job's, a test's t.TempDir) does not stop the browser from starting, and
+// nothing is left in it or in /tmp.
+func TestLaunchWithALongTMPDIR(t *testing.T) {
+	long := filepath.Join(t.TempDir(), strings.Repeat("d", 70))
+	if err := os.MkdirAll(long, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", long)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := Launch(ctx, Config{})
+	if err != nil {
+		t.Fatalf("launching with TMPDIR of %d bytes: %v", len(long), err)
+	}
+	dir := b.UserDataDir()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(dir) > maxTmpDir {
+		t.Errorf("temporary profile %s is too long to be Chromium's TMPDIR", dir)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("profile dir left: %v", err)
+	}
+	if left, _ := os.ReadDir(long); len(left) > 0 {
+		t.Errorf("left in TMPDIR: %v", left)
 	}
 }
 

@@ -153,6 +153,21 @@ var (
 // in a Unix socket path.
 const maxTmpDir = 60
 
+// profileBase is the folder of the temporary profile: $TMPDIR, unless its
+// path is too long to be Chromium's TMPDIR as well, and /tmp exists
+// (Chromium given a long TMPDIR, as a CI job's or a test's, aborts at
+// start: "Socket path too long").
+func profileBase() string {
+	base := os.TempDir()
+	if len(filepath.Join(base, "qualcert-chromium-1234567890")) <= maxTmpDir {
+		return base
+	}
+	if st, err := os.Stat("/tmp"); err == nil && st.IsDir() {
+		return "/tmp"
+	}
+	return base
+}
+
 // resolverRules is the --host-resolver-rules value of cfg ("" = none).
 func resolverRules(cfg Config) string {
 	// .invalid never resolves (RFC 6761): the service URLs above point there.

@@ -44,6 +44,7 @@ type Console struct {
 	Level     string // log, warning, error…; "exception" for uncaught exceptions
 	Text      string
 	Exception bool
+	Cut       int // the message's size in bytes when the connection cut it to its first bytes (consolecap.go); 0 = whole
 }
 
 // Dialog is an alert, confirm, prompt or beforeunload dialog, dismissed.
@@ -352,7 +353,7 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 				for _, a := range e.Args {
 					parts = append(parts, remoteText(a))
 				}
-				s.cfg.Hooks.Console(Console{Level: string(e.Type), Text: strings.Join(parts, " ")})
+				s.cfg.Hooks.Console(Console{Level: string(e.Type), Text: strings.Join(parts, " "), Cut: cutSize(e.Context)})
 			}
 		case (proto.RuntimeExceptionThrown{}).ProtoEvent():
 			var e proto.RuntimeExceptionThrown
@@ -361,7 +362,7 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 				if e.ExceptionDetails.Exception != nil {
 					text += " " + remoteText(e.ExceptionDetails.Exception)
 				}
-				s.cfg.Hooks.Console(Console{Level: "exception", Text: text, Exception: true})
+				s.cfg.Hooks.Console(Console{Level: "exception", Text: text, Exception: true, Cut: cutSize(e.ExceptionDetails.URL)})
 			}
 		case (proto.PageJavascriptDialogOpening{}).ProtoEvent():
 			var e proto.PageJavascriptDialogOpening

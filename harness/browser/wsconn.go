@@ -48,7 +48,11 @@ func (w *wsConn) Send(b []byte) error {
 // which panics on it.
 func (w *wsConn) Read() ([]byte, error) {
 	for {
-		_, b, err := w.c.ReadMessage()
+		_, r, err := w.c.NextReader()
+		if err != nil {
+			return nil, err
+		}
+		b, err := readMessage(r)
 		if err != nil {
 			return nil, err
 		}
