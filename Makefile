@@ -3,7 +3,7 @@ GO       ?= go
 CHROMIUM ?= /usr/bin/chromium
 PKGS     := ./...
 
-.PHONY: all build test test-short bench demo deps deps-browser deps-grid fmt vet fuzz clean
+.PHONY: all build test test-short bench bench-fleet demo deps deps-browser deps-grid fmt vet fuzz clean
 
 all: build
 
@@ -79,6 +79,11 @@ test-short:
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./harness/verify/ ./harness/
+
+# A fleet of 20 demo sites at concurrency 1, 2, 4, 8, locally and through a
+# local Selenium Grid 4: wall time and time per page load (not run by make test).
+bench-fleet: deps
+	$(GO) test -run '^$$' -bench BenchmarkFleet -benchtime 1x -timeout 60m ./cmd/qualcert/
 
 FUZZTIME ?= 2m
 fuzz:

@@ -494,7 +494,14 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 		// decision: the subscription only wakes the loop up, so an event a
 		// slow subscriber missed is still counted.
 		k := clock()
-		st := judge.Settle(state(), k)
+		o := state()
+		// An answer that is no page (204, a download, a PDF) ends the run
+		// at once: there is nothing to wait for.
+		if code, why := judge.Broken(o); code != "" {
+			stopScrolling()
+			return r.broken(res, code, errors.New(why))
+		}
+		st := judge.Settle(o, k)
 		loads := timeline.Find(r.rec.Events(), timeline.PageLoaded, "")
 		loaded := len(loads) > 0
 		if loaded && loads[len(loads)-1].TMs >= r.navStart && loads[len(loads)-1].TMs != scrolledAt {

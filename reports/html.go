@@ -545,7 +545,11 @@ func buildMatrix(r *Report, reqs []finding.Requirement, groups map[string]*findi
 	}
 	sort.Strings(names)
 	for _, c := range names {
-		cols = append(cols, matrixColumn{Key: c, Label: c, Short: "…" + shortCampaign(c), Title: "campaign " + c})
+		short := "…" + shortCampaign(c)
+		if site, _, ok := strings.Cut(c, "/"); ok && len(r.Sites) > 0 {
+			short = site + " " + short // a fleet: the site's campaign
+		}
+		cols = append(cols, matrixColumn{Key: c, Label: c, Short: short, Title: "campaign " + c})
 	}
 	if len(cols) == 0 {
 		cols = append(cols, matrixColumn{Key: "", Label: "page", Short: "page", Title: "no campaign was seen: the page as a whole"})

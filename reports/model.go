@@ -91,6 +91,57 @@ type Report struct {
 	// Qualifio kit and campaign in this run (CONTRACT §6), with the values
 	// used and the verdicts that rest on each.
 	Assumptions []Assumption `json:"assumptions,omitempty"`
+	// Sites are the sites of a fleet run (several profiles): a verdict and
+	// counts each; the scenarios, page loads and findings of the report are
+	// then those of every site, their ids prefixed with the site's id.
+	// Absent for a run of one profile.
+	Sites []Site `json:"sites,omitempty"`
+	// Fleet identifies the set of sites and the suite selection a run
+	// certified; shards of one fleet share it (qualcert merge checks it).
+	Fleet *FleetRef `json:"fleet,omitempty"`
+	// Shard says the report is one slice of the run's page loads
+	// (--shard i/n): partial, never a certification until merged.
+	Shard *ShardRef `json:"shard,omitempty"`
+	// Merged says the report was joined from shard reports (qualcert merge).
+	Merged *MergeRef `json:"merged,omitempty"`
+}
+
+// Site is one site of a fleet run.
+type Site struct {
+	ID            string  `json:"id"`      // from the profile's file name; prefixes its scenarios, page loads and findings
+	Profile       string  `json:"profile"` // the profile file as given
+	Name          string  `json:"name"`
+	PageURL       string  `json:"page_url"`
+	Verdict       string  `json:"verdict"`
+	Summary       Summary `json:"summary"`
+	DurationMs    int64   `json:"duration_ms"`
+	Partial       bool    `json:"partial,omitempty"`
+	PartialReason string  `json:"partial_reason,omitempty"`
+	Report        string  `json:"report"` // the site's own report.json, relative to the report dir
+}
+
+// FleetRef identifies what a run certified: its sites and suite selection.
+type FleetRef struct {
+	ID    string `json:"id"`    // sha256 (16 hex digits) of the sites and the selection
+	Sites int    `json:"sites"` // how many
+}
+
+// ShardRef is the slice a shard report covers.
+type ShardRef struct {
+	Index int    `json:"index"`
+	Count int    `json:"count"`
+	Fleet string `json:"fleet"` // FleetRef.ID
+	// BasePartialReason is why the run would be partial without sharding
+	// ("" when it would be complete): merge restores it.
+	BasePartialReason string `json:"base_partial_reason,omitempty"`
+}
+
+// MergeRef says which shards a merged report joined.
+type MergeRef struct {
+	Fleet   string `json:"fleet"`
+	Count   int    `json:"count"`
+	Shards  []int  `json:"shards"`            // the indices joined
+	Missing []int  `json:"missing,omitempty"` // --partial: the shards not joined
 }
 
 // Assumption is one behaviour of the real Qualifio kit or campaign that the
@@ -159,6 +210,10 @@ type Scenario struct {
 	Timeline    []timeline.Event `json:"timeline"`
 	Attachments []Attachment     `json:"attachments"`
 	Tokens      []TokenView      `json:"tokens,omitempty"` // decoded tokens seen, redacted unless --reveal
+	// InShard is the shard (qualcert run --shard i/n) that runs this
+	// scenario's page load, when it is not this report's: the scenario is
+	// skipped here and ran there (qualcert merge takes it from there).
+	InShard int `json:"in_shard,omitempty"`
 }
 
 // Step is one Gherkin step.

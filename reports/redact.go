@@ -117,6 +117,13 @@ func (r *Report) forOutput(reveal bool) *Report {
 	}
 	c.Profile.Name = txt(c.Profile.Name)
 	c.Profile.PageURL = txt(c.Profile.PageURL)
+	if len(r.Sites) > 0 {
+		c.Sites = make([]Site, len(r.Sites))
+		for i, st := range r.Sites {
+			st.Name, st.PageURL, st.Profile, st.PartialReason = txt(st.Name), txt(st.PageURL), txt(st.Profile), txt(st.PartialReason)
+			c.Sites[i] = st
+		}
+	}
 	events := func(in []timeline.Event) []timeline.Event {
 		out := make([]timeline.Event, len(in))
 		for j, e := range in {

@@ -80,60 +80,90 @@ func TestConsumersCountTheSame(t *testing.T) {
 			if r.Verdict != tc.verdict || r.Partial != tc.partial {
 				t.Fatalf("verdict %s partial %v, want %s %v; findings %v", r.Verdict, r.Partial, tc.verdict, tc.partial, r.Findings)
 			}
-			if _, err := reports.WriteAll(dir, r, reports.WriteOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			// qualcert's own count, as the terminal prints it
-			qualcert := r.Summary.Failed + r.Summary.Broken + r.Summary.PageLoadsFailed
-			if qualcert != tc.failed {
-				t.Errorf("qualcert counts %d failed (summary %+v), want %d", qualcert, r.Summary, tc.failed)
-			}
-
-			xsd := filepath.Join("..", "reports", "testdata", "junit-10.xsd")
-			if out, err := exec.Command("xmllint", "--noout", "--schema", xsd, filepath.Join(dir, reports.JUnitFile)).CombinedOutput(); err != nil {
-				t.Errorf("junit.xml is not valid against junit-10.xsd: %v\n%s", err, out)
-			}
-			ju := readJUnit(t, filepath.Join(dir, reports.JUnitFile))
-
-			out, err := exec.Command("node", filepath.Join(consumersDir, "count.js"), filepath.Join(dir, reports.CucumberFile), dir).Output()
-			if err != nil {
-				t.Fatalf("node count.js: %v", err)
-			}
-			var npm struct {
-				CucumberHTMLReporter struct{ Failed, Passed, Skipped int }    `json:"cucumberHtmlReporter"`
-				CucumberJunit        struct{ Scenarios, Failed, Skipped int } `json:"cucumberJunit"`
-			}
-			if err := json.Unmarshal(out, &npm); err != nil {
-				t.Fatalf("count.js printed %q: %v", out, err)
-			}
-			t.Logf("failed: qualcert %d, junit.xml %d, cucumber-html-reporter %d, cucumber-junit %d (summary %+v)",
-				qualcert, ju.failed, npm.CucumberHTMLReporter.Failed, npm.CucumberJunit.Failed, r.Summary)
-			if ju.failed != qualcert || npm.CucumberHTMLReporter.Failed != qualcert || npm.CucumberJunit.Failed != qualcert {
-				t.Errorf("consumers disagree: qualcert %d, junit.xml %d, cucumber-html-reporter %d, cucumber-junit %d",
-					qualcert, ju.failed, npm.CucumberHTMLReporter.Failed, npm.CucumberJunit.Failed)
-			}
-			if npm.CucumberHTMLReporter.Skipped != r.Summary.Skipped || npm.CucumberJunit.Skipped != r.Summary.Skipped || ju.skipped != r.Summary.Skipped {
-				t.Errorf("skipped: qualcert %d, junit.xml %d, cucumber-html-reporter %d, cucumber-junit %d",
-					r.Summary.Skipped, ju.skipped, npm.CucumberHTMLReporter.Skipped, npm.CucumberJunit.Skipped)
-			}
-			if ju.partial != tc.partial {
-				t.Errorf("junit.xml partial property %v, want %v", ju.partial, tc.partial)
-			}
-			if ju.sumMs != ju.totalMs {
-				t.Errorf("junit.xml: the testsuites' times add up to %d ms, the total says %d ms", ju.sumMs, ju.totalMs)
-			}
-			var cuke []reports.CucumberFeature
-			b, _ := os.ReadFile(filepath.Join(dir, reports.CucumberFile))
-			if err := json.Unmarshal(b, &cuke); err != nil {
-				t.Fatal(err)
-			}
-			if len(cuke) == 0 || len(cuke[0].Tags) == 0 || cuke[0].Tags[0].Name != "@certification" {
-				t.Errorf("the first feature's tags in cucumber.json: %+v", cuke[0].Tags)
-			}
-			if tc.partial != strings.Contains(cuke[0].Description, "partial run: not a certification") {
-				t.Errorf("cucumber.json feature description %q (partial %v)", cuke[0].Description, tc.partial)
-			}
+			checkConsumers(t, dir, r, tc.failed, tc.partial)
 		})
+	}
+}
+
+// A fleet's combined report (a passed site, a failed one, one with a
+// failed page load) is counted the same by every consumer: the sites'
+// scenarios and page loads are test cases apart.
+func TestConsumersCountAFleetTheSame(t *testing.T) {
+	requireConsumers(t)
+	userinfo := finding.New(finding.UserInfoStatus, "the user-info webservice answered 500").WithCampaign(fakeDiv)
+	dir := t.TempDir()
+	var sites []reports.SiteResult
+	for _, site := range []struct {
+		id   string
+		page *fakePage
+	}{{"site-a", &fakePage{}}, {"site-b", &fakePage{late: true}}, {"site-c", &fakePage{extra: []finding.Finding{userinfo}}}} {
+		r := runFake(t, site.page, Config{Profile: fakeProfile(), ReportDir: filepath.Join(dir, reports.SitesDir, site.id)})
+		r.Finalize()
+		sites = append(sites, reports.SiteResult{ID: site.id, Profile: site.id + ".yaml", Report: r})
+	}
+	r := reports.Combine(&reports.FleetRef{ID: "test", Sites: len(sites)}, sites, nil)
+	if r.Verdict != reports.Failed || len(r.Sites) != 3 || r.Sites[0].Verdict != reports.Passed {
+		t.Fatalf("fleet verdict %s, sites %+v", r.Verdict, r.Sites)
+	}
+	checkConsumers(t, dir, r, 7, false)
+}
+
+// checkConsumers writes r into dir and checks that qualcert, junit.xml and
+// the npm consumers of cucumber.json count failed test cases alike.
+func checkConsumers(t *testing.T, dir string, r *reports.Report, failed int, partial bool) {
+	t.Helper()
+	if _, err := reports.WriteAll(dir, r, reports.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// qualcert's own count, as the terminal prints it
+	qualcert := r.Summary.Failed + r.Summary.Broken + r.Summary.PageLoadsFailed
+	if qualcert != failed {
+		t.Errorf("qualcert counts %d failed (summary %+v), want %d", qualcert, r.Summary, failed)
+	}
+
+	xsd := filepath.Join("..", "reports", "testdata", "junit-10.xsd")
+	if out, err := exec.Command("xmllint", "--noout", "--schema", xsd, filepath.Join(dir, reports.JUnitFile)).CombinedOutput(); err != nil {
+		t.Errorf("junit.xml is not valid against junit-10.xsd: %v\n%s", err, out)
+	}
+	ju := readJUnit(t, filepath.Join(dir, reports.JUnitFile))
+
+	out, err := exec.Command("node", filepath.Join(consumersDir, "count.js"), filepath.Join(dir, reports.CucumberFile), dir).Output()
+	if err != nil {
+		t.Fatalf("node count.js: %v", err)
+	}
+	var npm struct {
+		CucumberHTMLReporter struct{ Failed, Passed, Skipped int }    `json:"cucumberHtmlReporter"`
+		CucumberJunit        struct{ Scenarios, Failed, Skipped int } `json:"cucumberJunit"`
+	}
+	if err := json.Unmarshal(out, &npm); err != nil {
+		t.Fatalf("count.js printed %q: %v", out, err)
+	}
+	t.Logf("failed: qualcert %d, junit.xml %d, cucumber-html-reporter %d, cucumber-junit %d (summary %+v)",
+		qualcert, ju.failed, npm.CucumberHTMLReporter.Failed, npm.CucumberJunit.Failed, r.Summary)
+	if ju.failed != qualcert || npm.CucumberHTMLReporter.Failed != qualcert || npm.CucumberJunit.Failed != qualcert {
+		t.Errorf("consumers disagree: qualcert %d, junit.xml %d, cucumber-html-reporter %d, cucumber-junit %d",
+			qualcert, ju.failed, npm.CucumberHTMLReporter.Failed, npm.CucumberJunit.Failed)
+	}
+	if npm.CucumberHTMLReporter.Skipped != r.Summary.Skipped || npm.CucumberJunit.Skipped != r.Summary.Skipped || ju.skipped != r.Summary.Skipped {
+		t.Errorf("skipped: qualcert %d, junit.xml %d, cucumber-html-reporter %d, cucumber-junit %d",
+			r.Summary.Skipped, ju.skipped, npm.CucumberHTMLReporter.Skipped, npm.CucumberJunit.Skipped)
+	}
+	if ju.partial != partial {
+		t.Errorf("junit.xml partial property %v, want %v", ju.partial, partial)
+	}
+	if ju.sumMs != ju.totalMs {
+		t.Errorf("junit.xml: the testsuites' times add up to %d ms, the total says %d ms", ju.sumMs, ju.totalMs)
+	}
+	var cuke []reports.CucumberFeature
+	b, _ := os.ReadFile(filepath.Join(dir, reports.CucumberFile))
+	if err := json.Unmarshal(b, &cuke); err != nil {
+		t.Fatal(err)
+	}
+	if len(cuke) == 0 || len(cuke[0].Tags) == 0 || cuke[0].Tags[0].Name != "@certification" {
+		t.Errorf("the first feature's tags in cucumber.json: %+v", cuke[0].Tags)
+	}
+	if partial != strings.Contains(cuke[0].Description, "partial run: not a certification") {
+		t.Errorf("cucumber.json feature description %q (partial %v)", cuke[0].Description, partial)
 	}
 }
 

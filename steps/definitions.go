@@ -276,6 +276,15 @@ func whenOpens(ctx context.Context) error {
 		LoggedOut: s.cond.loggedOut,
 		At:        s.run.cfg.At,
 	}
+	if sh := s.run.cfg.Shard; sh != nil {
+		if owner := ShardOf(sh.Site, s.cond.key(), sh.Count); owner != sh.Index {
+			s.inShard = owner
+			if s.cond.fault == "" && !s.cond.loggedOut {
+				s.run.observer.notePlainElsewhere(s.cond.profileKey)
+			}
+			return &skipError{reason: fmt.Sprintf("runs in shard %d/%d (its page load, %s, is in that slice)", owner, sh.Count, s.cond.key())}
+		}
+	}
 	obs, shared, err := s.run.observer.observe(ctx, s.meta.id, s.cond, sc)
 	if err != nil {
 		s.broken = true

@@ -100,6 +100,30 @@ type observer struct {
 
 	mu    sync.Mutex
 	byKey map[string]*observation
+	// elsewhere are the profile keys whose plain load (no fault, logged
+	// in) another shard runs.
+	elsewhere map[string]bool
+}
+
+// notePlainElsewhere records that the plain load of profileKey runs in
+// another shard.
+func (o *observer) notePlainElsewhere(profileKey string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.elsewhere == nil {
+		o.elsewhere = map[string]bool{}
+	}
+	o.elsewhere[profileKey] = true
+}
+
+func (o *observer) elsewherePlain() map[string]bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := map[string]bool{}
+	for k := range o.elsewhere {
+		out[k] = true
+	}
+	return out
 }
 
 func newObserver(ctx context.Context, load pageLoader, slots int, reportDir string) *observer {

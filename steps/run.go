@@ -117,6 +117,14 @@ type Config struct {
 	// TestingT runs each scenario as a subtest (go test -run works on
 	// scenario names).
 	TestingT *testing.T
+
+	// Shard, when set, runs only the page loads of its slice (see Shard);
+	// the other scenarios are skipped and name the shard that runs them.
+	Shard *Shard
+	// Slots, when set, are the browser slots shared with other runs of the
+	// same process (the sites of a fleet): a page load takes one for its
+	// duration, so the runs together load at most cap(Slots) pages at a time.
+	Slots chan struct{}
 }
 
 // scenarioMeta is what the feature files say about a scenario, read before
@@ -273,6 +281,9 @@ func prepare(cfg Config, started time.Time) (*suiteRun, *reports.Report, error) 
 	if strings.TrimSpace(cfg.Tags) != "" {
 		run.partial = append(run.partial, "filtered by --tags "+cfg.Tags)
 	}
+	if cfg.Shard != nil && (cfg.Shard.Count < 1 || cfg.Shard.Index < 1 || cfg.Shard.Index > cfg.Shard.Count) {
+		return nil, nil, fmt.Errorf("shard %s: want i/n with 1 ≤ i ≤ n", cfg.Shard)
+	}
 	if cfg.Profile != nil && !runsBuiltinSuite(cfg) {
 		run.partial = append(run.partial, "not the whole built-in certification suite (feature files of its own: --features-only, or part of the suite)")
 	}
@@ -296,6 +307,9 @@ func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load p
 	cfg := run.cfg
 	run.observer = newObserver(ctx, load, cfg.Concurrency, cfg.ReportDir)
 	run.observer.harReveal, run.observer.harTool = cfg.Browser.Reveal, cfg.ToolVersion
+	if cfg.Slots != nil {
+		run.observer.slots = cfg.Slots
+	}
 	run.observer.prepare = func(res *harness.Result) {
 		assignCauses(res)
 		run.applyAllow(res)
@@ -686,6 +700,11 @@ func (run *suiteRun) fillPageLoads(r *reports.Report, order map[string]int) {
 			plain[obs.cond.profileKey] = true
 		}
 	}
+	// a plain load that another shard runs says the timing there, as it
+	// would in the whole run
+	for k := range run.observer.elsewherePlain() {
+		plain[k] = true
+	}
 	sort.Slice(loads, func(i, j int) bool { return order[loads[i].users[0].meta.id] < order[loads[j].users[0].meta.id] })
 	for _, l := range loads {
 		obs, users := l.obs, l.users
@@ -749,6 +768,7 @@ func (run *suiteRun) scenarioReport(s *scenario) reports.Scenario {
 		ID: s.meta.id, Feature: s.meta.feature, Name: s.meta.name, Tags: nonNil(s.meta.tags), FeatureTags: s.meta.featureTags,
 		Status: s.status(), SkipReason: s.skipReason, BlockedBy: string(s.blockedBy),
 		Steps: nonNil(s.steps), Timeline: []timeline.Event{}, Attachments: []reports.Attachment{},
+		InShard: s.inShard,
 	}
 	if rs.Status == reports.Skipped && rs.SkipReason == "" {
 		rs.SkipReason = "skipped"

@@ -33,6 +33,9 @@ type scenario struct {
 	// When
 	obs    *observation
 	shared bool // obs was started by another scenario (memoized)
+	// inShard is the shard that runs the scenario's page load, when it is
+	// not this run's (Config.Shard): the scenario is skipped here.
+	inShard int
 
 	// Then
 	claimed    []finding.Finding // findings this scenario's steps asserted on

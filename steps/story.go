@@ -75,10 +75,10 @@ func causeOf(fs []finding.Finding, campaign, errorCode string) *finding.Finding 
 	return best
 }
 
-// causeRank orders candidate causes the way a page goes wrong: no kit
-// before no iframe before no (timely) token before a bad token.
+// causeRank orders candidate causes the way a page goes wrong: a page
+// stopping its own campaign first, then no kit before no iframe before no (timely) token before a bad token.
 func causeRank(c finding.Code) int {
-	for i, prefix := range []string{"campaign.minisite", "kit.", "campaign.", "setmetadata.", "token.", "userinfo.", "pii."} {
+	for i, prefix := range []string{"campaign.blocked_by_page", "campaign.minisite", "kit.", "campaign.", "setmetadata.", "token.", "userinfo.", "pii."} {
 		if strings.HasPrefix(string(c), prefix) {
 			return i
 		}

@@ -38,6 +38,7 @@ type command struct {
 
 var commands = []command{
 	{"run", "certify a page (the embedded demo when no --profile is given)", cmdRun},
+	{"merge", "join the report folders of a run's shards (run --shard i/n)", cmdMerge},
 	{"verify", "verify one token with the reference verifier", cmdVerify},
 	{"demo", "serve the embedded demo publisher", cmdDemo},
 	{"keys", "generate keys for test set-ups (keys generate)", cmdKeys},

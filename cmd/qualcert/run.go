@@ -35,6 +35,13 @@ report.json, report.html, junit.xml, cucumber.json and screenshots.
 With no --profile it certifies the embedded demo publisher's good variant
 (jws-inline), served on 127.0.0.1: a full run with no set-up.
 
+Several profiles (--profile repeated, or a folder of them) are a fleet: one
+run, one combined report with a verdict per site (report.json sites[]) and
+overall; each site's scenarios are named after it ([site] Feature) in every
+report, and the exit code is the worst site's. --shard i/n runs a stable slice
+of the page loads, so that CI jobs can split a run; qualcert merge joins their
+report folders.
+
 Flags:
 `
 
@@ -42,14 +49,16 @@ const runExitCodes = `
 Exit codes: 0 passed (warnings allowed), 1 failed, 2 usage or invalid profile,
 3 broken (browser could not start, page unreachable: no verdict; also when
 interrupted by Ctrl-C or SIGTERM before the verdict: env.interrupted, with
-Chromium and its temporary profile removed).
+Chromium and its temporary profile removed). A fleet exits with its worst
+site's: 3 if any site is broken, else 1 if any failed, else 0.
 `
 
 // cmdRun is `qualcert run` (CONTRACT §1).
 func cmdRun(ctx context.Context, e env, args []string) int {
 	fl := newFlags("run")
 	var (
-		profilePath = fl.String("profile", "", "publisher profile `FILE` (YAML or JSON); none: the embedded demo")
+		profileArgs = fl.StringArray("profile", nil, "publisher profile `FILE` (YAML or JSON), or a folder of profiles (*.yaml, *.yml); repeat it to certify a fleet of sites in one run, one combined report; none: the embedded demo")
+		shardArg    = fl.String("shard", "", "run only shard `i/n` of the page loads (a stable slice; the shards of one run partition them): a partial report, joined by qualcert merge")
 		reportDir   = fl.String("report-dir", "./qualcert-report", "`DIR` to write the reports into")
 		tags        = fl.String("tags", "", "run only the scenarios whose tags match `EXPR`, a Cucumber tag expression (\"not @throttled\", \"@jws and not (@expired-token or @missing-token)\"; godog's \"@jws && ~@throttled\" also works)")
 		featuresDir = fl.String("features", "", "add the feature files of `DIR` (your own scenarios, with the steps qualcert steps lists) to the built-in suite")
@@ -115,6 +124,14 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 			return usageErr("--grid: %v", err)
 		}
 	}
+	var shard *steps.Shard
+	if *shardArg != "" {
+		sh, err := parseShard(*shardArg)
+		if err != nil {
+			return usageErr("--shard %v", err)
+		}
+		shard = sh
+	}
 	if err := steps.CheckTags(*tags); err != nil {
 		return usageErr("--tags: %v", err)
 	}
@@ -168,15 +185,26 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		}
 	}
 
-	if *profilePath != "" {
-		p, err := profile.Load(*profilePath)
-		if err == nil {
-			err = p.ResolveEnv()
-		}
+	var site0 site
+	if len(*profileArgs) > 0 {
+		paths, err := profilePaths(*profileArgs)
 		if err != nil {
-			return usageErr("invalid profile: %v", err)
+			return usageErr("%v", err)
 		}
-		cfg.Profile = p
+		sites, err := loadSites(paths)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		fleet := fleetID(sites, *tags, *featuresDir, fmt.Sprint(*ownOnly))
+		if len(sites) > 1 {
+			if err := os.MkdirAll(*reportDir, 0o755); err != nil {
+				return usageErr("creating the report folder: %v", err)
+			}
+			return runFleet(ctx, e, cfg, sites, shard, fleet, allow, *tags, *reportDir, *reveal,
+				reports.SummaryOptions{Color: color, Reveal: *reveal})
+		}
+		site0 = sites[0]
+		cfg.Profile = site0.p
 	} else {
 		fmt.Fprintln(e.stdout, "qualcert run: no --profile given: starting the embedded demo publisher…")
 		srv, err := demo.Start(ctx, "127.0.0.1:0")
@@ -191,6 +219,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 			return exitBroken
 		}
 		cfg.Profile = p
+		site0 = site{id: demoGoodVariant, path: "", p: p}
 		fmt.Fprintf(e.stdout, "qualcert run: no --profile given: certifying the embedded demo publisher's good variant %q at %s\n", demoGoodVariant, p.Page.URL)
 	}
 
@@ -202,11 +231,25 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stdout, "qualcert run: tokens judged as of %s (--at), not now\n", at.Format(time.RFC3339))
 	}
 
+	if shard != nil {
+		sh := *shard
+		sh.Site = site0.id
+		cfg.Shard = &sh
+	}
 	r, err := steps.Run(ctx, cfg)
 	if err != nil {
 		return usageErr("%v", err)
 	}
 	r.TagFilter = *tags
+	if shard != nil {
+		// the embedded demo is served on a port of its own each run: its
+		// fleet is named by its variant, not its URL
+		fleetSite := site0
+		if site0.path == "" {
+			fleetSite.p = &profile.Profile{Name: site0.p.Name, Page: profile.Page{URL: "demo:" + demoGoodVariant}}
+		}
+		markShard(r, cfg.Shard, fleetID([]site{fleetSite}, *tags, *featuresDir, fmt.Sprint(*ownOnly)))
+	}
 	if allow != nil {
 		allow.Apply(r)
 	}

@@ -16,7 +16,7 @@ import (
 
 // runCLI runs `qualcert run args…` in-process and returns its exit code and
 // its two streams.
-func runCLI(t *testing.T, args ...string) (int, string, string) {
+func runCLI(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code := dispatch(context.Background(), env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut}, append([]string{"run"}, args...))

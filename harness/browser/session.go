@@ -64,6 +64,28 @@ type Hooks struct {
 	Navigated func(url string, sameDoc bool) // the top frame committed a navigation
 	Loaded    func()                         // the top frame's load event
 	Network   func(inflight int)             // the number of requests in flight changed
+	Document  func(Document)                 // the top frame's document answered (its final response, after redirects)
+	CSP       func(CSPViolation)             // Chromium reported a Content-Security-Policy violation (Audits issue) in the tab or a frame
+}
+
+// CSPViolation is a load or script the page's Content-Security-Policy
+// stopped, as Chromium's Audits domain reports it: out of the page's reach,
+// unlike a securitypolicyviolation event a page can dispatch itself.
+type CSPViolation struct {
+	Directive  string // the violated directive: frame-src, script-src-elem…
+	BlockedURL string
+	ReportOnly bool   // Content-Security-Policy-Report-Only: reported, not blocked
+	Type       string // kURLViolation, kInlineViolation, kEvalViolation…
+}
+
+// Document is the answer the top frame got to a navigation: what it takes
+// to tell a page from a non-page answer (204, a download, a PDF, JSON).
+type Document struct {
+	URL         string
+	Status      int
+	MIMEType    string // as Chromium resolved it (after sniffing)
+	Disposition string // the Content-Disposition header, "" when absent
+	CSP         string // the Content-Security-Policy header(s), "" when absent
 }
 
 // SessionConfig configures one scenario's tab.
@@ -223,6 +245,9 @@ func (s *Session) domains(top bool) []cdpCall {
 		{what: "enabling Runtime", req: proto.RuntimeEnable{}},
 		{what: "enabling Network", req: proto.NetworkEnable{MaxPostDataSize: &size}},
 	}
+	if s.cfg.Hooks.CSP != nil {
+		calls = append(calls, cdpCall{what: "enabling Audits", req: proto.AuditsEnable{}})
+	}
 	if top {
 		calls = append(calls, cdpCall{what: "enabling Page", req: proto.PageEnable{}})
 	}
@@ -344,6 +369,10 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 			var e proto.NetworkResponseReceived
 			if msg.Load(&e) {
 				s.track(e.RequestID, false)
+				if top && e.Type == proto.NetworkResourceTypeDocument && e.Response != nil &&
+					string(e.FrameID) == string(s.page.TargetID) && s.cfg.Hooks.Document != nil {
+					s.cfg.Hooks.Document(documentOf(e.Response))
+				}
 			}
 		case (proto.NetworkLoadingFinished{}).ProtoEvent():
 			var e proto.NetworkLoadingFinished
@@ -354,6 +383,14 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 			var e proto.NetworkLoadingFailed
 			if msg.Load(&e) {
 				s.track(e.RequestID, false)
+			}
+		case (proto.AuditsIssueAdded{}).ProtoEvent():
+			var e proto.AuditsIssueAdded
+			if msg.Load(&e) && s.cfg.Hooks.CSP != nil && e.Issue != nil && e.Issue.Details != nil {
+				if d := e.Issue.Details.ContentSecurityPolicyIssueDetails; d != nil {
+					s.cfg.Hooks.CSP(CSPViolation{Directive: d.ViolatedDirective, BlockedURL: d.BlockedURL,
+						ReportOnly: d.IsReportOnly, Type: string(d.ContentSecurityPolicyViolationType)})
+				}
 			}
 		case (proto.RuntimeConsoleAPICalled{}).ProtoEvent():
 			var e proto.RuntimeConsoleAPICalled
@@ -509,6 +546,20 @@ func (s *Session) request(p *rod.Page, e *proto.NetworkRequestWillBeSent) {
 		return
 	}
 	s.cfg.Hooks.Request(r)
+}
+
+// documentOf reads what classifies a top-frame answer.
+func documentOf(r *proto.NetworkResponse) Document {
+	d := Document{URL: r.URL, Status: r.Status, MIMEType: r.MIMEType}
+	for k, v := range r.Headers {
+		switch {
+		case strings.EqualFold(k, "content-disposition"):
+			d.Disposition = v.Str()
+		case strings.EqualFold(k, "content-security-policy"):
+			d.CSP = v.Str()
+		}
+	}
+	return d
 }
 
 func postData(r *proto.NetworkRequest) string {

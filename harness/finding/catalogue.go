@@ -141,6 +141,12 @@ const (
 	// (Qualifio's "Iframe HTML" channel), which cannot receive setMetaData
 	// (CONTRACT §6 asks for a code of its own).
 	CampaignIframeHTML Code = "campaign.iframe_html"
+	// EnvPageNotHTML: the page URL answered with something that is no page
+	// (204/205, a download, a PDF, JSON): there is nothing to certify.
+	EnvPageNotHTML Code = "env.page_not_html"
+	// CampaignBlockedByPage: the page's own policy (CSP, a sandbox) or its
+	// scripts (the iframe removed) stopped its campaign from running.
+	CampaignBlockedByPage Code = "campaign.blocked_by_page"
 )
 
 var catalogue = map[Code]Spec{}
@@ -181,6 +187,8 @@ func init() {
 		"Run the certification against the page's real host name to check the CNAME rule.")
 	def(CampaignIframeHTML, Must, "R-TAG-1", "the campaign is embedded as a plain iframe (Iframe-HTML channel), which cannot receive the participant's identity",
 		"Replace the <iframe> by Qualifio's JS tag (the loader snippet, createIframe and setMetaData): the Iframe-HTML channel has no setMetaData, so the participant is never identified.")
+	def(CampaignBlockedByPage, Must, "R-TAG-2", "the page itself stopped its campaign: its Content-Security-Policy, a sandbox, or its scripts removing the campaign's iframe",
+		"Let the campaign load: allow the campaign host in the CSP's frame-src (and child-src), and files.qualifio.com in script-src; do not put the campaign's div in a sandboxed iframe (or give it allow-scripts allow-same-origin allow-popups allow-forms); do not remove or re-render the div after the kit created its iframe. The message says which of these happened.")
 	def(CampaignMinisite, Must, "R-TAG-4", "the page is served from a Qualifio host (mini-site channel)",
 		"Identity at campaign load works only with the JS tag on your own page; mini-sites cannot exchange messages with your site. Embed the campaign with the JS tag.")
 
@@ -283,6 +291,8 @@ func init() {
 
 	def(EnvPageUnreachable, Must, "R-ENV-1", "the page could not be loaded",
 		"Check the page URL, the network from the machine running qualcert, and the session (cookies or login) in the profile.")
+	def(EnvPageNotHTML, Must, "R-ENV-1", "the page URL answered with something that is not an HTML page (no content, a download, a document or data)",
+		"Point page.url at the HTML page that hosts the campaign: the message says what the URL answered (HTTP 204/205, Content-Disposition: attachment, or a non-HTML type such as application/pdf or application/json).")
 	def(EnvBrowser, Must, "R-ENV-1", "the browser could not be started or crashed",
 		"Install Chromium (apt-get install chromium) or pass --browser-bin / --browser-url.")
 	def(EnvLoginFailed, Must, "R-ENV-1", "the profile's scripted login did not complete",

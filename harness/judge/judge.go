@@ -276,6 +276,7 @@ type kitEvidence struct {
 	queued     []timeline.Event
 	iframes    []observe.IframeData // plain iframes to a Qualifio or campaign host
 	loadedURL  string               // the URL the page ended on
+	refused    []string             // loader URLs the page's own CSP refused (campaign.blocked_by_page says how)
 }
 
 func gatherKit(o *Observation) kitEvidence {
@@ -302,6 +303,10 @@ func gatherKit(o *Observation) kitEvidence {
 			n := observe.Decode[observe.NavigationData](e)
 			if e.TMs >= o.NavStart && n.Phase != "login" && n.URL != "" {
 				k.loadedURL = n.URL
+			}
+		case timeline.PageBlocked:
+			if d := observe.Decode[observe.BlockedData](e); d.How == observe.BlockedCSP && !d.ReportOnly && looksLikeLoader(d.BlockedURL) {
+				k.refused = append(k.refused, d.BlockedURL)
 			}
 		}
 	}
@@ -509,7 +514,7 @@ func judgeKit(o Observation) Verdict {
 		}
 		camps = append(camps, c)
 	}
-	return Verdict{Campaigns: camps, Findings: j.out, Notes: notes}
+	return Verdict{Campaigns: camps, Findings: judgeBlocked(&o, k, j.out), Notes: notes}
 }
 
 type setCall struct {
@@ -525,6 +530,8 @@ func kitMissingMessage(k kitEvidence) string {
 		page = " (page " + k.loadedURL + ")"
 	}
 	switch {
+	case len(k.refused) > 0:
+		return fmt.Sprintf("the page's Content-Security-Policy refused the loader %s, so no kit ran%s", k.refused[0], page)
 	case len(k.requested) > 0:
 		return fmt.Sprintf("the loader %s was requested and answered with the reference kit, but the kit never ran in the page%s", k.requested[0], page)
 	case len(k.otherLoads) > 0:

@@ -43,6 +43,10 @@ type settleState struct {
 	camps    map[string]*campState
 	order    []string
 	sign     string // the first sign of a campaign in the current document ("" none)
+	// kitBlocked: the page's own policy keeps the kit from running in the
+	// current document (its CSP refused the loader, a sandbox): no kit will
+	// come, whatever the signs of a campaign.
+	kitBlocked bool
 }
 
 type campState struct {
@@ -51,6 +55,9 @@ type campState struct {
 	lastErrorAt float64 // last error message (-1 none)
 	lastSetAt   float64 // last setMetaData routed to it (-1 none)
 	missingAt   float64 // blocked for want of metadata (-1 never)
+	// stopped: the page's CSP refuses the campaign's host in the current
+	// document: its iframe never loads, now or on a later createIframe.
+	stopped bool
 }
 
 // waitingForToken reports whether the campaign was blocked for want of
@@ -93,6 +100,10 @@ func (s *settleState) apply(e timeline.Event, only string) {
 			s.navAt = e.TMs
 			s.loadedAt = -1 // a new document: wait for its load again
 			s.sign = ""
+			s.kitBlocked = false
+			for _, c := range s.camps {
+				c.stopped = false
+			}
 		}
 		s.active(e.TMs)
 	case timeline.CampaignSign:
@@ -140,6 +151,44 @@ func (s *settleState) apply(e timeline.Event, only string) {
 		}
 	case timeline.GetMetaData, timeline.IframeLoaded, timeline.MetaData, timeline.TokenVerified:
 		s.active(e.TMs)
+	case timeline.PageBlocked:
+		if e.TMs >= s.o.NavStart {
+			s.blocked(e)
+		}
+	case timeline.PageResponse:
+		// A CSP sandbox without allow-scripts: no script of this document
+		// runs, the kit's included.
+		if e.TMs >= s.o.NavStart {
+			_, s.kitBlocked = cspSandbox(observe.Decode[observe.ResponseData](e).CSP)
+		}
+	}
+}
+
+// blocked applies a way the page stopped its campaign (blocked.go): the
+// campaign it concerns is not waited for, nor is a kit the page keeps from
+// running.
+func (s *settleState) blocked(e timeline.Event) {
+	d := observe.Decode[observe.BlockedData](e)
+	switch d.How {
+	case observe.BlockedDivRemoved:
+		if c := s.camps[e.Campaign]; c != nil && c.createdAt >= 0 && e.TMs >= c.createdAt && c.outcomeAt < c.createdAt {
+			c.outcomeAt = e.TMs
+		}
+	case observe.BlockedSandbox:
+		s.kitBlocked = true
+	case observe.BlockedCSP:
+		if d.ReportOnly {
+			return
+		}
+		host := hostOf(d.BlockedURL)
+		if looksLikeLoader(d.BlockedURL) || host != "" && isQualifioHost(host) {
+			s.kitBlocked = true
+		}
+		for _, c := range s.o.Campaigns {
+			if host != "" && host == strings.ToLower(bareHost(c.Host)) {
+				s.camps[c.DivID].stopped = true
+			}
+		}
 	}
 }
 
@@ -147,8 +196,8 @@ func (s *settleState) apply(e timeline.Event, only string) {
 // not reached an outcome yet, or may still change (a setMetaData after its
 // outcome, not answered yet).
 func (c *campState) pending(navAt, settle, now float64) bool {
-	if c.createdAt < 0 || c.createdAt < navAt {
-		return false // not created, or abandoned by a navigation away
+	if c.createdAt < 0 || c.createdAt < navAt || c.stopped {
+		return false // not created, abandoned by a navigation away, or refused by the page's CSP
 	}
 	if c.outcomeAt < c.createdAt {
 		return true
@@ -185,7 +234,7 @@ func Settle(o Observation, k Clock) Step {
 			}
 			return wait("campaign " + div + " has no outcome yet")
 		}
-		if c.outcomeAt < 0 {
+		if c.outcomeAt < 0 && !c.stopped {
 			allSettled = false
 		}
 	}
@@ -249,7 +298,7 @@ func Settle(o Observation, k Clock) Step {
 	// A sign of a campaign (its div, the queue, a script naming Qualifio):
 	// a lazy loader, a timer or a client-side route may still insert the
 	// tag, up to the kit wait after the load.
-	if s.sign != "" && now < s.loadedAt+o.Conditions.kitWait() {
+	if s.sign != "" && !s.kitBlocked && now < s.loadedAt+o.Conditions.kitWait() {
 		later(s.loadedAt + o.Conditions.kitWait())
 		return wait("the page shows a sign of a campaign (" + s.sign + "): waiting for the kit")
 	}

@@ -26,6 +26,16 @@ type Vector struct {
 	Settle []SettleCheck `json:"settle,omitempty"`
 	// Deadline, when set, is the expected AtDeadline verdict.
 	Deadline *DeadlineCheck `json:"deadline,omitempty"`
+	// Broken, when set, is the expected Broken code and a part of its
+	// reason; every other vector must not be broken. Vectors that expect
+	// it are named broken_*.
+	Broken *BrokenCheck `json:"broken,omitempty"`
+}
+
+// BrokenCheck is an expected Broken answer.
+type BrokenCheck struct {
+	Code     finding.Code `json:"code"`
+	Contains string       `json:"contains"`
 }
 
 // CampaignExpect is what a vector expects of one campaign.

@@ -60,8 +60,19 @@ func TestVectors(t *testing.T) {
 				t.Fatalf("a good_ vector expects codes %v", v.Expect)
 			case strings.HasPrefix(name, "fail_") && len(v.Expect) == 0:
 				t.Fatal("a fail_ vector expects no code")
-			case !strings.HasPrefix(name, "good_") && !strings.HasPrefix(name, "fail_") && !strings.HasPrefix(name, "settle_"):
-				t.Fatal("a vector is named good_*, fail_* or settle_*")
+			case strings.HasPrefix(name, "broken_") != (v.Broken != nil):
+				t.Fatal("a broken_ vector, and only it, expects Broken")
+			case !strings.HasPrefix(name, "good_") && !strings.HasPrefix(name, "fail_") && !strings.HasPrefix(name, "settle_") && !strings.HasPrefix(name, "broken_"):
+				t.Fatal("a vector is named good_*, fail_*, settle_* or broken_*")
+			}
+			code, why := Broken(v.Observation)
+			switch b := v.Broken; {
+			case b == nil && code != "":
+				t.Fatalf("broken %s (%s), want a verdict (%s)", code, why, v.Comment)
+			case b != nil && (code != b.Code || !strings.Contains(why, b.Contains)):
+				t.Fatalf("broken %q (%s), want %s containing %q (%s)", code, why, b.Code, b.Contains, v.Comment)
+			case b != nil:
+				return
 			}
 			if len(v.Rules) == 0 {
 				t.Fatal("the vector names no rule")
@@ -117,7 +128,7 @@ var judgeCodes = []finding.Code{
 	finding.SetMetaDataMissing, finding.SetMetaDataLate, finding.SetMetaDataRace, finding.SetMetaDataBadType,
 	finding.SetMetaDataDivIDUnknown, finding.SetMetaDataDivIDMissing, finding.SetMetaDataDivIDNotString,
 	finding.SetMetaDataTokenNotString, finding.CampaignBlocked, finding.PageErrorUnhandled,
-	finding.PageLoggedOutBlocked, finding.TokenLeaked, finding.PageHarnessTampered,
+	finding.PageLoggedOutBlocked, finding.TokenLeaked, finding.PageHarnessTampered, finding.CampaignBlockedByPage,
 }
 
 // Every code the judge emits is expected by a failing vector, and every
@@ -135,7 +146,7 @@ func TestVectorsCoverEveryRule(t *testing.T) {
 			switch {
 			case strings.HasPrefix(name, "good_"):
 				good[rule] = true
-			case strings.HasPrefix(name, "fail_"):
+			case strings.HasPrefix(name, "fail_"), strings.HasPrefix(name, "broken_"):
 				fail[rule] = true
 			}
 			for _, chk := range v.Settle {

@@ -37,6 +37,9 @@ const (
 	emTamper      = "page/tamper"
 	emDropped     = "page/relay.dropped"
 	emSign        = "page/sign"
+	emCSP         = "page/csp"
+	emSandbox     = "page/sandbox"
+	emRemoved     = "kit/iframe.removed"
 	emKitLoaded   = "kit/kit.loaded"
 	emCreate      = "kit/createIframe"
 	emLoaded      = "kit/iframe.loaded"
@@ -141,6 +144,32 @@ func (d *Decoder) Handle(payload string) {
 		}
 		p.What = d.Redact.Text(p.What)
 		rec(timeline.Page, timeline.CampaignSign, "", p)
+	case emCSP:
+		var raw struct {
+			Directive  string `json:"directive"`
+			BlockedURL string `json:"blocked_url"`
+			ReportOnly bool   `json:"report_only"`
+		}
+		if json.Unmarshal(e.Data, &raw) != nil {
+			return
+		}
+		rec(timeline.Page, timeline.PageBlocked, "", BlockedData{How: BlockedCSP, Directive: d.Redact.Text(raw.Directive),
+			BlockedURL: d.Redact.Text(raw.BlockedURL), ReportOnly: raw.ReportOnly, Source: "event"})
+	case emSandbox:
+		var raw struct {
+			Sandbox string `json:"sandbox"`
+		}
+		_ = json.Unmarshal(e.Data, &raw)
+		rec(timeline.Page, timeline.PageBlocked, "", BlockedData{How: BlockedSandbox, Directive: d.Redact.Text(raw.Sandbox), Source: "recorder"})
+	case emRemoved:
+		var raw struct {
+			Frame   int  `json:"frame"`
+			DivGone bool `json:"div_gone"`
+		}
+		if json.Unmarshal(e.Data, &raw) != nil {
+			return
+		}
+		rec(timeline.Kit, timeline.PageBlocked, e.Div, BlockedData{How: BlockedDivRemoved, Frame: raw.Frame, DivGone: raw.DivGone, Source: "kit"})
 	case emKitLoaded:
 		var p KitLoadedData
 		_ = json.Unmarshal(e.Data, &p)

@@ -193,6 +193,37 @@ type DOMData struct {
 	Judged  bool   `json:"judged,omitempty"`  // the harness's verdict event, not the recorder's observation
 }
 
+// ResponseData is the answer of the top frame's document (page.response).
+type ResponseData struct {
+	URL         string `json:"url,omitempty"`
+	Status      int    `json:"status"`
+	MIMEType    string `json:"mime_type,omitempty"`
+	Disposition string `json:"disposition,omitempty"`
+	CSP         string `json:"csp,omitempty"` // the Content-Security-Policy header, when any
+}
+
+// How the page stopped its campaign (page.blocked_load, BlockedData.How).
+const (
+	BlockedCSP        = "csp"         // a Content-Security-Policy directive refused a load (the judge reads which)
+	BlockedSandbox    = "sandbox"     // a sandbox (an iframe's sandbox attribute, a CSP sandbox) keeps scripts from running
+	BlockedDivRemoved = "div.removed" // the page removed the campaign's iframe (or its div) after createIframe
+)
+
+// BlockedData is one way the page stopped its own campaign: a CSP
+// violation Chromium reported (Audits issue, Source "audits") or the
+// recorder saw (a trusted securitypolicyviolation event, "event"), a
+// sandboxed container of the tag ("recorder"), or the campaign's iframe
+// removed by the page ("kit").
+type BlockedData struct {
+	How        string `json:"how"`                   // Blocked* constants
+	Directive  string `json:"directive,omitempty"`   // the violated CSP directive (frame-src, script-src-elem…), or the sandbox attribute's value
+	BlockedURL string `json:"blocked_url,omitempty"` // what was refused
+	ReportOnly bool   `json:"report_only,omitempty"` // Content-Security-Policy-Report-Only: reported, not blocked
+	Source     string `json:"source,omitempty"`      // audits | event | recorder | kit
+	Frame      int    `json:"frame,omitempty"`       // the removed iframe's number
+	DivGone    bool   `json:"div_gone,omitempty"`    // the div itself was removed with it
+}
+
 // IframeData is an iframe the page itself put in the document (not the
 // kit's): its host and path only.
 type IframeData struct {

@@ -10,7 +10,17 @@
 // recorder says so.
 (function () {
   'use strict';
-  if (window.top !== window) return;
+  // The top page, and a frame of the page's own origin (a CMS that renders
+  // the embed block in a srcdoc or same-origin iframe and runs the tag
+  // there): the tag is followed into it. A cross-origin frame (the
+  // campaign's own, an ad) is not the page's.
+  if (window.top !== window) {
+    var own = false;
+    // window.origin: a srcdoc or about:blank frame inherits its parent's
+    // origin, which its location does not show.
+    try { own = window.origin !== 'null' && window.top.origin === window.origin; } catch (e) { own = false; }
+    if (!own) return;
+  }
   var doc = document, CE = CustomEvent, dispatch = EventTarget.prototype.dispatchEvent, stringify = JSON.stringify;
   function relay(o, target) {
     var s;

@@ -7,7 +7,7 @@
 // binding to Go exists in this world only (Runtime.addBinding with an
 // executionContextName): the page cannot call it.
 //
-// In the top page it
+// In the top page (and in a frame of the page's own origin that runs the tag) it
 //   - keeps the reference kit's bookkeeping: runs the commands the kit's
 //     loader relays from the page's world (page.js, kit.js), creates the
 //     campaign iframes, keeps the tokens, and answers the campaign's
@@ -26,7 +26,17 @@
 // what it is: something the page did at the moment it arrived.
 (function () {
   'use strict';
-  if (window.top !== window) return;
+  // The top page, and a frame of the page's own origin (a CMS that renders
+  // the embed block in a srcdoc or same-origin iframe and runs the tag
+  // there): the tag is followed into it. A cross-origin frame (the
+  // campaign's own, an ad) is not the page's.
+  if (window.top !== window) {
+    var own = false;
+    // window.origin: a srcdoc or about:blank frame inherits its parent's
+    // origin, which its location does not show.
+    try { own = window.origin !== 'null' && window.top.origin === window.origin; } catch (e) { own = false; }
+    if (!own) return;
+  }
   var bind = window.__qualcertEmit;
   if (typeof bind !== 'function') return;
   var stringify = JSON.stringify, parse = JSON.parse, hasOwn = Object.prototype.hasOwnProperty;
@@ -213,6 +223,28 @@
     info.frame = n;
     el.appendChild(f);
     kitEmit('createIframe', d.id, info);
+    watchRemoval();
+  }
+
+  // The page removing a campaign's live iframe (or its div) after
+  // createIframe (a framework re-rendering the block, a script emptying
+  // the container) stops that campaign: said once per iframe. A div
+  // mounted again gets a new iframe from a new createIframe, which is then
+  // the live one.
+  var removedSent = {}, removal = null;
+  function watchRemoval() {
+    if (removal) return;
+    try {
+      removal = new MutationObserver(function () {
+        for (var i = 0; i < order.length; i++) {
+          var div = order[i], f = frames[div], n = frameNo[div];
+          if (!f || f.isConnected || removedSent[div + '#' + n]) continue;
+          removedSent[div + '#' + n] = true;
+          kitEmit('iframe.removed', div, { frame: n, div_gone: !document.getElementById(div) });
+        }
+      });
+      removal.observe(document, { childList: true, subtree: true });
+    } catch (e) { /* no observer: the campaign's silence remains */ }
   }
 
   function setMetaData(cmd, target, queued) {
@@ -387,17 +419,40 @@
   }
   function scanIframes(root) {
     if (!root || root.nodeType !== 1) return;
-    if (root.tagName === 'IFRAME') { iframeSeen(root); return; }
+    if (root.tagName === 'IFRAME') { iframeSeen(root); sandboxSeen(root); return; }
     var list = root.getElementsByTagName('iframe');
-    for (var i = 0; i < list.length; i++) iframeSeen(list[i]);
+    for (var i = 0; i < list.length; i++) { iframeSeen(list[i]); sandboxSeen(list[i]); }
   }
+  // A sandboxed container of the tag: an iframe whose sandbox attribute
+  // lacks allow-scripts and whose srcdoc holds the Qualifio tag (a CMS
+  // "HTML embed" block rendered sandboxed): the tag can never run.
+  var sandboxes = 0;
+  function sandboxSeen(f) {
+    if (!f || f.tagName !== 'IFRAME' || !f.hasAttribute('sandbox') || f.__qualcertSandbox || sandboxes >= 20) return;
+    var attr = String(f.getAttribute('sandbox') || '');
+    if ((' ' + attr.toLowerCase().split(/\s+/).join(' ') + ' ').indexOf(' allow-scripts ') >= 0) return;
+    if (!QUALIFIO.test(f.getAttribute('srcdoc') || '')) return;
+    f.__qualcertSandbox = true;
+    sandboxes++;
+    emit({ src: 'page', ev: 'sandbox', data: { sandbox: attr.slice(0, 200) } });
+  }
+  // CSP violations the browser dispatches (trusted events only: a page can
+  // dispatch its own); Chromium's Audits issues say the same from outside.
+  var csps = 0;
+  document.addEventListener('securitypolicyviolation', function (e) {
+    if (!e.isTrusted || csps >= 50) return;
+    csps++;
+    emit({ src: 'page', ev: 'csp', data: { directive: String(e.effectiveDirective || e.violatedDirective || '').slice(0, 100),
+      blocked_url: String(e.blockedURI || '').slice(0, 500), report_only: e.disposition === 'report' } });
+  }, true);
+
   var io = new MutationObserver(function (list) {
     for (var i = 0; i < list.length; i++) {
       var m = list[i];
-      if (m.type === 'attributes') { iframeSeen(m.target); continue; }
+      if (m.type === 'attributes') { iframeSeen(m.target); sandboxSeen(m.target); continue; }
       for (var j = 0; j < m.addedNodes.length; j++) scanIframes(m.addedNodes[j]);
     }
   });
-  io.observe(document.documentElement || document, { childList: true, subtree: true, attributes: true, attributeFilter: ['src'] });
+  io.observe(document.documentElement || document, { childList: true, subtree: true, attributes: true, attributeFilter: ['src', 'srcdoc', 'sandbox'] });
   document.addEventListener('DOMContentLoaded', function () { scanIframes(document.documentElement); });
 })();

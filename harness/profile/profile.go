@@ -464,12 +464,12 @@ func (p *Profile) complete(lines map[string]int) error {
 	// one of them would be intercepted and swallow the page.
 	ownHosts := map[string]string{}
 	if u, err := url.Parse(p.Page.URL); err == nil {
-		ownHosts[strings.ToLower(u.Hostname())] = "page.url"
+		ownHosts[bareHost(u.Hostname())] = "page.url"
 	}
 	if p.Page.Login != nil {
 		if u, err := url.Parse(p.Page.Login.URL); err == nil && u.Hostname() != "" {
-			if _, dup := ownHosts[strings.ToLower(u.Hostname())]; !dup {
-				ownHosts[strings.ToLower(u.Hostname())] = "page.login.url"
+			if _, dup := ownHosts[bareHost(u.Hostname())]; !dup {
+				ownHosts[bareHost(u.Hostname())] = "page.login.url"
 			}
 		}
 	}
@@ -487,8 +487,8 @@ func (p *Profile) complete(lines map[string]int) error {
 			return bad(k+".host", "%q must be a host name, without scheme or path", c.Host)
 		case !validHost(c.Host):
 			return bad(k+".host", "%q is not a host name (letters, digits, dots and hyphens; no wildcard): every request to it is answered by the reference campaign", c.Host)
-		case ownHosts[strings.ToLower(c.Host)] != "":
-			return bad(k+".host", "%q is the host of %s: intercepting it would replace the publisher's own page with the reference campaign", c.Host, ownHosts[strings.ToLower(c.Host)])
+		case ownHosts[bareHost(c.Host)] != "":
+			return bad(k+".host", "%q is the host of %s: intercepting it would replace the publisher's own page with the reference campaign (the campaign host is a CNAME of its own, such as jeux.example.com)", c.Host, ownHosts[bareHost(c.Host)])
 		case seen[c.DivID]:
 			return bad(k+".div_id", "%q is used by two campaigns", c.DivID)
 		}
@@ -521,6 +521,9 @@ func (p *Profile) complete(lines map[string]int) error {
 	if t.JWKSURL != "" {
 		if u, err := url.Parse(t.JWKSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return bad("token.jwks_url", "%q is not an http(s) URL", t.JWKSURL)
+		}
+		if why := p.intercepted(t.JWKSURL); why != "" {
+			return bad("token.jwks_url", "%q is on %s: qualcert would fetch the keys from there instead of from the publisher; publish the JWKS on one of your own hosts", t.JWKSURL, why)
 		}
 	}
 	for key, f := range map[string]*string{"token.jwks_file": &t.JWKSFile, "token.public_key_file": &t.PublicKeyFile, "token.secret_file": &t.SecretFile, "token.decryption_key_file": &t.DecryptionKeyFile} {
@@ -563,6 +566,9 @@ func (p *Profile) complete(lines map[string]int) error {
 	if p.UserInfo.URL != "" {
 		if u, err := url.Parse(p.UserInfo.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return bad("userinfo.url", "%q is not an http(s) URL", p.UserInfo.URL)
+		}
+		if why := p.intercepted(p.UserInfo.URL); why != "" {
+			return bad("userinfo.url", "%q is on %s: the user-info webservice is the publisher's own, which Qualifio calls; qualcert never calls Qualifio's hosts nor the campaign hosts it answers itself", p.UserInfo.URL, why)
 		}
 	}
 	switch strings.ToUpper(p.UserInfo.Method) {
@@ -635,6 +641,39 @@ func checkKeyFile(path string) error {
 		return &safefile.TooLargeError{Path: path, Max: safefile.MaxKey}
 	}
 	return nil
+}
+
+// bareHost returns host h lower-cased, without port nor trailing dot, as a
+// page URL's host name compares to it.
+func bareHost(h string) string {
+	if hh, _, err := net.SplitHostPort(h); err == nil {
+		h = hh
+	}
+	return strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
+}
+
+// intercepted says why a URL qualcert itself calls (jwks_url, userinfo.url)
+// is on a host it must not call: a campaign host of the profile (the
+// browser's requests to it are answered by the reference campaign, and for
+// real it is a CNAME to Qualifio) or one of Qualifio's domains; "" when
+// neither.
+func (p *Profile) intercepted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	h := bareHost(u.Hostname())
+	for i, c := range p.Campaigns {
+		if bareHost(c.Host) == h {
+			return fmt.Sprintf("the campaign host of campaigns[%d]", i)
+		}
+	}
+	for _, d := range []string{"qualifio.com", "qualifioapp.com"} {
+		if h == d || strings.HasSuffix(h, "."+d) {
+			return "a Qualifio host (" + d + ")"
+		}
+	}
+	return ""
 }
 
 // validHost reports whether h is a plain host name or IP literal, with an

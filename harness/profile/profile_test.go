@@ -135,6 +135,13 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"campaign host with a space", strings.Replace(minimal, "host: jeux.example.com", `host: "jeux example.com"`, 1), "campaigns[0].host", 4, "not a host name"},
 		{"campaign host is the page's", strings.Replace(minimal, "host: jeux.example.com", "host: WWW.example.com", 1), "campaigns[0].host", 4, "host of page.url"},
 		{"campaign host is the login page's", strings.Replace(minimal, "  url: https://www.example.com/\n", "  url: https://www.example.com/\n  login: {url: https://jeux.example.com/login}\n", 1), "campaigns[0].host", 5, "host of page.login.url"},
+		{"campaign host is the page's with its port", strings.Replace(minimal, "host: jeux.example.com", "host: www.example.com:443", 1), "campaigns[0].host", 4, "host of page.url"},
+		{"campaign host is the page's with a trailing dot", strings.Replace(minimal, "host: jeux.example.com", "host: www.example.com.", 1), "campaigns[0].host", 4, "not a host name"},
+		{"campaign host is a local page's", strings.Replace(strings.Replace(minimal, "https://www.example.com/\n", "http://127.0.0.1:8080/contest\n", 1), "host: jeux.example.com", `host: "127.0.0.1:8080"`, 1), "campaigns[0].host", 4, "host of page.url"},
+		{"jwks_url on the campaign host", strings.Replace(minimal, "jwks_url: https://www.example.com/jwks.json", "jwks_url: https://JEUX.example.com/jwks.json", 1), "token.jwks_url", 7, "campaign host of campaigns[0]"},
+		{"jwks_url on a Qualifio host", strings.Replace(minimal, "jwks_url: https://www.example.com/jwks.json", "jwks_url: https://files.qualifio.com/keys/jwks.json", 1), "token.jwks_url", 7, "a Qualifio host"},
+		{"userinfo on the campaign host", minimal + "userinfo: {url: https://jeux.example.com/api/me}\n", "userinfo.url", 8, "campaign host of campaigns[0]"},
+		{"userinfo on a Qualifio host", minimal + "userinfo:\n  url: https://api.qualifioapp.com/userinfo\n", "userinfo.url", 9, "a Qualifio host"},
 		{"key file is a directory", strings.Replace(minimal, "jwks_url: https://www.example.com/jwks.json", "jwks_file: .", 1), "token.jwks_file", 7, "a directory"},
 		{"key file is a device", strings.Replace(minimal, "jwks_url: https://www.example.com/jwks.json", "public_key_file: /dev/zero", 1), "token.public_key_file", 7, "a character device"},
 	}

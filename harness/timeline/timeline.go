@@ -67,6 +67,8 @@ const (
 	ConsoleCut      = "console.cut"        // console messages over the session's bounds were cut or dropped before decoding
 	CampaignSign    = "page.campaign_sign" // the page shows a sign of a campaign (a qualifio_insert_place_* div, a _qual_async queue, a script naming Qualifio): a kit may still come
 	Scrolled        = "page.scrolled"      // the harness scrolled the page through as a reader would
+	PageResponse    = "page.response"      // the top frame's document answered: status, MIME type, Content-Disposition
+	PageBlocked     = "page.blocked_load"  // the page's own policy stopped a load of the campaign (CSP, sandbox) or removed its iframe
 )
 
 // Event is one entry of a timeline (CONTRACT §3).
