@@ -108,6 +108,11 @@ func (r *run) broken(res *Result, code finding.Code, err error) (*Result, error)
 	f := finding.New(code, "%v", err)
 	f.Scenario = r.sc.Name
 	res.Findings = append(res.Findings, f)
+	if r.ses != nil && res.HAR == nil {
+		// what the page requested before the run broke: the evidence
+		// support needs most
+		res.HAR = r.ses.HAR()
+	}
 	if code == finding.EnvTimeout {
 		r.rec.Add(timeline.Harness, timeline.Timeout, "", map[string]any{"error": err.Error()})
 	}
