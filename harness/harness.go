@@ -93,6 +93,10 @@ type Options struct {
 	// HAR records each page load's requests, with their bodies, as a HAR
 	// 1.2 log (Result.HAR; raw values: redact before writing).
 	HAR bool
+	// Replay answers every request of the page from this capture (run
+	// --replay), the Qualifio side being the reference kit as always;
+	// requests the capture lacks are answered 404 (env.replay_missing).
+	Replay *har.HAR
 }
 
 // qualifioHosts are Qualifio's domains: a launched browser never resolves
@@ -340,6 +344,10 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	if !r.h.opt.LiveKit {
 		cfg.Intercept = r.kit.Patterns()
 		cfg.Handler = r.kit
+	}
+	if r.h.opt.Replay != nil {
+		r.replay = newReplayer(r.kit, r, r.h.opt.Replay)
+		cfg.Intercept, cfg.Handler = []string{"*"}, r.replay
 	}
 	events, unsubscribe := r.rec.Subscribe()
 	defer unsubscribe()
@@ -608,6 +616,9 @@ func (r *run) finish(res *Result) (*Result, error) {
 	res.HAR = r.ses.HAR()
 	t1 := time.Now()
 	res.Campaigns, res.Findings = r.judge(seen)
+	if r.replay != nil {
+		res.Findings = append(res.Findings, r.replay.findings()...)
+	}
 	res.Timeline = r.rec.Events()
 	res.Phases.Evidence, res.Phases.Judge = t1.Sub(t0), time.Since(t1)
 	return res, nil

@@ -55,7 +55,8 @@ type run struct {
 	rec      *timeline.Recorder
 	kit      *kit.Server
 	ses      *browser.Session
-	navStart float64 // recorder time of the scenario's own navigation
+	navStart float64   // recorder time of the scenario's own navigation
+	replay   *replayer // answers the page's requests from a capture (Options.Replay); nil otherwise
 
 	mu        sync.Mutex
 	tokens    map[string]string         // raw tokens seen in the page, by fingerprint

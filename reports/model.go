@@ -64,6 +64,10 @@ type Report struct {
 	// were judged as of, when not the moment of the run (run --at, a
 	// replay): a captured token judged as of its capture.
 	JudgedAsOf *time.Time `json:"judged_as_of,omitempty"`
+	// Replay names the capture (HAR) the page was answered from, when the
+	// run was a replay (run --replay): the file, its page start and its
+	// number of requests.
+	Replay string `json:"replay,omitempty"`
 	// Fingerprints says how to read the fingerprints of the report: keyed
 	// with a key of this run, they compare within this report only.
 	Fingerprints string `json:"fingerprints,omitempty"`

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/chromedp/cdproto/har"
+
 	"github.com/qualcert/qualcert/features"
 	"github.com/qualcert/qualcert/harness"
 	"github.com/qualcert/qualcert/harness/browser"
@@ -73,6 +75,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		liveKit     = fl.Bool("live-kit", false, "observe mode: use the real Qualifio kit (needs a network), do not intercept")
 		reveal      = fl.Bool("reveal", false, "show raw tokens and participant values in reports (they are redacted by default)")
 		harFlag     = fl.Bool("har", false, "write one HAR 1.2 file per page load (attachments/<load>/page-load.har, linked from report.html): the requests the page made, with their bodies, redacted like every report (evidence: a redacted HAR cannot be replayed; with --reveal it holds raw tokens and participant values)")
+		replayPath  = fl.String("replay", "", "certify the page captured in the HAR `FILE` offline (qualcert run --har --reveal, or the browser's \"Save all as HAR with content\"), with --profile: every request of the page is answered from the capture (env.replay_missing notes those it lacks), the Qualifio side emulated as usual, the tokens judged as of the capture's page start unless --at; a HAR redacted by qualcert is refused")
 		atFlag      = fl.String("at", "", "judge the time claims (exp, nbf, iat) of the tokens the page hands over as of `TIME` instead of now: RFC 3339 (2026-11-24T10:00:00Z) or Unix seconds; the reports say \"judged as of\"")
 		colorMode   = fl.String("color", "auto", "colour the terminal summary: auto, always (CI logs that render colour; also FORCE_COLOR=1) or never")
 	)
@@ -114,6 +117,20 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		}
 		at = t.UTC()
 	}
+	var replayHAR *har.HAR
+	if *replayPath != "" {
+		if len(*profileArgs) != 1 {
+			return usageErr("--replay needs --profile FILE: the profile of the page captured (one)")
+		}
+		h, start, err := loadReplay(*replayPath)
+		if err != nil {
+			return usageErr("--replay: %v", err)
+		}
+		replayHAR = h
+		if at.IsZero() {
+			at = start
+		}
+	}
 	if *browserURL != "" {
 		if _, err := browser.ParseEndpoint(*browserURL); err != nil {
 			return usageErr("--browser-url: %v", err)
@@ -154,7 +171,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		Tags:        *tags,
 		Concurrency: *concurrency,
 		Browser: harness.Options{BrowserBin: *browserBin, BrowserURL: *browserURL, PerLoad: *perLoad,
-			Grid: *gridURL, GridNoSandbox: *gridNoSbx, LiveKit: *liveKit, Reveal: *reveal, HAR: *harFlag},
+			Grid: *gridURL, GridNoSandbox: *gridNoSbx, LiveKit: *liveKit, Reveal: *reveal, HAR: *harFlag, Replay: replayHAR},
 		ReportDir:   *reportDir,
 		Progress:    e.stdout,
 		Allow:       allow,
@@ -205,6 +222,11 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		}
 		site0 = sites[0]
 		cfg.Profile = site0.p
+		if replayHAR != nil && site0.p.Token.Mode == profile.ModeAccessToken {
+			// user-info calls are Qualifio's, absent from any HAR: telling
+			// an unreachable webservice from a defect offline is not built
+			return usageErr("--replay: the profile's tokens carry an access token (token.mode access_token): replaying its user-info calls is not supported yet")
+		}
 	} else {
 		fmt.Fprintln(e.stdout, "qualcert run: no --profile given: starting the embedded demo publisher…")
 		srv, err := demo.Start(ctx, "127.0.0.1:0")
@@ -241,6 +263,9 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		return usageErr("%v", err)
 	}
 	r.TagFilter = *tags
+	if replayHAR != nil {
+		r.Replay = replayRef(*replayPath, replayHAR, at)
+	}
 	if shard != nil {
 		// the embedded demo is served on a port of its own each run: its
 		// fleet is named by its variant, not its URL

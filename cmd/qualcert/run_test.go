@@ -28,7 +28,7 @@ func TestRunUsage(t *testing.T) {
 	if code != exitOK {
 		t.Errorf("--help exit %d", code)
 	}
-	for _, flag := range []string{"-profile", "-report-dir", "-tags", "-features", "-allow", "-concurrency", "-browser-bin", "-browser-url", "-live-kit", "-reveal", "-at", "Exit codes"} {
+	for _, flag := range []string{"-profile", "-report-dir", "-tags", "-features", "-allow", "-concurrency", "-browser-bin", "-browser-url", "-live-kit", "-reveal", "-at", "-har", "-replay", "Exit codes"} {
 		if !strings.Contains(out, flag) {
 			t.Errorf("--help does not mention %s:\n%s", flag, out)
 		}
@@ -48,6 +48,7 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"--color", "sometimes"}, "--color"},
 		{[]string{"--at", "yesterday"}, "RFC 3339"},
 		{[]string{"--at", "iat"}, "per token"},
+		{[]string{"--replay", "/no/such.har"}, "--replay needs --profile"},
 	} {
 		code, _, stderr := runCLI(t, tc.args...)
 		if code != exitUsage || !strings.Contains(stderr, tc.want) {

@@ -137,6 +137,10 @@ const (
 	// EnvInterrupted: the run was cancelled (Ctrl-C, the caller's deadline)
 	// before a verdict.
 	EnvInterrupted Code = "env.interrupted"
+	// EnvReplayMissing: a request of the page that the HAR given to
+	// run --replay has no answer to (a note: the page may behave otherwise
+	// than when it was captured).
+	EnvReplayMissing Code = "env.replay_missing"
 	// CampaignIframeHTML: a plain <iframe> to a Qualifio or campaign host
 	// (Qualifio's "Iframe HTML" channel), which cannot receive setMetaData
 	// (CONTRACT §6 asks for a code of its own).
@@ -301,6 +305,8 @@ func init() {
 		"Check token.jwks_url: the message names the URL and the error (name resolution, timeout, status, size over 1 MiB, redirect to another host). qualcert must reach it from where it runs.")
 	def(EnvInterrupted, Must, "R-ENV-1", "the run was interrupted before a verdict",
 		"The run was cancelled (Ctrl-C, or the caller's own deadline) before this scenario reached a verdict: run it again to completion.")
+	def(EnvReplayMissing, Info, "R-ENV-1", "a request of the page is not in the replayed capture",
+		"The HAR given to --replay has no response for this method and URL, so the replay answered 404: if the page needs it, capture the page again with every request (the browser's \"Save all as HAR with content\", or qualcert run --har --reveal).")
 	def(EnvTimeout, Must, "R-ENV-1", "the scenario did not end within its timeout",
 		"Raise timing.timeout in the profile, or look for a page that never finishes loading.")
 }
