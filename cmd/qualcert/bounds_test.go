@@ -33,7 +33,8 @@ func TestHostileInputFiles(t *testing.T) {
 	}{
 		{"run --profile /dev/zero", []string{"run", "--profile", "/dev/zero"}, "a character device"},
 		{"run --profile FIFO", []string{"run", "--profile", fifo}, "a FIFO"},
-		{"run --profile DIR", []string{"run", "--profile", f.dir}, "a directory"},
+		// A folder is a fleet of profiles: one without any is a usage error.
+		{"run --profile DIR", []string{"run", "--profile", f.dir}, "holds no profile"},
 		{"run --allow /dev/zero", []string{"run", "--allow", "/dev/zero"}, "a character device"},
 		{"run --allow FIFO", []string{"run", "--allow", fifo}, "a FIFO"},
 		{"token mint --claims /dev/zero", []string{"token", "mint", "--claims", "/dev/zero", "--key", key}, "a character device"},
