@@ -249,8 +249,15 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		return usageErr("creating the report folder: %v", err)
 	}
 	fmt.Fprintf(e.stdout, "qualcert run: %s (%s)\n", cfg.Profile.Name, cfg.Profile.Page.URL)
+	if replayHAR != nil {
+		fmt.Fprintf(e.stdout, "qualcert run: a replay of %s: every request of the page is answered from it, offline\n", replayRef(*replayPath, replayHAR, at))
+	}
 	if !at.IsZero() {
-		fmt.Fprintf(e.stdout, "qualcert run: tokens judged as of %s (--at), not now\n", at.Format(time.RFC3339))
+		why := "--at"
+		if *atFlag == "" {
+			why = "the capture's page start"
+		}
+		fmt.Fprintf(e.stdout, "qualcert run: tokens judged as of %s (%s), not now\n", at.Format(time.RFC3339), why)
 	}
 
 	if shard != nil {
