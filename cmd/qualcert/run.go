@@ -14,6 +14,7 @@ import (
 	"github.com/qualcert/qualcert/harness"
 	"github.com/qualcert/qualcert/harness/browser"
 	"github.com/qualcert/qualcert/harness/demo"
+	"github.com/qualcert/qualcert/harness/finding"
 	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/reports"
 	"github.com/qualcert/qualcert/steps"
@@ -75,7 +76,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		liveKit     = fl.Bool("live-kit", false, "observe mode: use the real Qualifio kit (needs a network), do not intercept")
 		reveal      = fl.Bool("reveal", false, "show raw tokens and participant values in reports (they are redacted by default)")
 		harFlag     = fl.Bool("har", false, "write one HAR 1.2 file per page load (attachments/<load>/page-load.har, linked from report.html): the requests the page made, with their bodies, redacted like every report (evidence: a redacted HAR cannot be replayed; with --reveal it holds raw tokens and participant values)")
-		replayPath  = fl.String("replay", "", "certify the page captured in the HAR `FILE` offline (qualcert run --har --reveal, or the browser's \"Save all as HAR with content\"), with --profile: every request of the page is answered from the capture (env.replay_missing notes those it lacks), the Qualifio side emulated as usual, the tokens judged as of the capture's page start unless --at; a HAR redacted by qualcert is refused")
+		replayPath  = fl.String("replay", "", "certify the page captured in the HAR `FILE` offline (qualcert run --har --reveal, or the browser's \"Save all as HAR with content\"), with --profile: every request of the page is answered from the capture (env.replay_missing notes those it lacks), the Qualifio side emulated as usual, the tokens judged as of the capture's page start unless --at; user-info calls use the profile's webservice when reachable, else userinfo.not_checked and the run is partial; a HAR redacted by qualcert is refused")
 		atFlag      = fl.String("at", "", "judge the time claims (exp, nbf, iat) of the tokens the page hands over as of `TIME` instead of now: RFC 3339 (2026-11-24T10:00:00Z) or Unix seconds; the reports say \"judged as of\"")
 		colorMode   = fl.String("color", "auto", "colour the terminal summary: auto, always (CI logs that render colour; also FORCE_COLOR=1) or never")
 	)
@@ -222,11 +223,6 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		}
 		site0 = sites[0]
 		cfg.Profile = site0.p
-		if replayHAR != nil && site0.p.Token.Mode == profile.ModeAccessToken {
-			// user-info calls are Qualifio's, absent from any HAR: telling
-			// an unreachable webservice from a defect offline is not built
-			return usageErr("--replay: the profile's tokens carry an access token (token.mode access_token): replaying its user-info calls is not supported yet")
-		}
 	} else {
 		fmt.Fprintln(e.stdout, "qualcert run: no --profile given: starting the embedded demo publisher…")
 		srv, err := demo.Start(ctx, "127.0.0.1:0")
@@ -272,6 +268,12 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	r.TagFilter = *tags
 	if replayHAR != nil {
 		r.Replay = replayRef(*replayPath, replayHAR, at)
+		for _, f := range r.Findings {
+			if f.Code == finding.UserInfoNotChecked && !r.Partial {
+				// the requirement was not exercised: no certification of it
+				r.Partial, r.PartialReason = true, "a replay with the user-info webservice out of reach: userinfo.not_checked"
+			}
+		}
 	}
 	if shard != nil {
 		// the embedded demo is served on a port of its own each run: its

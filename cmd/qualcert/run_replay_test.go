@@ -32,7 +32,11 @@ func findingCodes(r reports.Report) []string {
 // server stopped, and gives the same verdict and codes; the report names
 // the capture and judges the tokens as of its page start. A HAR that
 // qualcert redacted is refused (exit 2).
-func TestRunReplaysACapture(t *testing.T) {
+// captureDemo records the demo's variant slug with run --har --reveal (one
+// scenario), then stops the demo: the profile (its keys in a file) and the
+// HAR outlive it.
+func captureDemo(t *testing.T, slug string) (work string, common []string, harPath string, recorded reports.Report) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts Chromium")
 	}
@@ -44,8 +48,8 @@ func TestRunReplaysACapture(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	work := t.TempDir()
-	yml, err := srv.ProfileYAML("jws-inline")
+	work = t.TempDir()
+	yml, err := srv.ProfileYAML(slug)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,15 +80,14 @@ func TestRunReplaysACapture(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(featDir, "contest.feature"), []byte(prefilledFeature), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	common := []string{"--profile", profilePath, "--features", featDir, "--features-only"}
+	common = []string{"--profile", profilePath, "--features", featDir, "--features-only"}
 
 	recDir := filepath.Join(work, "recorded")
 	code, out, stderr := runCLI(t, append(common, "--report-dir", recDir, "--har", "--reveal")...)
 	if code != exitOK {
 		t.Fatalf("recording: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
-	recorded := readReport(t, recDir)
-	var harPath string
+	recorded = readReport(t, recDir)
 	for _, a := range recorded.PageLoads[0].Attachments {
 		if a.MediaType == reports.HARMediaType {
 			harPath = filepath.Join(recDir, filepath.FromSlash(a.Path))
@@ -93,7 +96,13 @@ func TestRunReplaysACapture(t *testing.T) {
 	if harPath == "" {
 		t.Fatal("no HAR recorded")
 	}
-	srv.Close() // the page's server is gone: the replay is offline
+	return work, common, harPath, recorded
+}
+
+func TestRunReplaysACapture(t *testing.T) {
+	work, common, harPath, recorded := captureDemo(t, "jws-inline")
+	var code int
+	var out, stderr string
 
 	repDir := filepath.Join(work, "replayed")
 	code, out, stderr = runCLI(t, append(common, "--report-dir", repDir, "--replay", harPath)...)
@@ -160,4 +169,19 @@ func TestRunReplaysACapture(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "redacted") {
 		t.Fatalf("a redacted HAR: exit %d, stderr %q; want exit 2 saying it is redacted", code, stderr)
 	}
+}
+
+// A replay of a page whose tokens carry an access token, with the
+// user-info webservice gone with the page's server: userinfo.not_checked
+// (info), and the run says it is no certification.
+func TestRunReplayWithoutUserInfoIsNotACertification(t *testing.T) {
+	work, common, harPath, _ := captureDemo(t, "jws-access-token")
+	dir := filepath.Join(work, "replayed")
+	code, out, stderr := runCLI(t, append(common, "--report-dir", dir, "--replay", harPath)...)
+	r := readReport(t, dir)
+	codes := findingCodes(r)
+	if !slices.Contains(codes, "userinfo.not_checked") || slices.Contains(codes, "userinfo.unreachable") || !r.Partial {
+		t.Fatalf("exit %d, codes %v, partial %v (%s)\nstdout:\n%s\nstderr:\n%s", code, codes, r.Partial, r.PartialReason, out, stderr)
+	}
+	t.Logf("exit %d, verdict %s, codes %v", code, r.Verdict, codes)
 }

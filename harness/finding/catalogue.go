@@ -141,6 +141,11 @@ const (
 	// run --replay has no answer to (a note: the page may behave otherwise
 	// than when it was captured).
 	EnvReplayMissing Code = "env.replay_missing"
+	// UserInfoNotChecked: in a replay (run --replay), the profile's
+	// user-info webservice could not be reached: the exchange is Qualifio's,
+	// absent from any capture, so it was not checked (not a failure, and the
+	// run is no certification of R-USERINFO-1).
+	UserInfoNotChecked Code = "userinfo.not_checked"
 	// CampaignIframeHTML: a plain <iframe> to a Qualifio or campaign host
 	// (Qualifio's "Iframe HTML" channel), which cannot receive setMetaData
 	// (CONTRACT §6 asks for a code of its own).
@@ -305,6 +310,8 @@ func init() {
 		"Check token.jwks_url: the message names the URL and the error (name resolution, timeout, status, size over 1 MiB, redirect to another host). qualcert must reach it from where it runs.")
 	def(EnvInterrupted, Must, "R-ENV-1", "the run was interrupted before a verdict",
 		"The run was cancelled (Ctrl-C, or the caller's own deadline) before this scenario reached a verdict: run it again to completion.")
+	def(UserInfoNotChecked, Info, "R-USERINFO-1", "the user-info webservice was not checked (a replay, the webservice out of reach)",
+		"A replay answers the page from its capture, but the user-info call is made by Qualifio's servers and is in no HAR: run the replay where the profile's userinfo.url is reachable, or certify the live page, to check it.")
 	def(EnvReplayMissing, Info, "R-ENV-1", "a request of the page is not in the replayed capture",
 		"The HAR given to --replay has no response for this method and URL, so the replay answered 404: if the page needs it, capture the page again with every request (the browser's \"Save all as HAR with content\", or qualcert run --har --reveal).")
 	def(EnvTimeout, Must, "R-ENV-1", "the scenario did not end within its timeout",

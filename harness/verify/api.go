@@ -72,6 +72,10 @@ type Config struct {
 	DecryptionKeyFile string
 
 	UserInfo profile.UserInfo
+	// UserInfoOffline is a replay (run --replay): a user-info webservice
+	// out of reach (no URL, unreachable, timeout) is userinfo.not_checked,
+	// an info note, not a failure of the page.
+	UserInfoOffline bool
 
 	HTTPClient *http.Client     // for the JWKS URL and user-info; nil = a default client with timeouts
 	Now        func() time.Time // nil = time.Now; the claims' clock and the user-info stopwatch

@@ -30,7 +30,17 @@ const (
 // r.UserInfo, records a timeline event when opt.Timeline is set, and reports
 // userinfo.* findings; ok is false when no fields could be read.
 func (v *Verifier) callUserInfo(ctx context.Context, r *Result, accessToken string, opt Options, add func(finding.Finding)) (fields map[string]any, ok bool) {
+	add0 := add
 	ui := v.cfg.UserInfo
+	if v.cfg.UserInfoOffline {
+		// a replay: out of reach is "not checked", whatever the reason
+		add = func(f finding.Finding) {
+			if f.Code == finding.UserInfoUnreachable || f.Code == finding.UserInfoTimeout {
+				f = finding.New(finding.UserInfoNotChecked, "%s", f.Message)
+			}
+			add0(f)
+		}
+	}
 	if ui.URL == "" {
 		add(finding.New(finding.UserInfoUnreachable, "the token carries an access token but no userinfo.url is configured"))
 		return nil, false
