@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -11,7 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/qualcert/qualcert/harness/demo"
 	"github.com/qualcert/qualcert/reports"
 )
 
@@ -65,17 +63,7 @@ func allowedMark(reason string) string {
 // A fleet of demo sites certified in one run, then as two shards merged,
 // gives the same verdicts, codes and exit code per site and per scenario.
 func TestFleetWholeAndShardedMergedAgree(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Chromium")
-	}
-	if _, err := exec.LookPath(defaultChromium); err != nil {
-		t.Skip("no Chromium at " + defaultChromium)
-	}
-	srv, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startDemoWithChromium(t)
 	work := t.TempDir()
 	fleetDir := filepath.Join(work, "fleet")
 	if err := os.Mkdir(fleetDir, 0o755); err != nil {

@@ -157,17 +157,7 @@ func TestRunCertifiesTheDemo(t *testing.T) {
 // A publisher's own feature files run with the same steps against their
 // profile; a must-level finding fails the run with exit 1.
 func TestRunOwnFeaturesAgainstAProfile(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Chromium")
-	}
-	if _, err := exec.LookPath(defaultChromium); err != nil {
-		t.Skip("no Chromium at " + defaultChromium)
-	}
-	srv, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startDemoWithChromium(t)
 	work := t.TempDir()
 	profilePath := filepath.Join(work, "expired.yaml")
 	if err := srv.WriteProfile("expired", profilePath); err != nil {
@@ -200,4 +190,23 @@ func TestRunOwnFeaturesAgainstAProfile(t *testing.T) {
 	if len(r.Scenarios) != 1 || r.Scenarios[0].Status != reports.Failed || r.Verdict != reports.Failed {
 		t.Errorf("verdict %s, scenarios %+v", r.Verdict, r.Scenarios)
 	}
+}
+
+// startDemoWithChromium skips a test that needs Chromium when it is short or
+// Chromium is absent, else starts the demo publisher on loopback for it
+// (closed when the test ends).
+func startDemoWithChromium(t *testing.T) *demo.Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts Chromium")
+	}
+	if _, err := exec.LookPath(defaultChromium); err != nil {
+		t.Skip("no Chromium at " + defaultChromium)
+	}
+	srv, err := demo.Start(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
 }
