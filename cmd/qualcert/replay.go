@@ -57,9 +57,7 @@ func loadReplay(path string) (*har.HAR, time.Time, error) {
 
 // replayRef is how the reports name the capture replayed.
 func replayRef(path string, h *har.HAR, start time.Time) string {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		abs = path
-	}
-	return fmt.Sprintf("%s (page load started %s, %d requests)", abs, start.Format(time.RFC3339), len(h.Log.Entries))
+	// The file's name only: a report is shared, and the folder a support
+	// engineer keeps captures in often names the customer or the engineer.
+	return fmt.Sprintf("%s (page load started %s, %d requests)", filepath.Base(path), start.Format(time.RFC3339), len(h.Log.Entries))
 }
