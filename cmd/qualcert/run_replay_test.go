@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -117,6 +118,22 @@ func TestRunReplaysACapture(t *testing.T) {
 		t.Fatalf("the replay's report: replay %q, judged as of %v", replayed.Replay, replayed.JudgedAsOf)
 	}
 
+	// the same capture as a browser's developer tools save it ("Save all as
+	// HAR with content"): creator WebInspector, no qualcert comment, the
+	// Chromium-only fields, every body base64-encoded
+	devPath := filepath.Join(work, "devtools.har")
+	if err := os.WriteFile(devPath, asDevToolsHAR(t, harPath), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	devDir := filepath.Join(work, "devtools")
+	code, out, stderr = runCLI(t, append(common, "--report-dir", devDir, "--replay", devPath)...)
+	if code != exitOK {
+		t.Fatalf("replay of a developer tools HAR: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	if dev := readReport(t, devDir); dev.Verdict != recorded.Verdict || !slices.Equal(findingCodes(dev), findingCodes(recorded)) {
+		t.Fatalf("developer tools HAR: verdict %s codes %v; recorded: verdict %s codes %v", dev.Verdict, findingCodes(dev), recorded.Verdict, findingCodes(recorded))
+	}
+
 	// a HAR redacted by qualcert is evidence: refused
 	raw, err := os.ReadFile(harPath)
 	if err != nil {
@@ -185,3 +202,46 @@ func TestRunReplayWithoutUserInfoIsNotACertification(t *testing.T) {
 	}
 	t.Logf("exit %d, verdict %s, codes %v", code, r.Verdict, codes)
 }
+
+// asDevToolsHAR rewrites a HAR qualcert recorded with --reveal the way
+// Chromium's developer tools write one: creator WebInspector without a
+// comment, pages with Chromium's ids, entries with _resourceType,
+// _initiator, _priority, serverIPAddress and connection, and each response
+// body base64-encoded with "encoding": "base64".
+func asDevToolsHAR(t *testing.T, path string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	log := doc["log"].(map[string]any)
+	log["creator"] = map[string]any{"name": "WebInspector", "version": "537.36"}
+	for _, p := range asSlice(log["pages"]) {
+		p.(map[string]any)["id"] = "page_1"
+	}
+	for _, e := range asSlice(log["entries"]) {
+		entry := e.(map[string]any)
+		entry["pageref"] = "page_1"
+		entry["_resourceType"] = "document"
+		entry["_initiator"] = map[string]any{"type": "other"}
+		entry["_priority"] = "VeryHigh"
+		entry["serverIPAddress"] = "127.0.0.1"
+		entry["connection"] = "1"
+		content, _ := entry["response"].(map[string]any)["content"].(map[string]any)
+		if text, ok := content["text"].(string); ok && content["encoding"] == nil {
+			content["text"] = base64.StdEncoding.EncodeToString([]byte(text))
+			content["encoding"] = "base64"
+		}
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func asSlice(v any) []any { s, _ := v.([]any); return s }
