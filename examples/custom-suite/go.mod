@@ -8,6 +8,7 @@ require (
 )
 
 require (
+	github.com/chromedp/cdproto v0.160.3 // indirect
 	github.com/cucumber/gherkin/go/v26 v26.2.0 // indirect
 	github.com/cucumber/messages/go/v21 v21.0.1 // indirect
 	github.com/cucumber/tag-expressions/go/v6 v6.1.2 // indirect
