@@ -125,6 +125,13 @@ type Config struct {
 	// same process (the sites of a fleet): a page load takes one for its
 	// duration, so the runs together load at most cap(Slots) pages at a time.
 	Slots chan struct{}
+	// Shared, when set, gives the run a browser shared with other runs of
+	// the same process (the sites of a fleet, see harness.ShareKey) instead
+	// of one of its own: Run calls it once, when it needs the browser, and
+	// leaves what it returns open; an error is a browser that could not
+	// start (env.browser), as with a browser of the run's own. The
+	// browser must be confined for Profile (harness.ConfineAll).
+	Shared func(context.Context) (*harness.Harness, error)
 }
 
 // scenarioMeta is what the feature files say about a scenario, read before
@@ -177,14 +184,22 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	run.say("starting the browser (%s)…", browserName(run.cfg.Browser))
-	h, err := harness.Start(ctx, harness.ConfineTo(run.cfg.Browser, run.cfg.Profile))
+	var h *harness.Harness
+	if cfg.Shared != nil {
+		run.say("sharing the fleet's browser (%s)…", browserName(run.cfg.Browser))
+		h, err = cfg.Shared(ctx)
+	} else {
+		run.say("starting the browser (%s)…", browserName(run.cfg.Browser))
+		h, err = harness.Start(ctx, harness.ConfineTo(run.cfg.Browser, run.cfg.Profile))
+	}
 	if err != nil {
 		run.brokenReport(report, finding.New(finding.EnvBrowser, "starting the browser: %v", err))
 		report.DurationMs = time.Since(started).Milliseconds()
 		return report, nil
 	}
-	defer h.Close()
+	if cfg.Shared == nil {
+		defer h.Close()
+	}
 	run.say("browser ready in %.1fs; %d scenario%s, %d page load%s at a time",
 		time.Since(started).Seconds(), len(run.order), plural(len(run.order)), run.cfg.Concurrency, plural(run.cfg.Concurrency))
 	run.execute(ctx, report, h.Run)

@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/qualcert/qualcert/harness"
 	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/reports"
 	"github.com/qualcert/qualcert/steps"
@@ -176,8 +178,13 @@ func runFleet(ctx context.Context, e env, cfg steps.Config, sites []site, shard 
 		fmt.Fprintf(e.stdout, "  %-20s %s (%s)\n", s.id, s.p.Name, s.p.Page.URL)
 	}
 	slots := make(chan struct{}, cfg.Concurrency)
-	// each running site has a browser of its own: no more sites at once
-	// than page loads at once
+	// The sites share browsers (one per harness.ShareKey: one for the
+	// whole fleet unless the sites need the browser confined differently),
+	// so that the fleet starts one Chromium, not one per site, and its
+	// page loads do not compete with browser starts; no more sites at once
+	// than page loads at once, which bounds the browsers too.
+	browsers := newSharedBrowsers(cfg.Browser, sites)
+	defer browsers.closeAll()
 	running := make(chan struct{}, cfg.Concurrency)
 	var mu sync.Mutex
 	results := make([]reports.SiteResult, len(sites))
@@ -197,9 +204,11 @@ func runFleet(ctx context.Context, e env, cfg steps.Config, sites []site, shard 
 				default:
 				}
 			}()
+			defer browsers.done(s)
 			c := cfg
 			c.Profile = s.p
 			c.Slots = slots
+			c.Shared = browsers.get(s)
 			c.ReportDir = filepath.Join(reportDir, reports.SitesDir, s.id)
 			pw := &prefixWriter{mu: &mu, w: e.stdout, prefix: "[" + s.id + "] "}
 			c.Progress = pw
@@ -236,6 +245,89 @@ func runFleet(ctx context.Context, e env, cfg steps.Config, sites []site, shard 
 		stale = reports.FleetAllowances(results)
 	}
 	return writeFleet(e, "run", results, fleet, stale, reportDir, reveal, summary, shardRef(shard, fleet, results), nil)
+}
+
+// sharedBrowsers are the browsers of a fleet: one per harness.ShareKey,
+// started when its first site needs it and closed when its last site is
+// done.
+type sharedBrowsers struct {
+	mu     sync.Mutex
+	byKey  map[string]*sharedBrowser
+	ofSite map[string]*sharedBrowser
+}
+
+// sharedBrowser is the browser of the sites of one key.
+type sharedBrowser struct {
+	opt  harness.Options // confined for every site of the key
+	once sync.Once
+	h    *harness.Harness
+	err  error
+	left int // sites not yet done (guarded by sharedBrowsers.mu)
+}
+
+func newSharedBrowsers(opt harness.Options, sites []site) *sharedBrowsers {
+	sb := &sharedBrowsers{byKey: map[string]*sharedBrowser{}, ofSite: map[string]*sharedBrowser{}}
+	profiles := map[string][]*profile.Profile{}
+	for _, s := range sites {
+		k := harness.ShareKey(opt, s.p)
+		if sb.byKey[k] == nil {
+			sb.byKey[k] = &sharedBrowser{}
+		}
+		sb.byKey[k].left++
+		sb.ofSite[s.id] = sb.byKey[k]
+		profiles[k] = append(profiles[k], s.p)
+	}
+	for k, b := range sb.byKey {
+		b.opt = harness.ConfineAll(opt, profiles[k]...)
+	}
+	return sb
+}
+
+// get is steps.Config.Shared for site s.
+func (sb *sharedBrowsers) get(s site) func(context.Context) (*harness.Harness, error) {
+	b := sb.ofSite[s.id]
+	return func(ctx context.Context) (*harness.Harness, error) {
+		b.once.Do(func() { b.h, b.err = startShared(ctx, b.opt) })
+		return b.h, b.err
+	}
+}
+
+// startShared starts a browser that several sites depend on: a launch that
+// ran out of time (a machine busy with something else) is tried once more
+// before all of them are called broken.
+func startShared(ctx context.Context, opt harness.Options) (*harness.Harness, error) {
+	h, err := harness.Start(ctx, opt)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		h, err = harness.Start(ctx, opt)
+	}
+	return h, err
+}
+
+// done notes that site s no longer needs its browser: the last site of a
+// browser closes it (Close waits for its pages to be disposed of).
+func (sb *sharedBrowsers) done(s site) {
+	sb.mu.Lock()
+	b := sb.ofSite[s.id]
+	b.left--
+	last := b.left == 0
+	sb.mu.Unlock()
+	if last {
+		b.close()
+	}
+}
+
+func (b *sharedBrowser) close() {
+	b.once.Do(func() { b.err = errors.New("closed") }) // never started: never will be
+	if b.h != nil {
+		_ = b.h.Close()
+	}
+}
+
+// closeAll closes every browser (idempotent; a run that returns early).
+func (sb *sharedBrowsers) closeAll() {
+	for _, b := range sb.byKey {
+		b.close()
+	}
 }
 
 func shardRef(sh *steps.Shard, fleet *reports.FleetRef, results []reports.SiteResult) *reports.ShardRef {
