@@ -24,6 +24,9 @@ import (
 // (8 slots). It reports the wall time of the run (wall-s/op), the wall time
 // per page load (ms/load) and the 1-minute load average of the machine
 // around the run (load1-before, load1-after): quote them with the figures.
+// cpu-ms/load is the CPU time of the process and of the Chromium it
+// launched (and waited for) per page load: the work a load costs, which
+// concurrency cannot shrink; a grid's Chromium is not counted.
 //
 //	make bench-fleet
 //	go test -run '^$' -bench BenchmarkFleet -benchtime 1x -timeout 60m ./cmd/qualcert/
@@ -80,14 +83,15 @@ func BenchmarkFleet(b *testing.B) {
 	bench := func(b *testing.B, extra ...string) {
 		for _, c := range concurrencies {
 			b.Run(fmt.Sprintf("concurrency=%d", c), func(b *testing.B) {
-				var wall time.Duration
+				var wall, cpu time.Duration
 				loads, broken, before := 0, 0, loadAvg()
 				for b.Loop() {
 					out := filepath.Join(b.TempDir(), "report")
 					args := append([]string{"--profile", fleet, "--tags", tags, "--concurrency", strconv.Itoa(c), "--report-dir", out}, extra...)
-					t0 := time.Now()
+					t0, c0 := time.Now(), cpuTime()
 					code, stdout, stderr := runCLI(b, args...)
 					wall += time.Since(t0)
+					cpu += cpuTime() - c0
 					if code == exitUsage {
 						b.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, tail(stdout, 4000), stderr)
 					}
@@ -115,6 +119,7 @@ func BenchmarkFleet(b *testing.B) {
 				b.ReportMetric(wall.Seconds()/ops, "wall-s/op")
 				b.ReportMetric(float64(wall.Milliseconds())/float64(max(loads, 1)), "ms/load")
 				b.ReportMetric(float64(loads)/ops, "loads/op")
+				b.ReportMetric(float64(cpu.Milliseconds())/float64(max(loads, 1)), "cpu-ms/load")
 				b.ReportMetric(float64(broken)/ops, "broken-sites/op")
 				b.ReportMetric(before, "load1-before")
 				b.ReportMetric(after, "load1-after")
