@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/chromedp/cdproto/har"
@@ -184,6 +185,10 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 			cfg.Browser.BrowserBin = defaultChromium
 		}
 	}
+	if n := localConcurrency(cfg.Browser, *concurrency); n < *concurrency {
+		fmt.Fprintf(e.stdout, "qualcert run: --concurrency %d: %d page loads at a time in the local Chromium, as many as this machine has cores (more would compete for them, and a page slowed by its siblings could time out: a verdict of qualcert's making); a --grid or --browser-url spreads more\n", *concurrency, n)
+		cfg.Concurrency = n
+	}
 	if *ownOnly && *featuresDir == "" {
 		return usageErr("--features-only needs --features DIR")
 	}
@@ -302,6 +307,21 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	fmt.Fprintln(e.stdout)
 	reports.WriteSummaryWith(e.stdout, r, htmlPath, reports.SummaryOptions{Color: color, Reveal: *reveal})
 	return exitCode(r.Verdict)
+}
+
+// localConcurrency is how many page loads run at once: as asked, but in
+// a browser qualcert launches, no more than the machine's cores (at least
+// 2, a run's default). Each load keeps a renderer busy until its campaigns
+// settle; beyond the cores they only queue for the CPU inside Chromium,
+// where the scenario timeout and the tab set-up bounds keep counting, so
+// a site could be called broken for the load qualcert itself put on the
+// machine. Queued for a slot instead, a load starts when the machine can
+// hold it, and its verdict is the one it would have alone.
+func localConcurrency(opt harness.Options, asked int) int {
+	if opt.BrowserURL != "" || opt.Grid != "" {
+		return asked
+	}
+	return min(asked, max(2, runtime.NumCPU()))
 }
 
 // ownMount names the publisher's folder in the reports (its base name,
