@@ -44,7 +44,12 @@ run, one combined report with a verdict per site (report.json sites[]) and
 overall; each site's scenarios are named after it ([site] Feature) in every
 report, and the exit code is the worst site's. --shard i/n runs a stable slice
 of the page loads, so that CI jobs can split a run; qualcert merge joins their
-report folders.
+report folders. The sites share one browser (one per set of campaign hosts
+to confine), each page load in an incognito context of its own.
+
+--concurrency N bounds the page loads at a time of the whole run; in a
+Chromium qualcert launches, to at most the machine's cores (at least 2), so
+that no page times out for the load qualcert itself puts on the machine.
 
 Flags:
 `
