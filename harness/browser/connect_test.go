@@ -3,6 +3,7 @@ package browser
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -196,7 +197,19 @@ func TestPerConnectionEndpoint(t *testing.T) {
 		}
 		expectIframePostWithin(t, b, false, 2*time.Minute)
 		waitEnded(1) // the session's own browser, with its Close
-		s, err := b.NewSession(ctx, SessionConfig{})
+		// a fresh pool browser may not answer its first calls within their
+		// bound on a loaded machine: tried again, as harness.Run does
+		var s *Session
+		retries := int32(0)
+		for attempt := 1; ; attempt++ {
+			s, err = b.NewSession(ctx, SessionConfig{})
+			if err == nil || !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || attempt == 4 {
+				break
+			}
+			t.Logf("opening a session, attempt %d: %v", attempt, err)
+			waitEnded(1) // its browser was ended with the failure
+			retries++
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +226,7 @@ func TestPerConnectionEndpoint(t *testing.T) {
 		if _, err := b.NewSession(ctx, SessionConfig{}); err == nil {
 			t.Fatal("a closed browser opened a session")
 		}
-		want := int32(2)
+		want := 2 + retries
 		if !forced {
 			want += 2
 		}
