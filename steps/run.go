@@ -173,12 +173,27 @@ type suiteRun struct {
 // a report whose scenarios are broken.
 func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	started := time.Now()
+	// The browser starts while the feature files are read: its start is
+	// most of a run's fixed cost.
+	type launched struct {
+		h   *harness.Harness
+		err error
+	}
+	launch := make(chan launched, 1)
+	go func() {
+		h, err := harness.Start(ctx, harness.ConfineTo(cfg.Browser, cfg.Profile))
+		launch <- launched{h, err}
+	}()
 	run, report, err := prepare(cfg, started)
 	if err != nil {
+		if l := <-launch; l.h != nil {
+			_ = l.h.Close()
+		}
 		return nil, err
 	}
 	run.say("starting the browser (%s)…", browserName(run.cfg.Browser))
-	h, err := harness.Start(ctx, harness.ConfineTo(run.cfg.Browser, run.cfg.Profile))
+	l := <-launch
+	h, err := l.h, l.err
 	if err != nil {
 		run.brokenReport(report, finding.New(finding.EnvBrowser, "starting the browser: %v", err))
 		report.DurationMs = time.Since(started).Milliseconds()
