@@ -340,7 +340,6 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 		Hooks:        r.hooks(),
 		HAR:          r.h.opt.HAR,
 		HARSkip:      kit.Internal,
-		Untracked:    r.internal,
 	}
 	if !r.h.opt.LiveKit {
 		cfg.Intercept = r.kit.Patterns()
@@ -706,23 +705,6 @@ func (r *run) maskPage(ctx context.Context) {
 		data = map[string]any{"error": err.Error()}
 	}
 	r.rec.Add(timeline.Harness, timeline.EvidenceMasked, "", data)
-}
-
-// internal reports whether u is the reference campaign's call to the
-// harness (kit.Internal on one of the profile's campaign hosts, the only
-// ones the kit answers): qualcert's bookkeeping, not the page's network
-// activity, which the settle windows wait on.
-func (r *run) internal(u string) bool {
-	if !kit.Internal(u) {
-		return false
-	}
-	h := hostOf(u)
-	for _, c := range r.sc.Profile.Campaigns {
-		if h != "" && strings.EqualFold(h, hostOf("http://"+c.Host)) {
-			return true
-		}
-	}
-	return false
 }
 
 // campaignHosts are the profile's campaign hosts: the only ones the

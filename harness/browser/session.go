@@ -109,12 +109,6 @@ type SessionConfig struct {
 	// harness's own traffic).
 	HAR     bool
 	HARSkip func(url string) bool
-	// Untracked are requests that are not the page's network activity
-	// (the reference campaign's calls to the harness): Hooks.Network
-	// neither counts them in flight nor reports their start or end, so
-	// that the harness's own bookkeeping does not extend the quiet windows
-	// the run waits for (kit/PROTOCOL.md, "When a run ends").
-	Untracked func(url string) bool
 }
 
 // Session is one scenario's incognito context and tab.
@@ -134,7 +128,6 @@ type Session struct {
 	urlWake  chan struct{}
 	closed   bool
 	inflight map[proto.NetworkRequestID]bool
-	tracked  map[proto.NetworkRequestID]bool // every request counted so far (track)
 
 	bindingCalls   int          // calls of the binding so far (bindingAllowed)
 	bindingDropped bool         // a call was dropped (reported once)
@@ -157,7 +150,7 @@ func (e *NavigationError) Error() string { return fmt.Sprintf("navigating to %s:
 func (b *Browser) openSession(ctx context.Context, cfg SessionConfig) (s *Session, err error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	s = &Session{b: b, cfg: cfg, ctx: sctx, cancel: cancel,
-		sessions: map[proto.TargetSessionID]*rod.Page{}, urlWake: make(chan struct{}), inflight: map[proto.NetworkRequestID]bool{}, tracked: map[proto.NetworkRequestID]bool{}}
+		sessions: map[proto.TargetSessionID]*rod.Page{}, urlWake: make(chan struct{}), inflight: map[proto.NetworkRequestID]bool{}}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
@@ -356,8 +349,7 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 		case (proto.NetworkRequestWillBeSent{}).ProtoEvent():
 			var e proto.NetworkRequestWillBeSent
 			if msg.Load(&e) {
-				if e.Type != proto.NetworkResourceTypeWebSocket && e.Type != proto.NetworkResourceTypeEventSource &&
-					(s.cfg.Untracked == nil || e.Request == nil || !s.cfg.Untracked(e.Request.URL)) {
+				if e.Type != proto.NetworkResourceTypeWebSocket && e.Type != proto.NetworkResourceTypeEventSource {
 					s.track(e.RequestID, true)
 				}
 				s.request(p, &e)
@@ -468,15 +460,8 @@ func (s *Session) track(id proto.NetworkRequestID, started bool) {
 	s.mu.Lock()
 	if started {
 		s.inflight[id] = true
-		s.tracked[id] = true
-	} else if s.tracked[id] {
-		// also the end of a body whose headers already ended the wait
-		delete(s.inflight, id)
 	} else {
-		// not the page's (Untracked), nor counted (a WebSocket): nothing
-		// to report
-		s.mu.Unlock()
-		return
+		delete(s.inflight, id)
 	}
 	n := len(s.inflight)
 	s.mu.Unlock()
