@@ -808,3 +808,43 @@ func TestUnmatchedAllowanceInAFilteredRun(t *testing.T) {
 		t.Fatalf("unfiltered run: verdict %s, stale %v", full.Verdict, full.StaleAllowances)
 	}
 }
+
+// Every reader counts a page load failed on a finding no scenario asserted:
+// the terminal says so under its count line and report.html shows a tile of
+// its own, as junit.xml and cucumber.json count it as a test case.
+func TestAFailedPageLoadIsCountedByEveryReader(t *testing.T) {
+	r := passedReport()
+	f := finding.New(finding.TokenDuplicateMember, "iss twice").WithCampaign(campA)
+	f.PageLoad = "profile"
+	r.Findings = append(r.Findings, f)
+	r.PageLoads = []PageLoad{{ID: "profile", Conditions: "profile", Status: Passed}}
+	r.Finalize()
+	dir := t.TempDir()
+	if _, err := WriteAll(dir, r, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := readOutputs(t, dir)
+	if !strings.Contains(out[HTMLFile], `<b>1</b><span>page load failed</span>`) {
+		t.Error("report.html has no tile for the failed page load")
+	}
+	var sum bytes.Buffer
+	WriteSummary(&sum, r, "")
+	if !strings.Contains(sum.String(), "1 page load failed on findings no scenario asserted") {
+		t.Errorf("the terminal does not count the failed page load:\n%s", sum.String())
+	}
+}
+
+// A partial run's headline never reads as a certification: CI logs are
+// searched for "qualcert PASSED".
+func TestSummaryOfAPartialRun(t *testing.T) {
+	r := passedReport()
+	r.Partial, r.PartialReason = true, "filtered by --tags @logged-out"
+	r.Finalize()
+	var b bytes.Buffer
+	WriteSummary(&b, r, "")
+	s := b.String()
+	if strings.Contains(s, "qualcert PASSED") || !strings.HasPrefix(s, "qualcert PARTIAL RUN PASSED (not a certification): ") ||
+		!strings.Contains(s, "partial run: not a certification (filtered by --tags @logged-out)") {
+		t.Errorf("partial run summary:\n%s", s)
+	}
+}

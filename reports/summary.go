@@ -76,6 +76,11 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 	if verdict == "" {
 		verdict = "NO VERDICT"
 	}
+	if v.Partial {
+		// A partial run's verdict covers what ran: the headline (what CI
+		// logs are searched for) never reads "qualcert PASSED" for it.
+		verdict = "PARTIAL RUN " + verdict + " (not a certification)"
+	}
 	fmt.Fprintf(w, "qualcert %s: %s", paint(verdictColor, verdict), v.Profile.Name)
 	if v.Profile.PageURL != "" {
 		fmt.Fprintf(w, " (%s)", v.Profile.PageURL)
