@@ -847,4 +847,9 @@ func TestSummaryOfAPartialRun(t *testing.T) {
 		!strings.Contains(s, "partial run: not a certification (filtered by --tags @logged-out)") {
 		t.Errorf("partial run summary:\n%s", s)
 	}
+	b.Reset()
+	WriteSummaryWith(&b, r, "", SummaryOptions{Color: true})
+	if !strings.Contains(b.String(), "\x1b[1;33mPARTIAL RUN PASSED") {
+		t.Errorf("a partial pass is not in the warning colour:\n%q", b.String())
+	}
 }

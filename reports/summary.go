@@ -80,6 +80,9 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 		// A partial run's verdict covers what ran: the headline (what CI
 		// logs are searched for) never reads "qualcert PASSED" for it.
 		verdict = "PARTIAL RUN " + verdict + " (not a certification)"
+		if v.Verdict == Passed {
+			verdictColor = "1;33" // not the green of a certification
+		}
 	}
 	fmt.Fprintf(w, "qualcert %s: %s", paint(verdictColor, verdict), v.Profile.Name)
 	if v.Profile.PageURL != "" {
