@@ -853,3 +853,25 @@ func TestSummaryOfAPartialRun(t *testing.T) {
 		t.Errorf("a partial pass is not in the warning colour:\n%q", b.String())
 	}
 }
+
+// "led to" lists the codes a cause led to once each, comma-separated, then
+// the scenarios it kept from their checks.
+func TestSummaryLedTo(t *testing.T) {
+	r := passedReport()
+	root := finding.New(finding.SetMetaDataDivIDUnknown, "wrong div").WithCampaign(campA)
+	root.Scenario = r.Scenarios[0].Name
+	var fs []finding.Finding
+	for _, code := range []finding.Code{finding.SetMetaDataMissing, finding.CampaignBlocked, finding.SetMetaDataMissing} {
+		f := finding.New(code, "").WithCampaign(campA)
+		f.Scenario, f.CausedBy = r.Scenarios[0].Name, finding.SetMetaDataDivIDUnknown
+		fs = append(fs, f)
+	}
+	r.Findings = append(append(r.Findings, root), fs...)
+	r.Scenarios[0].Status = Failed
+	r.Finalize()
+	var b bytes.Buffer
+	WriteSummary(&b, r, "")
+	if !strings.Contains(b.String(), "led to: setmetadata.missing, campaign.blocked\n") {
+		t.Errorf("led to:\n%s", b.String())
+	}
+}
