@@ -367,6 +367,7 @@ func (r *run) verifier(ctx context.Context) (kit.VerifyFunc, error) {
 	cfg := verify.ConfigFromProfile(r.sc.Profile)
 	cfg.At = r.sc.At
 	cfg.UserInfoOffline = r.h.opt.Replay != nil
+	cfg.Resolver = r.h.opt.Resolver
 	v, err := verify.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("loading the profile's keys: %w", err)
