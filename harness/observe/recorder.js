@@ -48,6 +48,25 @@
   }
   function kitEmit(ev, div, data) { emit({ src: 'kit', ev: ev, div: div || '', data: data || {} }); }
 
+  // The recorder's listeners on the document and the window, kept so that
+  // they can be added again: document.open() (a page writing an ad slot or
+  // a CMS block into an about:blank iframe: createElement, appendChild,
+  // contentDocument.write) erases every listener of the document and its
+  // window, in every world, but keeps the window and this world's state
+  // (Chromium makes no new document there, so nothing runs again "on new
+  // document"). The observer below sees the document's children replaced
+  // and arms them again, in the microtask after the page's writing script,
+  // before any script it wrote that loads (the kit's loader) can run.
+  var listeners = [];
+  function listen(target, type, fn, capture) {
+    listeners.push([target, type, fn, capture]);
+    target.addEventListener(type, fn, capture);
+  }
+  function rearm() {
+    // Adding a listener that is still there is a no-op.
+    for (var i = 0; i < listeners.length; i++) listeners[i][0].addEventListener(listeners[i][1], listeners[i][2], listeners[i][3]);
+  }
+
   // Relays from the page's world, bounded: at most MAXRELAY characters each
   // (a token over 64 KiB comes as its head and length),
   // and a token bucket per kind (a burst of BURST, then RATE a second, and a total per run). What
@@ -78,7 +97,7 @@
       dropped = 0; dropTimer = 0;
     }, 1000);
   }
-  document.addEventListener('qualcert:relay', function (e) {
+  listen(document, 'qualcert:relay', function (e) {
     var s = e.detail;
     if (typeof s !== 'string') return;
     if (s.length > MAXRELAY) { drop('size'); return; }
@@ -145,6 +164,7 @@
     new MutationObserver(function (list) {
       for (var i = 0; i < list.length; i++) {
         var m = list[i];
+        if (m.target === document && m.removedNodes.length) rearm(); // document.open(): see listen
         for (var j = 0; j < m.addedNodes.length; j++) added(m.addedNodes[j]);
       }
     }).observe(document, { childList: true, subtree: true });
@@ -302,7 +322,7 @@
   // that stops the message (page.js reports it) cannot keep it from the
   // kit, and one the page makes up (not trusted) is refused and reported.
   var watching = false;
-  window.addEventListener('message', function (e) {
+  listen(window, 'message', function (e) {
     var d = e.data;
     if (!d || typeof d !== 'object' || d.qualifio !== true) return;
     if (!e.isTrusted) {
@@ -439,7 +459,7 @@
   // CSP violations the browser dispatches (trusted events only: a page can
   // dispatch its own); Chromium's Audits issues say the same from outside.
   var csps = 0;
-  document.addEventListener('securitypolicyviolation', function (e) {
+  listen(document, 'securitypolicyviolation', function (e) {
     if (!e.isTrusted || csps >= 50) return;
     csps++;
     emit({ src: 'page', ev: 'csp', data: { directive: String(e.effectiveDirective || e.violatedDirective || '').slice(0, 100),
@@ -453,6 +473,6 @@
       for (var j = 0; j < m.addedNodes.length; j++) scanIframes(m.addedNodes[j]);
     }
   });
-  io.observe(document.documentElement || document, { childList: true, subtree: true, attributes: true, attributeFilter: ['src', 'srcdoc', 'sandbox'] });
-  document.addEventListener('DOMContentLoaded', function () { scanIframes(document.documentElement); });
+  io.observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['src', 'srcdoc', 'sandbox'] });
+  listen(document, 'DOMContentLoaded', function () { scanIframes(document.documentElement); }, false);
 })();
