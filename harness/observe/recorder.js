@@ -30,15 +30,62 @@
   // the embed block in a srcdoc or same-origin iframe and runs the tag
   // there): the tag is followed into it. A cross-origin frame (the
   // campaign's own, an ad) is not the page's.
-  if (window.top !== window) {
-    var own = false;
+  var own = window.top === window;
+  if (!own) {
     // window.origin: a srcdoc or about:blank frame inherits its parent's
     // origin, which its location does not show.
     try { own = window.origin !== 'null' && window.top.origin === window.origin; } catch (e) { own = false; }
-    if (!own) return;
   }
   var bind = window.__qualcertEmit;
   if (typeof bind !== 'function') return;
+  if (window.top !== window) frameCheck(bind);
+  if (!own) return;
+  // frameCheck watches a frame, of any origin, for a Qualifio tag the
+  // frame keeps from working: scripts that cannot run there (an iframe
+  // sandboxed without allow-scripts, whatever its src, or a CSP sandbox on
+  // the frame's own response), or an opaque origin (a sandbox with
+  // allow-scripts but without allow-same-origin: the tag runs, and the
+  // campaign iframe its kit creates inherits the sandbox, without its
+  // cookies or storage, out of the harness's reach). It reports that once,
+  // when the frame's document is parsed; the judge names it
+  // (campaign.blocked_by_page). Whether the page's scripts may run here
+  // (a sandbox, not a CSP script-src, which stops some scripts only), the
+  // parser says: with scripting disabled it parses a <noscript>'s content
+  // as elements (HTML, "parsing HTML fragments": the scripting flag). The
+  // harness's own injected scripts run either way, so they cannot tell.
+  function frameCheck(bind) {
+    var opaque = window.origin === 'null', done = false, scripts = true;
+    function scriptsRun() {
+      try {
+        var d = document.createElement('div');
+        d.innerHTML = '<noscript><i></i></noscript>';
+        return !d.querySelector('noscript i');
+      } catch (e) { return true; }
+    }
+    var Q = /qualifio|_qual_async|\/kit\/qualp/i;
+    function tagged() {
+      if (document.querySelector('[id^="qualifio_insert_place"]')) return true;
+      var l = document.getElementsByTagName('script');
+      for (var i = 0; i < l.length && i < 500; i++) {
+        if (Q.test(l[i].getAttribute('src') || '') || Q.test(String(l[i].text || '').slice(0, 1 << 16))) return true;
+      }
+      return false;
+    }
+    function check() {
+      if (done) return;
+      done = true;
+      scripts = scriptsRun();
+      if (scripts && !opaque) return;
+      if (!tagged()) return;
+      var where = '';
+      try { where = location.protocol === 'about:' ? location.href : location.host + location.pathname; } catch (e) { /* ignore */ }
+      try {
+        bind(JSON.stringify({ src: 'page', ev: 'sandbox', t: performance.timeOrigin + performance.now(),
+          data: { sandbox: '', frame: String(where).slice(0, 300), scripts: scripts, opaque: opaque } }));
+      } catch (e) { /* ignore */ }
+    }
+    document.addEventListener('DOMContentLoaded', check, true);
+  }
   var stringify = JSON.stringify, parse = JSON.parse, hasOwn = Object.prototype.hasOwnProperty;
   var perf = window.performance;
   function now() { return perf.timeOrigin + perf.now(); }
