@@ -172,3 +172,28 @@ func vmHWM() string {
 	}
 	return "?"
 }
+
+// TestPushStateEvery5msGetsAVerdict: a router that rewrites the URL every
+// 5 ms (a scroll-position or carousel state synced to the URL) keeps the
+// top frame navigating within its document for the whole run: the
+// campaign is still judged (prefilled), within the scenario's timeout.
+func TestPushStateEvery5msGetsAVerdict(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	router := `var tick = 0; setInterval(function () { history.pushState({ y: tick }, '', location.pathname + '?y=' + (tick++)); }, 5);`
+	u := f.page("/router-5ms", tag(div(testDiv), router, create(testDiv, testHost, "G1"), setMeta(f.mint("111", nil), testDiv)))
+	res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+	if err != nil {
+		dumpTimeline(t, res)
+		t.Fatalf("broken: %v", err)
+	}
+	expectCodes(t, res)
+	if c := campaignOf(t, res, testDiv); c.Outcome != "prefilled" {
+		dumpTimeline(t, res)
+		t.Fatalf("outcome %s, want prefilled", c.Outcome)
+	}
+	if _, ok := timeline.First(res.Timeline, timeline.Timeout, ""); ok {
+		dumpTimeline(t, res)
+		t.Fatal("the run waited for its timeout")
+	}
+}
