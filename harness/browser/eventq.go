@@ -21,7 +21,7 @@ import (
 // resume, navigation, dialogs) always goes through, and is bounded where
 // it comes from (the recorder's and the binding's own bounds, Fetch
 // patterns that match only the campaign's hosts).
-const maxQueued = 4096
+var maxQueued = 4096 // a variable for the flood test's comparison with an unbounded queue
 
 // droppable are the events a flood may lose: each is an observation, none
 // is a request Chromium waits on.
