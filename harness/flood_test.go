@@ -81,10 +81,14 @@ func TestConsoleFloodIsBounded(t *testing.T) {
 // (events.dropped) and judged: with network events lost while the page
 // held a token, token.leak_unchecked [should], never a silent pass of the
 // leak check. Whether this machine drops anything depends on its speed:
-// the test asserts the verdict either way and logs the peak heap;
-// QUALCERT_EVENT_FLOOD=N sets the number of requests (default 20000).
+// the test asserts the verdict either way and logs the peak heap (the
+// bound itself is proven behind a stuck handler, in package browser).
+// QUALCERT_EVENT_FLOOD=N sets the number of requests (default 3000: with
+// 20000, on this 2-core machine at load 60, the page's own loop keeps
+// Chromium's renderer so busy that its campaign reaches no outcome within
+// 90 s, env.timeout: Chromium's cost, as for the console flood).
 func TestEventFloodIsBounded(t *testing.T) {
-	n := 20000
+	n := 3000
 	if v, err := strconv.Atoi(os.Getenv("QUALCERT_EVENT_FLOOD")); err == nil && v > 0 {
 		n = v
 	}
