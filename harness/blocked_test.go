@@ -204,3 +204,53 @@ window.addEventListener('load', function () {
 	res, err := runScenario(t, Scenario{Profile: p})
 	wantBlockedByPage(t, res, err, "removed")
 }
+
+// The embed block served by the CMS's embed endpoint (same origin, or its
+// embed host) in an iframe sandboxed without allow-scripts: the tag in it
+// never runs, whatever the frame's origin.
+func TestSandboxedEmbedFrameStopsTheTag(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.mux.HandleFunc("/embed/block/945", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"></head><body class="embed-body">`+qualifioBlock(f.mint("111", nil))+`</body></html>`)
+	})
+	// The CMS's embed host: another origin (and site) on the same server.
+	embedHost := strings.Replace(f.srv.URL, "127.0.0.1", "localhost", 1)
+	for name, src := range map[string]string{"same-origin": "/embed/block/945", "cross-origin": embedHost + "/embed/block/945"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			block := `<div class="cms-embed" data-embed-type="url"><iframe class="cms-embed__frame" sandbox="allow-forms allow-popups allow-same-origin" title="Concours" loading="eager" style="width:100%;height:700px;border:0" src="` + src + `?ref=article"></iframe></div>`
+			u := f.page("/concours-embed-"+name, article("", block))
+			res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+			wantBlockedByPage(t, res, err, "where no script may run", finding.KitMissing)
+		})
+	}
+}
+
+// A sandbox that lets scripts run but not keep the frame's origin
+// (allow-scripts without allow-same-origin, a common "safe embed"
+// setting): the tag runs with an opaque origin, and the campaign's iframe
+// its kit creates inherits the sandbox, without its cookies and storage.
+func TestOpaqueSandboxedEmbedBlock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inner := `<!doctype html><html><body>` + qualifioBlock(f.mint("111", nil)) + `</body></html>`
+	f.mux.HandleFunc("/embed/safe/945", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, inner)
+	})
+	esc := strings.NewReplacer("&", "&amp;", `"`, "&quot;", "<", "&lt;", ">", "&gt;").Replace(inner)
+	for name, attr := range map[string]string{
+		"srcdoc": `srcdoc="` + esc + `"`,
+		"src":    `src="/embed/safe/945"`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			block := `<div class="cms-embed"><iframe class="cms-embed__frame" sandbox="allow-scripts allow-forms allow-popups" title="Concours" style="width:100%;height:700px;border:0" ` + attr + `></iframe></div>`
+			u := f.page("/concours-safe-"+name, article("", block))
+			res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+			wantBlockedByPage(t, res, err, "without allow-same-origin", finding.KitMissing)
+		})
+	}
+}

@@ -97,6 +97,10 @@ type Options struct {
 	// --replay), the Qualifio side being the reference kit as always;
 	// requests the capture lacks are answered 404 (env.replay_missing).
 	Replay *har.HAR
+	// Resolver resolves the hosts of the profile's key source (jwks_url)
+	// and user-info webservice; nil = the system's resolver. Tests give
+	// one that never leaves the process (package dnstest).
+	Resolver *net.Resolver
 }
 
 // qualifioHosts are Qualifio's domains: a launched browser never resolves

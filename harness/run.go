@@ -67,6 +67,7 @@ type run struct {
 	console   []browser.Console
 	conBytes  int            // bytes of console text kept (maxConsoleBytes)
 	conCut    bool           // a console message cut by the connection was marked
+	reqDrop   bool           // requests past maxRequests were dropped (marked once)
 	conDrop   bool           // console messages past the bounds were dropped (marked once)
 	csps      int            // CSP violations Chromium reported (bounded by maxCSP)
 	inflight  int            // page requests in flight
@@ -176,10 +177,21 @@ func (r *run) hooks() browser.Hooks {
 				q.Body = q.Body[:maxBody]
 			}
 			r.mu.Lock()
-			if len(r.requests) < maxRequests {
+			keep := len(r.requests) < maxRequests
+			if keep {
 				r.requests = append(r.requests, q)
 			}
+			first := !keep && !r.reqDrop
+			r.reqDrop = r.reqDrop || !keep
 			r.mu.Unlock()
+			if first {
+				// The leak check sees no further request: said once, and
+				// judged (token.leak_unchecked).
+				r.rec.Add(timeline.Harness, timeline.EventsDropped, "", map[string]any{"kind": browser.DroppedNetwork, "why": "cap", "max_requests": maxRequests})
+			}
+		},
+		Dropped: func(kind string) {
+			r.rec.Add(timeline.Browser, timeline.EventsDropped, "", map[string]any{"kind": kind, "why": "flood"})
 		},
 		Console: func(c browser.Console) {
 			safe(func() {
@@ -367,6 +379,7 @@ func (r *run) verifier(ctx context.Context) (kit.VerifyFunc, error) {
 	cfg := verify.ConfigFromProfile(r.sc.Profile)
 	cfg.At = r.sc.At
 	cfg.UserInfoOffline = r.h.opt.Replay != nil
+	cfg.Resolver = r.h.opt.Resolver
 	v, err := verify.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("loading the profile's keys: %w", err)

@@ -808,3 +808,70 @@ func TestUnmatchedAllowanceInAFilteredRun(t *testing.T) {
 		t.Fatalf("unfiltered run: verdict %s, stale %v", full.Verdict, full.StaleAllowances)
 	}
 }
+
+// Every reader counts a page load failed on a finding no scenario asserted:
+// the terminal says so under its count line and report.html shows a tile of
+// its own, as junit.xml and cucumber.json count it as a test case.
+func TestAFailedPageLoadIsCountedByEveryReader(t *testing.T) {
+	r := passedReport()
+	f := finding.New(finding.TokenDuplicateMember, "iss twice").WithCampaign(campA)
+	f.PageLoad = "profile"
+	r.Findings = append(r.Findings, f)
+	r.PageLoads = []PageLoad{{ID: "profile", Conditions: "profile", Status: Passed}}
+	r.Finalize()
+	dir := t.TempDir()
+	if _, err := WriteAll(dir, r, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := readOutputs(t, dir)
+	if !strings.Contains(out[HTMLFile], `<b>1</b><span>page load failed</span>`) {
+		t.Error("report.html has no tile for the failed page load")
+	}
+	var sum bytes.Buffer
+	WriteSummary(&sum, r, "")
+	if !strings.Contains(sum.String(), "1 page load failed on findings no scenario asserted") {
+		t.Errorf("the terminal does not count the failed page load:\n%s", sum.String())
+	}
+}
+
+// A partial run's headline never reads as a certification: CI logs are
+// searched for "qualcert PASSED".
+func TestSummaryOfAPartialRun(t *testing.T) {
+	r := passedReport()
+	r.Partial, r.PartialReason = true, "filtered by --tags @logged-out"
+	r.Finalize()
+	var b bytes.Buffer
+	WriteSummary(&b, r, "")
+	s := b.String()
+	if strings.Contains(s, "qualcert PASSED") || !strings.HasPrefix(s, "qualcert PARTIAL RUN PASSED (not a certification): ") ||
+		!strings.Contains(s, "partial run: not a certification (filtered by --tags @logged-out)") {
+		t.Errorf("partial run summary:\n%s", s)
+	}
+	b.Reset()
+	WriteSummaryWith(&b, r, "", SummaryOptions{Color: true})
+	if !strings.Contains(b.String(), "\x1b[1;33mPARTIAL RUN PASSED") {
+		t.Errorf("a partial pass is not in the warning colour:\n%q", b.String())
+	}
+}
+
+// "led to" lists the codes a cause led to once each, comma-separated, then
+// the scenarios it kept from their checks.
+func TestSummaryLedTo(t *testing.T) {
+	r := passedReport()
+	root := finding.New(finding.SetMetaDataDivIDUnknown, "wrong div").WithCampaign(campA)
+	root.Scenario = r.Scenarios[0].Name
+	var fs []finding.Finding
+	for _, code := range []finding.Code{finding.SetMetaDataMissing, finding.CampaignBlocked, finding.SetMetaDataMissing} {
+		f := finding.New(code, "").WithCampaign(campA)
+		f.Scenario, f.CausedBy = r.Scenarios[0].Name, finding.SetMetaDataDivIDUnknown
+		fs = append(fs, f)
+	}
+	r.Findings = append(append(r.Findings, root), fs...)
+	r.Scenarios[0].Status = Failed
+	r.Finalize()
+	var b bytes.Buffer
+	WriteSummary(&b, r, "")
+	if !strings.Contains(b.String(), "led to: setmetadata.missing, campaign.blocked\n") {
+		t.Errorf("led to:\n%s", b.String())
+	}
+}

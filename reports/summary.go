@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/qualcert/qualcert/harness/finding"
@@ -75,6 +76,14 @@ func WriteSummaryWith(w io.Writer, r *Report, htmlPath string, opt SummaryOption
 	verdict := strings.ToUpper(v.Verdict)
 	if verdict == "" {
 		verdict = "NO VERDICT"
+	}
+	if v.Partial {
+		// A partial run's verdict covers what ran: the headline (what CI
+		// logs are searched for) never reads "qualcert PASSED" for it.
+		verdict = "PARTIAL RUN " + verdict + " (not a certification)"
+		if v.Verdict == Passed {
+			verdictColor = "1;33" // not the green of a certification
+		}
 	}
 	fmt.Fprintf(w, "qualcert %s: %s", paint(verdictColor, verdict), v.Profile.Name)
 	if v.Profile.PageURL != "" {
@@ -285,9 +294,14 @@ func printCauses(w io.Writer, paint func(code, s string) string, title, mark, co
 		}
 		fmt.Fprintln(w)
 		if len(c.Caused) > 0 || len(c.Blocked) > 0 {
-			var led []string
+			var codes, led []string
 			for _, code := range c.Caused {
-				led = append(led, string(code))
+				if !slices.Contains(codes, string(code)) {
+					codes = append(codes, string(code))
+				}
+			}
+			if len(codes) > 0 {
+				led = append(led, strings.Join(codes, ", "))
 			}
 			if n := len(c.Blocked); n > 0 {
 				led = append(led, fmt.Sprintf("%s not reached", Plural(n, "scenario")))

@@ -4,19 +4,27 @@ import (
 	"context"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/qualcert/qualcert/harness"
-	"github.com/qualcert/qualcert/harness/browser"
 	"github.com/qualcert/qualcert/harness/demo"
+	"github.com/qualcert/qualcert/reports"
 )
 
-// BenchmarkPageLoad compares, on the demo's good page and in one browser,
-// a bare navigation (incognito tab, navigate, load event, close) with one
-// harness scenario (the same, plus interception, recording, verification,
-// settling and screenshots) and with the whole certification suite:
+// BenchmarkCertification times the whole demo certification, as `make demo`
+// runs it (the built-in suite on the demo's good page: 16 scenarios, 5 page
+// loads, the browser started and closed, the four reports written): the
+// figure of issue 12's target (3 s on 2 cores). It reports the wall time
+// (wall-ms/op) at the default concurrency and at one page load per browser
+// slot (concurrency = page loads).
 //
-//	go test ./steps -run '^$' -bench PageLoad -benchtime 10x
-func BenchmarkPageLoad(b *testing.B) {
+// The time of one page load against a bare navigation of the same page has
+// one definition, harness.BenchmarkPageLoad (a plain tab, the kit and
+// campaign answered, until the campaign's outcome; harness/bare ratio):
+//
+//	go test ./steps -run '^$' -bench Certification -benchtime 5x
+//	go test ./harness -run '^$' -bench 'BenchmarkPageLoad/.*/ratio' -benchtime 10x
+func BenchmarkCertification(b *testing.B) {
 	bin, err := exec.LookPath("/usr/bin/chromium")
 	if err != nil {
 		b.Skip("no Chromium at /usr/bin/chromium")
@@ -31,53 +39,30 @@ func BenchmarkPageLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-
-	b.Run("bare-navigation", func(b *testing.B) {
-		br, err := browser.Launch(ctx, browser.Config{Bin: bin})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer br.Close()
-		b.ResetTimer()
-		for range b.N {
-			s, err := br.NewSession(ctx, browser.SessionConfig{})
-			if err != nil {
-				b.Fatal(err)
+	for _, c := range []struct {
+		name        string
+		concurrency int
+	}{{"default", 0}, {"all-loads", 5}} {
+		b.Run(c.name, func(b *testing.B) {
+			var wall time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				r, err := Run(ctx, Config{Profile: p, Concurrency: c.concurrency, Browser: harness.Options{BrowserBin: bin}, ReportDir: b.TempDir()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				r.Finalize()
+				if _, err := reports.WriteAll(b.TempDir(), r, reports.WriteOptions{}); err != nil {
+					b.Fatal(err)
+				}
+				wall += time.Since(t0)
+				if r.Verdict != reports.Passed {
+					b.Fatalf("verdict %s", r.Verdict)
+				}
 			}
-			if err := s.Navigate(ctx, p.Page.URL); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := s.Eval(ctx, `new Promise(r => document.readyState === "complete" ? r(true) : addEventListener("load", () => r(true)))`); err != nil {
-				b.Fatal(err)
-			}
-			s.Close()
-		}
-	})
-	b.Run("scenario", func(b *testing.B) {
-		h, err := harness.Start(ctx, harness.Options{BrowserBin: bin})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer h.Close()
-		b.ResetTimer()
-		for range b.N {
-			if _, err := h.Run(ctx, harness.Scenario{Name: "bench", Profile: p}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("certification-suite", func(b *testing.B) {
-		for range b.N {
-			r, err := Run(ctx, Config{Profile: p, Concurrency: 2, Browser: harness.Options{BrowserBin: bin}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			r.Finalize()
-			if r.Verdict != "passed" {
-				b.Fatalf("verdict %s", r.Verdict)
-			}
-		}
-	})
+			b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/op")
+		})
+	}
 }
 
 // demoGood is the demo variant `qualcert run` certifies with no profile.

@@ -1,11 +1,13 @@
 package steps
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,6 +123,20 @@ func checkConsumers(t *testing.T, dir string, r *reports.Report, failed int, par
 		t.Errorf("qualcert counts %d failed (summary %+v), want %d", qualcert, r.Summary, failed)
 	}
 
+	// the terminal's summary and report.html's count tiles, as a reader sees them
+	var term bytes.Buffer
+	reports.WriteSummary(&term, r, "report.html")
+	if got := countTerminal(t, term.String()); got != failed {
+		t.Errorf("the terminal counts %d failed, want %d:\n%s", got, failed, term.String())
+	}
+	if partial && (strings.Contains(term.String(), "qualcert PASSED") || strings.Contains(term.String(), "qualcert FAILED") ||
+		!strings.Contains(term.String(), "not a certification")) {
+		t.Errorf("the terminal's headline of a partial run reads as a certification:\n%s", term.String())
+	}
+	if got := countHTML(t, filepath.Join(dir, reports.HTMLFile)); got != failed {
+		t.Errorf("report.html's tiles count %d failed, want %d", got, failed)
+	}
+
 	xsd := filepath.Join("..", "reports", "testdata", "junit-10.xsd")
 	if out, err := exec.Command("xmllint", "--noout", "--schema", xsd, filepath.Join(dir, reports.JUnitFile)).CombinedOutput(); err != nil {
 		t.Errorf("junit.xml is not valid against junit-10.xsd: %v\n%s", err, out)
@@ -138,7 +154,7 @@ func checkConsumers(t *testing.T, dir string, r *reports.Report, failed int, par
 	if err := json.Unmarshal(out, &npm); err != nil {
 		t.Fatalf("count.js printed %q: %v", out, err)
 	}
-	t.Logf("failed: qualcert %d, junit.xml %d, cucumber-html-reporter %d, cucumber-junit %d (summary %+v)",
+	t.Logf("failed: qualcert %d (terminal, report.json, report.html), junit.xml %d, cucumber-html-reporter %d, cucumber-junit %d (summary %+v)",
 		qualcert, ju.failed, npm.CucumberHTMLReporter.Failed, npm.CucumberJunit.Failed, r.Summary)
 	if ju.failed != qualcert || npm.CucumberHTMLReporter.Failed != qualcert || npm.CucumberJunit.Failed != qualcert {
 		t.Errorf("consumers disagree: qualcert %d, junit.xml %d, cucumber-html-reporter %d, cucumber-junit %d",
@@ -220,4 +236,43 @@ func readJUnit(t *testing.T, path string) junitCounts {
 		}
 	}
 	return c
+}
+
+// countTerminal reads the failed test cases off the terminal summary: its
+// failed and broken scenarios and its page loads failed.
+func countTerminal(t *testing.T, text string) int {
+	t.Helper()
+	m := regexp.MustCompile(`scenarios?: \d+ passed, (\d+) failed, \d+ skipped, (\d+) broken`).FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("no count line in the terminal summary:\n%s", text)
+	}
+	n := atoi(m[1]) + atoi(m[2])
+	if pl := regexp.MustCompile(`(\d+) page loads? failed`).FindStringSubmatch(text); pl != nil {
+		n += atoi(pl[1])
+	}
+	return n
+}
+
+// countHTML reads the failed test cases off report.html's count tiles
+// (failed, broken, page loads failed).
+func countHTML(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, seen := 0, 0
+	for _, m := range regexp.MustCompile(`<li class="(c-failed|c-broken)[^"]*"[^>]*><b>(\d+)</b>`).FindAllStringSubmatch(string(b), -1) {
+		n += atoi(m[2])
+		seen++
+	}
+	if seen < 2 {
+		t.Fatalf("no failed and broken tiles in %s", path)
+	}
+	return n
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }

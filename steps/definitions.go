@@ -64,10 +64,10 @@ func definitions() []stepDef {
 			asserts: "Loads the page in headless Chromium with the reference kit and campaign, and waits until every campaign settled. Scenarios with the same conditions share one page load. A page that cannot be reached makes the scenario broken (no verdict)."},
 
 		// Then: the tag.
-		none(`^the Qualifio kit is loaded$`, "The page loads the Qualifio kit (qualp*.js) and runs it.",
-			"the Qualifio kit is not loaded", finding.KitMissing),
+		none(`^the Qualifio kit is loaded$`, "The page loads the Qualifio kit (qualp*.js) and runs it, and embeds its campaigns through it (not as plain iframes).",
+			"the Qualifio kit is not loaded", finding.KitMissing, finding.CampaignIframeHTML),
 		{kind: "Then", pattern: `^every campaign of the profile gets its iframe$`, fn: thenIframes,
-			asserts: "createIframe is called for every campaign of the profile.", codes: []finding.Code{finding.CampaignNotCreated}},
+			asserts: "createIframe is called for every campaign of the profile, and the page does not stop the iframe it creates.", codes: []finding.Code{finding.CampaignNotCreated, finding.CampaignBlockedByPage}},
 		none(`^every campaign's div is on the page$`, "The div each createIframe names is present in the page.",
 			"a campaign's div is not on the page", finding.CampaignDivMissing),
 		none(`^every campaign is created with the host of the profile$`, "createIframe is given the campaign host of the profile.",
@@ -99,11 +99,11 @@ func definitions() []stepDef {
 		{kind: "Then", pattern: `^the token is signed \(JWS\) with an allowed algorithm and a known key$`, fn: thenJWS,
 			asserts: "The token's signature verifies with a key of the profile and an algorithm it allows (skipped for direct JWE).",
 			codes: []finding.Code{finding.TokenMissing, finding.TokenMalformed, finding.TokenTooLarge, finding.TokenAlgForbidden,
-				finding.TokenKeyUnknown, finding.TokenSignatureInvalid, finding.TokenTypInvalid}},
+				finding.TokenKeyUnknown, finding.TokenSignatureInvalid, finding.TokenTypInvalid, finding.TokenDuplicateMember, finding.TokenSecretShort}},
 		{kind: "Then", pattern: `^the token is encrypted \(JWE\) and the campaign can decrypt it$`, fn: thenJWE,
 			asserts: "The JWE decrypts with the profile's decryption_key_file and is authenticated (skipped for a JWS publisher).",
 			codes: []finding.Code{finding.TokenMissing, finding.TokenMalformed, finding.TokenTooLarge, finding.TokenAlgForbidden,
-				finding.TokenDecryptFailed, finding.TokenJWEUnauthenticated, finding.TokenKeyUnknown, finding.TokenSignatureInvalid}},
+				finding.TokenDecryptFailed, finding.TokenJWEUnauthenticated, finding.TokenKeyUnknown, finding.TokenSignatureInvalid, finding.TokenDuplicateMember}},
 		noneInToken(`^the token's issuer, audience, subject and campaignId are as expected$`, "iss, aud, sub and campaignId are present and match the profile.",
 			"the token's claims are not as the profile expects", finding.TokenIssMismatch, finding.TokenAudMismatch, finding.TokenSubMissing,
 			finding.TokenCampaignIDMissing, finding.TokenCampaignIDNotString, finding.TokenCampaignMismatch),
@@ -125,7 +125,7 @@ func definitions() []stepDef {
 		{kind: "Then", pattern: `^the user-info webservice returns the participant's data$`, fn: thenUserInfo,
 			asserts: "The user-info webservice, called with the access token, answers in time with the required fields.",
 			codes: []finding.Code{finding.UserInfoUnreachable, finding.UserInfoTimeout, finding.UserInfoStatus, finding.UserInfoBadResponse,
-				finding.UserInfoSlow, finding.PIIFieldMissing, finding.PIIFieldInvalid, finding.PIIUnknownField}},
+				finding.UserInfoSlow, finding.UserInfoNotChecked, finding.PIIFieldMissing, finding.PIIFieldInvalid, finding.PIIUnknownField}},
 		{kind: "Then", pattern: `^the participant sees the identification form prefilled$`, fn: thenPrefilled,
 			asserts: "Every campaign ends on the prefilled identification form, not on the blocked spinner.",
 			codes:   []finding.Code{finding.CampaignBlocked}},
@@ -311,7 +311,7 @@ func noTokenFinding(failure string, codes ...finding.Code) func(context.Context)
 		if err != nil {
 			return err
 		}
-		if _, err := s.tokenCampaigns(); err != nil {
+		if _, err := s.readTokens(); err != nil {
 			return err
 		}
 		return s.check(failure, codes...)
@@ -335,7 +335,7 @@ func thenIframes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.check("a campaign of the profile got no iframe", finding.CampaignNotCreated); err != nil {
+	if err := s.check("a campaign of the profile got no iframe", finding.CampaignNotCreated, finding.CampaignBlockedByPage); err != nil {
 		return err
 	}
 	res, _ := s.result()
@@ -462,6 +462,31 @@ func (s *scenario) tokenCampaigns() ([]harness.Campaign, error) {
 	return out, nil
 }
 
+// readTokens is tokenCampaigns for the steps that judge what a token says
+// (its claims, its participant data, its access token): a token the
+// verifier refused before reading its claims (token.signature_invalid,
+// token.alg_forbidden, token.missing…) says nothing those steps could
+// check, so they are "not reached", blocked by the finding that refused it,
+// instead of passing on claims never judged or failing on their own words.
+func (s *scenario) readTokens() ([]harness.Campaign, error) {
+	cs, err := s.tokenCampaigns()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if c.Token.Claims != nil || c.Token.RedactedClaims != nil {
+			continue
+		}
+		what := "the token of campaign " + c.DivID + " was refused before its claims were read"
+		if cause := causeOf(s.loadFindings(), c.DivID, c.ErrorCode); cause != nil {
+			return nil, s.blockedError(what, *cause)
+		}
+		return nil, s.failWith(what, finding.TokenMissing, finding.TokenMalformed, finding.TokenSignatureInvalid,
+			finding.TokenDecryptFailed, finding.TokenAlgForbidden)
+	}
+	return cs, nil
+}
+
 func formats(cs []harness.Campaign) []string {
 	var out []string
 	for _, c := range cs {
@@ -486,7 +511,7 @@ func thenJWS(ctx context.Context) error {
 	}
 	return s.check("the token's signature cannot be trusted",
 		finding.TokenMissing, finding.TokenMalformed, finding.TokenTooLarge, finding.TokenAlgForbidden,
-		finding.TokenKeyUnknown, finding.TokenSignatureInvalid, finding.TokenTypInvalid)
+		finding.TokenKeyUnknown, finding.TokenSignatureInvalid, finding.TokenTypInvalid, finding.TokenDuplicateMember, finding.TokenSecretShort)
 }
 
 func thenJWE(ctx context.Context) error {
@@ -506,7 +531,7 @@ func thenJWE(ctx context.Context) error {
 	}
 	return s.check("the encrypted token cannot be decrypted or is not authenticated",
 		finding.TokenMissing, finding.TokenMalformed, finding.TokenTooLarge, finding.TokenAlgForbidden,
-		finding.TokenDecryptFailed, finding.TokenJWEUnauthenticated, finding.TokenKeyUnknown, finding.TokenSignatureInvalid)
+		finding.TokenDecryptFailed, finding.TokenJWEUnauthenticated, finding.TokenKeyUnknown, finding.TokenSignatureInvalid, finding.TokenDuplicateMember)
 }
 
 func thenReceivedJWS(ctx context.Context) error {
@@ -564,7 +589,7 @@ func thenInline(ctx context.Context) error {
 	if s.profile.Token.Mode == profile.ModeAccessToken {
 		return s.notApplicable("the profile's token.mode is access_token: participant data come from the user-info webservice")
 	}
-	cs, err := s.tokenCampaigns()
+	cs, err := s.readTokens()
 	if err != nil {
 		return err
 	}
@@ -592,7 +617,7 @@ func thenAccessToken(ctx context.Context) error {
 	if s.profile.Token.Mode == profile.ModeInline {
 		return s.notApplicable("the profile's token.mode is inline: the token carries the participant's data, no user-info call is made")
 	}
-	cs, err := s.tokenCampaigns()
+	cs, err := s.readTokens()
 	if err != nil {
 		return err
 	}
@@ -616,13 +641,13 @@ func thenUserInfo(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cs, err := s.tokenCampaigns()
+	cs, err := s.readTokens()
 	if err != nil {
 		return err
 	}
 	if err := s.check("the user-info webservice did not return the participant's data",
 		finding.UserInfoUnreachable, finding.UserInfoTimeout, finding.UserInfoStatus, finding.UserInfoBadResponse,
-		finding.UserInfoSlow, finding.PIIFieldMissing, finding.PIIFieldInvalid, finding.PIIUnknownField); err != nil {
+		finding.UserInfoSlow, finding.UserInfoNotChecked, finding.PIIFieldMissing, finding.PIIFieldInvalid, finding.PIIUnknownField); err != nil {
 		return err
 	}
 	for _, c := range cs {

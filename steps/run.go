@@ -180,18 +180,36 @@ type suiteRun struct {
 // a report whose scenarios are broken.
 func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	started := time.Now()
+	// The browser starts while the feature files are read: its start is
+	// most of a run's fixed cost.
+	type launched struct {
+		h   *harness.Harness
+		err error
+	}
+	launch := make(chan launched, 1)
+	go func() {
+		var l launched
+		if cfg.Shared != nil { // the fleet's: started once, closed by the fleet
+			l.h, l.err = cfg.Shared(ctx)
+		} else {
+			l.h, l.err = harness.Start(ctx, harness.ConfineTo(cfg.Browser, cfg.Profile))
+		}
+		launch <- l
+	}()
 	run, report, err := prepare(cfg, started)
 	if err != nil {
+		if l := <-launch; l.h != nil && cfg.Shared == nil {
+			_ = l.h.Close()
+		}
 		return nil, err
 	}
-	var h *harness.Harness
 	if cfg.Shared != nil {
 		run.say("sharing the fleet's browser (%s)…", browserName(run.cfg.Browser))
-		h, err = cfg.Shared(ctx)
 	} else {
 		run.say("starting the browser (%s)…", browserName(run.cfg.Browser))
-		h, err = harness.Start(ctx, harness.ConfineTo(run.cfg.Browser, run.cfg.Profile))
 	}
+	l := <-launch
+	h, err := l.h, l.err
 	if err != nil {
 		run.brokenReport(report, finding.New(finding.EnvBrowser, "starting the browser: %v", err))
 		report.DurationMs = time.Since(started).Milliseconds()
@@ -203,6 +221,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	run.say("browser ready in %.1fs; %d scenario%s, %d page load%s at a time",
 		time.Since(started).Seconds(), len(run.order), plural(len(run.order)), run.cfg.Concurrency, plural(run.cfg.Concurrency))
 	run.execute(ctx, report, h.Run)
+	run.say("%s done in %.1fs; closing the browser…", reports.Plural(len(run.order), "scenario"), time.Since(started).Seconds())
 	report.DurationMs = time.Since(started).Milliseconds()
 	return report, nil
 }

@@ -226,6 +226,7 @@ func TestNotApplicableSkipsWithReasonButFailsInTheReferenceSuite(t *testing.T) {
 type fakePage struct {
 	expired bool
 	late    bool              // the token comes 1 s after the campaign asked for it
+	refused finding.Code      // the verifier refuses the token with this code before reading its claims
 	extra   []finding.Finding // added to the logged-in, unthrottled load
 	calls   atomic.Int32
 	keys    sync.Map
@@ -263,6 +264,12 @@ func (f *fakePage) load(ctx context.Context, sc harness.Scenario) (*harness.Resu
 		res.Findings = append(res.Findings,
 			finding.New(finding.SetMetaDataLate, "setMetaData arrived 1000 ms after the campaign asked for metadata").WithCampaign(fakeDiv),
 			finding.New(finding.CampaignBlocked, "blocked (setmetadata.missing)").WithCampaign(fakeDiv))
+	case f.refused != "":
+		tok.Claims, tok.RedactedClaims, tok.Mode, tok.FieldNames = nil, nil, "", nil
+		c.Outcome, c.ErrorCode = harness.OutcomeBlocked, string(f.refused)
+		res.Findings = append(res.Findings,
+			finding.New(f.refused, "the token was refused").WithCampaign(fakeDiv),
+			finding.New(finding.CampaignBlocked, "").WithCampaign(fakeDiv))
 	case f.expired:
 		c.Outcome, c.ErrorCode = harness.OutcomeBlocked, string(finding.TokenExpired)
 		res.Findings = append(res.Findings,
@@ -737,4 +744,86 @@ func TestGoTestHelper(t *testing.T) {
 	allow.Apply(r)
 	r.Finalize()
 	fmt.Printf("summary failed=%d skipped=%d verdict=%s\n", r.Summary.Failed, r.Summary.Skipped, r.Verdict)
+}
+
+// A token the verifier refused before reading its claims (a bad signature,
+// a repeated member name, an empty token) proves nothing about its claims,
+// lifetime or participant data: those scenarios are "not reached", blocked
+// by the refusal, never passed on claims nobody judged nor failed on their
+// own words ("a token without inline participant data"). The refusal is
+// asserted by the signature scenario, not left to the page load.
+func TestRefusedTokenBlocksTheClaimChecks(t *testing.T) {
+	for _, code := range []finding.Code{finding.TokenSignatureInvalid, finding.TokenDuplicateMember, finding.TokenMissing} {
+		t.Run(string(code), func(t *testing.T) {
+			r := runFake(t, &fakePage{refused: code}, Config{Profile: fakeProfile()})
+			r.Finalize()
+			jws := scenarioNamed(t, r, "A signed token uses an allowed algorithm and a known key")
+			if jws.Status != reports.Failed || jws.BlockedBy != "" {
+				t.Errorf("the signature scenario: %s blocked by %q, want failed on %s", jws.Status, jws.BlockedBy, code)
+			}
+			for _, name := range []string{"The token names the publisher, the participant and the campaign",
+				"The token is used within its short lifetime", "The token carries the participant's data"} {
+				s := scenarioNamed(t, r, name)
+				last := s.Steps[len(s.Steps)-1]
+				for _, st := range s.Steps {
+					if st.Status == reports.Failed {
+						last = st
+						break
+					}
+				}
+				if s.Status != reports.Failed || s.BlockedBy != string(code) || !strings.HasPrefix(last.Error, "not reached") {
+					t.Errorf("%q: %s blocked by %q, step error %q; want not reached, blocked by %s", name, s.Status, s.BlockedBy, last.Error, code)
+				}
+			}
+			for _, f := range r.Findings {
+				if f.Code == code && f.Scenario == "" {
+					t.Errorf("%s is left to the page load: no scenario asserted it", code)
+				}
+			}
+			if r.Summary.PageLoadsFailed != 0 {
+				t.Errorf("%d page loads failed on findings no scenario asserted", r.Summary.PageLoadsFailed)
+			}
+			causes := 0
+			for _, c := range reports.Causes(r) {
+				if c.Finding.Level == finding.Must {
+					causes++
+				}
+			}
+			if causes != 1 {
+				t.Errorf("%d causes to fix, want 1: %+v", causes, reports.Causes(r))
+			}
+
+			allow, err := reports.ParseAllow([]byte("- code: " + string(code) + "\n  reason: accepted\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r = runFake(t, &fakePage{refused: code}, Config{Profile: fakeProfile(), Allow: allow})
+			allow.Apply(r)
+			r.Finalize()
+			if r.Verdict != reports.Passed || r.Summary.Failed != 0 {
+				t.Errorf("with %s allowed: verdict %s, summary %+v", code, r.Verdict, r.Summary)
+			}
+		})
+	}
+}
+
+// Every finding code a page load can produce is asserted by a step of the
+// suite (stepDef.codes), so that it fails a scenario that names it and not
+// the page load "that no scenario asserted". Only the environment codes
+// (env.*: no verdict) belong to no step.
+func TestEveryCodeIsAssertedByAStep(t *testing.T) {
+	asserted := map[finding.Code]bool{}
+	for _, d := range definitions() {
+		for _, c := range d.codes {
+			asserted[c] = true
+		}
+	}
+	for _, c := range finding.Codes() {
+		if strings.HasPrefix(string(c), "env.") {
+			continue
+		}
+		if !asserted[c] {
+			t.Errorf("no step asserts %s: it can only fail a page load", c)
+		}
+	}
 }

@@ -38,6 +38,22 @@ func assignCauses(res *harness.Result) {
 	for _, c := range res.Campaigns {
 		errorCode[c.DivID] = c.ErrorCode
 	}
+	// A token pushed for a div that is not the campaign's (or for no div,
+	// with several campaigns) is why that campaign never got one: its
+	// setmetadata.missing follows from the setMetaData call to fix.
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		if f.Code != finding.SetMetaDataMissing || f.CausedBy != "" {
+			continue
+		}
+		for _, c := range res.Findings {
+			if (c.Code == finding.SetMetaDataDivIDUnknown || c.Code == finding.SetMetaDataDivIDMissing) &&
+				c.Level == finding.Must && (c.Campaign == f.Campaign || c.Campaign == "") {
+				f.CausedBy = c.Code
+				break
+			}
+		}
+	}
 	for i := range res.Findings {
 		f := &res.Findings[i]
 		spec, _ := finding.Lookup(f.Code)
@@ -53,8 +69,33 @@ func assignCauses(res *harness.Result) {
 // causeOf returns the finding that blocked campaign: one with the code the
 // campaign's error message named, else the first must-level, non-outcome
 // finding of the campaign or of the page (in finding.Sort order: the same
-// run always names the same cause).
+// run always names the same cause). A finding that itself follows from
+// another (setmetadata.missing from setmetadata.divid_unknown) gives way to
+// its root cause, so that every consequence names the one thing to fix.
 func causeOf(fs []finding.Finding, campaign, errorCode string) *finding.Finding {
+	return rootOf(fs, pickCause(fs, campaign, errorCode))
+}
+
+// rootOf follows f's CausedBy to the finding it names on the same campaign
+// (or the page), at most len(fs) steps.
+func rootOf(fs []finding.Finding, f *finding.Finding) *finding.Finding {
+	for n := 0; f != nil && f.CausedBy != "" && n < len(fs); n++ {
+		var next *finding.Finding
+		for i := range fs {
+			if fs[i].Code == f.CausedBy && (fs[i].Campaign == f.Campaign || fs[i].Campaign == "") {
+				next = &fs[i]
+				break
+			}
+		}
+		if next == nil {
+			break
+		}
+		f = next
+	}
+	return f
+}
+
+func pickCause(fs []finding.Finding, campaign, errorCode string) *finding.Finding {
 	var best *finding.Finding
 	for i := range fs {
 		f := &fs[i]

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"slices"
@@ -29,6 +30,9 @@ const (
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// resolver resolves the key source's and user-info's hosts (verify);
+	// nil = the system's. Tests give one that never leaves the process.
+	resolver *net.Resolver
 }
 
 type command struct {

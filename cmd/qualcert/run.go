@@ -302,6 +302,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 	// WriteAll writes report.json first: when a later writer fails, the
 	// machine-readable report (redacted like the others) is already there.
 	htmlPath := filepath.Join(*reportDir, reports.HTMLFile)
+	fmt.Fprintf(e.stdout, "  writing the reports into %s…\n", *reportDir)
 	if written, err := reports.WriteAll(*reportDir, r, reports.WriteOptions{Reveal: *reveal}); err != nil {
 		fmt.Fprintf(e.stderr, "qualcert run: writing the reports: %v\n", err)
 		if len(written) == 0 {

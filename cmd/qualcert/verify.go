@@ -191,6 +191,7 @@ func cmdVerify(ctx context.Context, e env, args []string) int {
 		fmt.Fprintln(e.stderr, "qualcert verify: the token is a JWE (five parts): its header and claims are encrypted; give --decrypt-key FILE, the private key (or shared key) it was encrypted to")
 		return exitUsage
 	}
+	cfg.Resolver = e.resolver
 	v, err := verify.New(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "qualcert verify: %v\n", err)

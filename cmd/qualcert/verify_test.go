@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/qualcert/qualcert/harness/dnstest"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,7 +17,7 @@ import (
 func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := dispatch(context.Background(), env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb}, args)
+	code := dispatch(context.Background(), env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, resolver: dnstest.NXDomain()}, args)
 	return code, out.String(), errb.String()
 }
 

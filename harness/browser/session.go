@@ -25,6 +25,18 @@ import (
 // endless script loop never hangs the harness.
 const callTimeout = 10 * time.Second
 
+// maxBodyFetches bounds the request bodies a session fetches at once
+// (Network.getRequestPostData, for the bodies Chromium leaves out of its
+// events).
+const maxBodyFetches = 32
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // maxPostData is the largest request body Chromium copies into Network events
 // (the token leak check reads bodies; a 10 MB token must fit).
 const maxPostData = 32 << 20
@@ -66,6 +78,7 @@ type Hooks struct {
 	Network   func(inflight int)             // the number of requests in flight changed
 	Document  func(Document)                 // the top frame's document answered (its final response, after redirects)
 	CSP       func(CSPViolation)             // Chromium reported a Content-Security-Policy violation (Audits issue) in the tab or a frame
+	Dropped   func(kind string)              // the first event of a kind (Dropped*) the session's bounded queue dropped in a flood (eventq.go)
 }
 
 // CSPViolation is a load or script the page's Content-Security-Policy
@@ -129,6 +142,9 @@ type Session struct {
 	closed   bool
 	inflight map[proto.NetworkRequestID]bool
 
+	netCut         bool         // network events were dropped (dropped): requests in flight are no longer counted
+	bodyFetches    int          // request bodies being fetched (request)
+	bodyDrops      int          // requests reported without their body, fetches being at maxBodyFetches
 	bindingCalls   int          // calls of the binding so far (bindingAllowed)
 	bindingDropped bool         // a call was dropped (reported once)
 	link           *link        // the emulated network for what Handler answers; nil: none
@@ -312,145 +328,191 @@ func (s *Session) target(id proto.TargetSessionID) (*rod.Page, bool) {
 	return p, ok
 }
 
-// dispatch routes the browser's CDP events to the session's handlers.
+// dispatch routes the browser's CDP events to the session's handlers: it
+// drains go-rod's channel at once into the session's bounded queue
+// (eventq.go), which one goroutine hands, in order, to handle.
 func (s *Session) dispatch(events <-chan *rod.Message) {
 	defer s.loop.Done()
+	q := newEventQueue()
+	var work sync.WaitGroup
+	work.Go(func() {
+		for {
+			msg, ok := q.pop()
+			if !ok {
+				return
+			}
+			s.handle(msg)
+		}
+	})
 	for msg := range events {
-		p, ok := s.target(msg.SessionID)
-		if !ok {
-			continue
+		if _, ok := s.target(msg.SessionID); !ok {
+			continue // another session's, or the browser's
 		}
-		top := p == s.page
-		if s.cfg.HAR {
-			s.harEvent(p, msg)
+		if kind, n := q.push(msg); kind != "" {
+			s.dropped(kind, n)
 		}
-		switch msg.Method {
-		case (proto.FetchRequestPaused{}).ProtoEvent():
-			var e proto.FetchRequestPaused
-			if msg.Load(&e) {
-				s.goFlight(func() {
-					// A handler bug must neither kill the run nor leave the
-					// request paused until the scenario times out: fail it,
-					// and say why on the timeline.
-					defer func() {
-						if r := recover(); r != nil {
-							s.failure(fmt.Sprintf("answering an intercepted request: panic: %v", r))
-							_ = s.do(s.ctx, p, proto.FetchFailRequest{RequestID: e.RequestID, ErrorReason: proto.NetworkErrorReasonFailed})
-						}
-					}()
-					s.fulfill(p, &e)
-				})
-			}
-		case (proto.RuntimeBindingCalled{}).ProtoEvent():
-			var e proto.RuntimeBindingCalled
-			if msg.Load(&e) && e.Name == s.cfg.Binding && s.cfg.Hooks.Binding != nil && s.bindingAllowed(len(e.Payload)) {
-				s.cfg.Hooks.Binding(e.Payload)
-			}
-		case (proto.NetworkRequestWillBeSent{}).ProtoEvent():
-			var e proto.NetworkRequestWillBeSent
-			if msg.Load(&e) {
-				if e.Type != proto.NetworkResourceTypeWebSocket && e.Type != proto.NetworkResourceTypeEventSource {
-					s.track(e.RequestID, true)
-				}
-				s.request(p, &e)
-			}
-		case (proto.NetworkWebSocketCreated{}).ProtoEvent():
-			// A WebSocket's handshake is no requestWillBeSent: its URL
-			// (where a token can travel) is reported here.
-			var e proto.NetworkWebSocketCreated
-			if msg.Load(&e) && s.cfg.Hooks.Request != nil {
-				s.cfg.Hooks.Request(Request{URL: e.URL, Method: "GET", Type: string(proto.NetworkResourceTypeWebSocket)})
-			}
-		case (proto.NetworkResponseReceived{}).ProtoEvent():
-			// The answer has arrived: a token in it is in the page's hands.
-			// Chromium sends no loadingFinished for a fetch whose body the
-			// page never reads (a 401 it ignores), so the headers are the
-			// end of the wait.
-			var e proto.NetworkResponseReceived
-			if msg.Load(&e) {
-				s.track(e.RequestID, false)
-				if top && e.Type == proto.NetworkResourceTypeDocument && e.Response != nil &&
-					string(e.FrameID) == string(s.page.TargetID) && s.cfg.Hooks.Document != nil {
-					s.cfg.Hooks.Document(documentOf(e.Response))
-				}
-			}
-		case (proto.NetworkLoadingFinished{}).ProtoEvent():
-			var e proto.NetworkLoadingFinished
-			if msg.Load(&e) {
-				s.track(e.RequestID, false)
-			}
-		case (proto.NetworkLoadingFailed{}).ProtoEvent():
-			var e proto.NetworkLoadingFailed
-			if msg.Load(&e) {
-				s.track(e.RequestID, false)
-			}
-		case (proto.AuditsIssueAdded{}).ProtoEvent():
-			var e proto.AuditsIssueAdded
-			if msg.Load(&e) && s.cfg.Hooks.CSP != nil && e.Issue != nil && e.Issue.Details != nil {
-				if d := e.Issue.Details.ContentSecurityPolicyIssueDetails; d != nil {
-					s.cfg.Hooks.CSP(CSPViolation{Directive: d.ViolatedDirective, BlockedURL: d.BlockedURL,
-						ReportOnly: d.IsReportOnly, Type: string(d.ContentSecurityPolicyViolationType)})
-				}
-			}
-		case (proto.RuntimeConsoleAPICalled{}).ProtoEvent():
-			var e proto.RuntimeConsoleAPICalled
-			if msg.Load(&e) && s.cfg.Hooks.Console != nil {
-				var parts []string
-				for _, a := range e.Args {
-					parts = append(parts, remoteText(a))
-				}
-				s.cfg.Hooks.Console(Console{Level: string(e.Type), Text: strings.Join(parts, " "), Cut: cutSize(e.Context)})
-			}
-		case (proto.RuntimeExceptionThrown{}).ProtoEvent():
-			var e proto.RuntimeExceptionThrown
-			if msg.Load(&e) && s.cfg.Hooks.Console != nil && e.ExceptionDetails != nil {
-				text := e.ExceptionDetails.Text
-				if e.ExceptionDetails.Exception != nil {
-					text += " " + remoteText(e.ExceptionDetails.Exception)
-				}
-				s.cfg.Hooks.Console(Console{Level: "exception", Text: text, Exception: true, Cut: cutSize(e.ExceptionDetails.URL)})
-			}
-		case (proto.PageJavascriptDialogOpening{}).ProtoEvent():
-			var e proto.PageJavascriptDialogOpening
-			if msg.Load(&e) {
-				s.goFlight(func() {
-					// Dismissed (Cancel); a beforeunload is accepted so that
-					// navigations and the close of the tab go on.
-					accept := e.Type == proto.PageDialogTypeBeforeunload
-					_ = s.do(s.ctx, p, proto.PageHandleJavaScriptDialog{Accept: accept})
-					if s.cfg.Hooks.Dialog != nil {
-						s.cfg.Hooks.Dialog(Dialog{Type: string(e.Type), Message: e.Message})
+	}
+	q.close()
+	work.Wait()
+}
+
+// dropped notes an event the queue dropped: the Dropped hook hears of the
+// first of each kind. Once network events are lost, the count of
+// requests in flight is unknown: it is reported as none from then on, so
+// that no wait for a quiet network hangs on a request whose end was
+// dropped.
+func (s *Session) dropped(kind string, n int) {
+	if kind == DroppedNetwork {
+		s.mu.Lock()
+		first := !s.netCut
+		s.netCut = true
+		clear(s.inflight)
+		s.mu.Unlock()
+		if first && s.cfg.Hooks.Network != nil {
+			s.cfg.Hooks.Network(0)
+		}
+	}
+	if n == 1 && s.cfg.Hooks.Dropped != nil {
+		s.cfg.Hooks.Dropped(kind)
+	}
+}
+
+// handle runs the session's handler of one event.
+func (s *Session) handle(msg *rod.Message) {
+	p, ok := s.target(msg.SessionID)
+	if !ok {
+		return
+	}
+	top := p == s.page
+	if s.cfg.HAR {
+		s.harEvent(p, msg)
+	}
+	switch msg.Method {
+	case (proto.FetchRequestPaused{}).ProtoEvent():
+		var e proto.FetchRequestPaused
+		if msg.Load(&e) {
+			s.goFlight(func() {
+				// A handler bug must neither kill the run nor leave the
+				// request paused until the scenario times out: fail it,
+				// and say why on the timeline.
+				defer func() {
+					if r := recover(); r != nil {
+						s.failure(fmt.Sprintf("answering an intercepted request: panic: %v", r))
+						_ = s.do(s.ctx, p, proto.FetchFailRequest{RequestID: e.RequestID, ErrorReason: proto.NetworkErrorReasonFailed})
 					}
-				})
+				}()
+				s.fulfill(p, &e)
+			})
+		}
+	case (proto.RuntimeBindingCalled{}).ProtoEvent():
+		var e proto.RuntimeBindingCalled
+		if msg.Load(&e) && e.Name == s.cfg.Binding && s.cfg.Hooks.Binding != nil && s.bindingAllowed(len(e.Payload)) {
+			s.cfg.Hooks.Binding(e.Payload)
+		}
+	case (proto.NetworkRequestWillBeSent{}).ProtoEvent():
+		var e proto.NetworkRequestWillBeSent
+		if msg.Load(&e) {
+			if e.Type != proto.NetworkResourceTypeWebSocket && e.Type != proto.NetworkResourceTypeEventSource {
+				s.track(e.RequestID, true)
 			}
-		case (proto.PageFrameNavigated{}).ProtoEvent():
-			var e proto.PageFrameNavigated
-			if msg.Load(&e) && top && e.Frame != nil && e.Frame.ParentID == "" {
-				s.navigated(e.Frame.URL, false)
+			s.request(p, &e)
+		}
+	case (proto.NetworkWebSocketCreated{}).ProtoEvent():
+		// A WebSocket's handshake is no requestWillBeSent: its URL
+		// (where a token can travel) is reported here.
+		var e proto.NetworkWebSocketCreated
+		if msg.Load(&e) && s.cfg.Hooks.Request != nil {
+			s.cfg.Hooks.Request(Request{URL: e.URL, Method: "GET", Type: string(proto.NetworkResourceTypeWebSocket)})
+		}
+	case (proto.NetworkResponseReceived{}).ProtoEvent():
+		// The answer has arrived: a token in it is in the page's hands.
+		// Chromium sends no loadingFinished for a fetch whose body the
+		// page never reads (a 401 it ignores), so the headers are the
+		// end of the wait.
+		var e proto.NetworkResponseReceived
+		if msg.Load(&e) {
+			s.track(e.RequestID, false)
+			if top && e.Type == proto.NetworkResourceTypeDocument && e.Response != nil &&
+				string(e.FrameID) == string(s.page.TargetID) && s.cfg.Hooks.Document != nil {
+				s.cfg.Hooks.Document(documentOf(e.Response))
 			}
-		case (proto.PageNavigatedWithinDocument{}).ProtoEvent():
-			var e proto.PageNavigatedWithinDocument
-			if msg.Load(&e) && top && string(e.FrameID) == string(s.page.TargetID) {
-				s.navigated(e.URL, true)
+		}
+	case (proto.NetworkLoadingFinished{}).ProtoEvent():
+		var e proto.NetworkLoadingFinished
+		if msg.Load(&e) {
+			s.track(e.RequestID, false)
+		}
+	case (proto.NetworkLoadingFailed{}).ProtoEvent():
+		var e proto.NetworkLoadingFailed
+		if msg.Load(&e) {
+			s.track(e.RequestID, false)
+		}
+	case (proto.AuditsIssueAdded{}).ProtoEvent():
+		var e proto.AuditsIssueAdded
+		if msg.Load(&e) && s.cfg.Hooks.CSP != nil && e.Issue != nil && e.Issue.Details != nil {
+			if d := e.Issue.Details.ContentSecurityPolicyIssueDetails; d != nil {
+				s.cfg.Hooks.CSP(CSPViolation{Directive: d.ViolatedDirective, BlockedURL: d.BlockedURL,
+					ReportOnly: d.IsReportOnly, Type: string(d.ContentSecurityPolicyViolationType)})
 			}
-		case (proto.PageLoadEventFired{}).ProtoEvent():
-			if top && s.cfg.Hooks.Loaded != nil {
-				s.cfg.Hooks.Loaded()
+		}
+	case (proto.RuntimeConsoleAPICalled{}).ProtoEvent():
+		var e proto.RuntimeConsoleAPICalled
+		if msg.Load(&e) && s.cfg.Hooks.Console != nil {
+			var parts []string
+			for _, a := range e.Args {
+				parts = append(parts, remoteText(a))
 			}
-		case (proto.TargetAttachedToTarget{}).ProtoEvent():
-			var e proto.TargetAttachedToTarget
-			if msg.Load(&e) {
-				s.goFlight(func() { s.attached(&e) })
+			s.cfg.Hooks.Console(Console{Level: string(e.Type), Text: strings.Join(parts, " "), Cut: cutSize(e.Context)})
+		}
+	case (proto.RuntimeExceptionThrown{}).ProtoEvent():
+		var e proto.RuntimeExceptionThrown
+		if msg.Load(&e) && s.cfg.Hooks.Console != nil && e.ExceptionDetails != nil {
+			text := e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				text += " " + remoteText(e.ExceptionDetails.Exception)
 			}
-		case (proto.TargetDetachedFromTarget{}).ProtoEvent():
-			var e proto.TargetDetachedFromTarget
-			if msg.Load(&e) {
-				s.mu.Lock()
-				if c, ok := s.sessions[e.SessionID]; ok && c != s.page {
-					delete(s.sessions, e.SessionID)
+			s.cfg.Hooks.Console(Console{Level: "exception", Text: text, Exception: true, Cut: cutSize(e.ExceptionDetails.URL)})
+		}
+	case (proto.PageJavascriptDialogOpening{}).ProtoEvent():
+		var e proto.PageJavascriptDialogOpening
+		if msg.Load(&e) {
+			s.goFlight(func() {
+				// Dismissed (Cancel); a beforeunload is accepted so that
+				// navigations and the close of the tab go on.
+				accept := e.Type == proto.PageDialogTypeBeforeunload
+				_ = s.do(s.ctx, p, proto.PageHandleJavaScriptDialog{Accept: accept})
+				if s.cfg.Hooks.Dialog != nil {
+					s.cfg.Hooks.Dialog(Dialog{Type: string(e.Type), Message: e.Message})
 				}
-				s.mu.Unlock()
+			})
+		}
+	case (proto.PageFrameNavigated{}).ProtoEvent():
+		var e proto.PageFrameNavigated
+		if msg.Load(&e) && top && e.Frame != nil && e.Frame.ParentID == "" {
+			s.navigated(e.Frame.URL, false)
+		}
+	case (proto.PageNavigatedWithinDocument{}).ProtoEvent():
+		var e proto.PageNavigatedWithinDocument
+		if msg.Load(&e) && top && string(e.FrameID) == string(s.page.TargetID) {
+			s.navigated(e.URL, true)
+		}
+	case (proto.PageLoadEventFired{}).ProtoEvent():
+		if top && s.cfg.Hooks.Loaded != nil {
+			s.cfg.Hooks.Loaded()
+		}
+	case (proto.TargetAttachedToTarget{}).ProtoEvent():
+		var e proto.TargetAttachedToTarget
+		if msg.Load(&e) {
+			s.goFlight(func() { s.attached(&e) })
+		}
+	case (proto.TargetDetachedFromTarget{}).ProtoEvent():
+		var e proto.TargetDetachedFromTarget
+		if msg.Load(&e) {
+			s.mu.Lock()
+			if c, ok := s.sessions[e.SessionID]; ok && c != s.page {
+				delete(s.sessions, e.SessionID)
 			}
+			s.mu.Unlock()
 		}
 	}
 }
@@ -458,6 +520,10 @@ func (s *Session) dispatch(events <-chan *rod.Message) {
 // track counts the requests in flight and reports changes.
 func (s *Session) track(id proto.NetworkRequestID, started bool) {
 	s.mu.Lock()
+	if s.netCut { // see dropped
+		s.mu.Unlock()
+		return
+	}
 	if started {
 		s.inflight[id] = true
 	} else {
@@ -535,7 +601,28 @@ func (s *Session) request(p *rod.Page, e *proto.NetworkRequestWillBeSent) {
 		}
 	}
 	if e.Request.HasPostData && r.Body == "" {
+		// Each fetch is a CDP call of its own: at most maxBodyFetches at
+		// once, past which a flood's requests are reported without their
+		// bodies (and the Dropped hook says so).
+		s.mu.Lock()
+		busy := s.bodyFetches >= maxBodyFetches
+		if !busy {
+			s.bodyFetches++
+		}
+		s.bodyDrops += b2i(busy)
+		n := s.bodyDrops
+		s.mu.Unlock()
+		if busy {
+			s.dropped(DroppedBodies, n)
+			s.cfg.Hooks.Request(r)
+			return
+		}
 		s.goFlight(func() {
+			defer func() {
+				s.mu.Lock()
+				s.bodyFetches--
+				s.mu.Unlock()
+			}()
 			c, cancel := bounded(s.ctx)
 			defer cancel()
 			if res, err := (proto.NetworkGetRequestPostData{RequestID: e.RequestID}).Call(p.Context(c)); err == nil {

@@ -125,6 +125,9 @@ const (
 	PageHarnessTampered  Code = "page.harness_tampered"
 
 	TokenLeaked Code = "token.leaked"
+	// TokenLeakUnchecked: requests went unseen (a flood), so a leak cannot
+	// be ruled out (added by qualcert, issue 10).
+	TokenLeakUnchecked Code = "token.leak_unchecked"
 
 	EnvPageUnreachable Code = "env.page_unreachable"
 	EnvBrowser         Code = "env.browser"
@@ -297,6 +300,8 @@ func init() {
 
 	def(TokenLeaked, Should, "R-SEC-1", "the token reached a third party, a URL, a Referer or the console",
 		"Send the token only through setMetaData: keep it out of URLs, analytics and pixel calls, and do not log it to the console.")
+	def(TokenLeakUnchecked, Should, "R-SEC-1", "the page sent requests faster than they could be observed: some went unseen, so a leak of the token cannot be ruled out",
+		"Do not fire requests in a loop (beacons, polling, retries without back-off): the message says when the harness began to miss them. Fix the flood and run again to have the leak check complete.")
 
 	def(EnvPageUnreachable, Must, "R-ENV-1", "the page could not be loaded",
 		"Check the page URL, the network from the machine running qualcert, and the session (cookies or login) in the profile.")

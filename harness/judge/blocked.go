@@ -14,7 +14,9 @@ import (
 // the campaign's iframe (frame-src, child-src) or the kit loader
 // (script-src), a sandbox keeps the tag from running (a CSP sandbox
 // header, or the CMS's embed block rendered in an iframe sandboxed without
-// allow-scripts), or its scripts remove the campaign's iframe after
+// allow-scripts, srcdoc or src of any origin) or gives it an opaque origin
+// (allow-scripts without allow-same-origin: the campaign's iframe inherits
+// the sandbox, without its cookies and storage), or its scripts remove the campaign's iframe after
 // createIframe (a framework re-rendering the block). That is the page's
 // fault, not the environment's: campaign.blocked_by_page [must], saying
 // how, and the absence findings it explains (kit.missing,
@@ -63,6 +65,17 @@ func pageBlocks(o *Observation, k kitEvidence) []pageBlock {
 			notCreated = true
 		}
 	}
+	// One sandbox, one finding: the top page's view of a sandboxed srcdoc
+	// and the frame's own report are the same root cause; the top page's,
+	// which names the attribute, is told when there is one.
+	sandboxed, parentSaw := false, false
+	for _, e := range o.Events {
+		if e.Event == timeline.PageBlocked && e.TMs >= o.NavStart {
+			if d := observe.Decode[observe.BlockedData](e); d.How == observe.BlockedSandbox && d.Source != "frame" {
+				parentSaw = true
+			}
+		}
+	}
 	for _, e := range o.Events {
 		if e.Event != timeline.PageBlocked || e.TMs < o.NavStart {
 			continue
@@ -84,8 +97,17 @@ func pageBlocks(o *Observation, k kitEvidence) []pageBlock {
 				add(pageBlock{at: e.TMs, how: fmt.Sprintf("the page's Content-Security-Policy (%s, %s) refused %s: the Qualifio kit never ran", d.Directive, where, d.BlockedURL)})
 			}
 		case observe.BlockedSandbox:
-			if !k.ran || notCreated {
+			if sandboxed || (k.ran && !notCreated) || (parentSaw && d.Source == "frame") {
+				continue
+			}
+			sandboxed = true
+			switch {
+			case d.Source != "frame":
 				add(pageBlock{at: e.TMs, how: fmt.Sprintf("the Qualifio tag is inside an iframe sandboxed without allow-scripts (sandbox=%q): the tag never runs", d.Directive)})
+			case d.Opaque:
+				add(pageBlock{at: e.TMs, how: fmt.Sprintf("the Qualifio tag is inside an iframe (%s) sandboxed with allow-scripts but without allow-same-origin: the tag runs with an opaque origin, and the campaign's iframe its kit creates inherits the sandbox (no cookies, no storage)", d.FrameURL)})
+			default:
+				add(pageBlock{at: e.TMs, how: fmt.Sprintf("the Qualifio tag is inside an iframe (%s) where no script may run (a sandbox without allow-scripts, or a CSP sandbox on the frame's response): the tag never runs", d.FrameURL)})
 			}
 		case observe.BlockedDivRemoved:
 			create, ok := liveCreate(o.Events, e.Campaign)

@@ -206,6 +206,9 @@ func Judge(o Observation) Verdict {
 	v.Findings = append(v.Findings, judgeTamper(o)...)
 	leaks, notes := judgeLeaks(o)
 	v.Findings = append(v.Findings, leaks...)
+	if len(leaks) == 0 {
+		v.Findings = append(v.Findings, judgeLeakUnchecked(o)...)
+	}
 	v.Notes = append(v.Notes, notes...)
 	for i := range v.Findings {
 		v.Findings[i].Scenario = o.Scenario
@@ -889,4 +892,38 @@ func judgeTamper(o Observation) []finding.Finding {
 	j := &judgement{o: &o}
 	j.add(finding.PageHarnessTampered, campaign, "%s", strings.Join(ways, "; "))
 	return j.out
+}
+
+// judgeLeakUnchecked: the leak check reads every request the page sent
+// while it held a token. When a flood of the page's requests outran the
+// session's bounded event queue, or the run's cap on kept requests
+// (events.dropped, kind network), some went unseen: with a token in the
+// page, a leak among them cannot be ruled out, and the run says so
+// (token.leak_unchecked [should], the level of token.leaked itself)
+// rather than certify the check. Without a token there is nothing to
+// leak; a leak found anyway says more (token.leaked alone).
+func judgeLeakUnchecked(o Observation) []finding.Finding {
+	if len(o.Tokens) == 0 {
+		return nil
+	}
+	for _, e := range o.Events {
+		if e.Event != timeline.EventsDropped || e.TMs < o.NavStart {
+			continue
+		}
+		kind, _ := e.Data["kind"].(string)
+		if kind != "network" && kind != "bodies" {
+			continue
+		}
+		what := "requests"
+		if kind == "bodies" {
+			what = "request bodies"
+		}
+		why := "the page's requests outran the harness's bounded event queue"
+		if w, _ := e.Data["why"].(string); w == "cap" {
+			why = fmt.Sprintf("the page sent more requests than the run keeps (%v)", e.Data["max_requests"])
+		}
+		return []finding.Finding{finding.New(finding.TokenLeakUnchecked,
+			"%s: from %.0f ms on, %s went unseen, so a leak of the token among them cannot be ruled out", why, e.TMs-o.NavStart, what).WithCampaign(o.only())}
+	}
+	return nil
 }

@@ -129,6 +129,7 @@ var judgeCodes = []finding.Code{
 	finding.SetMetaDataDivIDUnknown, finding.SetMetaDataDivIDMissing, finding.SetMetaDataDivIDNotString,
 	finding.SetMetaDataTokenNotString, finding.CampaignBlocked, finding.PageErrorUnhandled,
 	finding.PageLoggedOutBlocked, finding.TokenLeaked, finding.PageHarnessTampered, finding.CampaignBlockedByPage,
+	finding.TokenLeakUnchecked,
 }
 
 // Every code the judge emits is expected by a failing vector, and every

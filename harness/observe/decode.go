@@ -158,9 +158,16 @@ func (d *Decoder) Handle(payload string) {
 	case emSandbox:
 		var raw struct {
 			Sandbox string `json:"sandbox"`
+			Frame   string `json:"frame"`   // set when the tag's own frame reported it
+			Scripts bool   `json:"scripts"` // the page's scripts run in that frame
+			Opaque  bool   `json:"opaque"`  // that frame's origin is opaque
 		}
 		_ = json.Unmarshal(e.Data, &raw)
-		rec(timeline.Page, timeline.PageBlocked, "", BlockedData{How: BlockedSandbox, Directive: d.Redact.Text(raw.Sandbox), Source: "recorder"})
+		b := BlockedData{How: BlockedSandbox, Directive: d.Redact.Text(raw.Sandbox), Source: "recorder"}
+		if raw.Frame != "" {
+			b.Source, b.FrameURL, b.Opaque = "frame", d.Redact.Text(raw.Frame), raw.Opaque && raw.Scripts
+		}
+		rec(timeline.Page, timeline.PageBlocked, "", b)
 	case emRemoved:
 		var raw struct {
 			Frame   int  `json:"frame"`

@@ -222,6 +222,12 @@ type BlockedData struct {
 	Source     string `json:"source,omitempty"`      // audits | event | recorder | kit
 	Frame      int    `json:"frame,omitempty"`       // the removed iframe's number
 	DivGone    bool   `json:"div_gone,omitempty"`    // the div itself was removed with it
+	// A sandbox reported by the frame that holds the tag (Source "frame"):
+	// its host and path (about:srcdoc, about:blank), and whether its
+	// scripts run with an opaque origin (a sandbox with allow-scripts but
+	// without allow-same-origin) rather than not at all.
+	FrameURL string `json:"frame_url,omitempty"`
+	Opaque   bool   `json:"opaque,omitempty"`
 }
 
 // IframeData is an iframe the page itself put in the document (not the

@@ -30,15 +30,62 @@
   // the embed block in a srcdoc or same-origin iframe and runs the tag
   // there): the tag is followed into it. A cross-origin frame (the
   // campaign's own, an ad) is not the page's.
-  if (window.top !== window) {
-    var own = false;
+  var own = window.top === window;
+  if (!own) {
     // window.origin: a srcdoc or about:blank frame inherits its parent's
     // origin, which its location does not show.
     try { own = window.origin !== 'null' && window.top.origin === window.origin; } catch (e) { own = false; }
-    if (!own) return;
   }
   var bind = window.__qualcertEmit;
   if (typeof bind !== 'function') return;
+  if (window.top !== window) frameCheck(bind);
+  if (!own) return;
+  // frameCheck watches a frame, of any origin, for a Qualifio tag the
+  // frame keeps from working: scripts that cannot run there (an iframe
+  // sandboxed without allow-scripts, whatever its src, or a CSP sandbox on
+  // the frame's own response), or an opaque origin (a sandbox with
+  // allow-scripts but without allow-same-origin: the tag runs, and the
+  // campaign iframe its kit creates inherits the sandbox, without its
+  // cookies or storage, out of the harness's reach). It reports that once,
+  // when the frame's document is parsed; the judge names it
+  // (campaign.blocked_by_page). Whether the page's scripts may run here
+  // (a sandbox, not a CSP script-src, which stops some scripts only), the
+  // parser says: with scripting disabled it parses a <noscript>'s content
+  // as elements (HTML, "parsing HTML fragments": the scripting flag). The
+  // harness's own injected scripts run either way, so they cannot tell.
+  function frameCheck(bind) {
+    var opaque = window.origin === 'null', done = false, scripts = true;
+    function scriptsRun() {
+      try {
+        var d = document.createElement('div');
+        d.innerHTML = '<noscript><i></i></noscript>';
+        return !d.querySelector('noscript i');
+      } catch (e) { return true; }
+    }
+    var Q = /qualifio|_qual_async|\/kit\/qualp/i;
+    function tagged() {
+      if (document.querySelector('[id^="qualifio_insert_place"]')) return true;
+      var l = document.getElementsByTagName('script');
+      for (var i = 0; i < l.length && i < 500; i++) {
+        if (Q.test(l[i].getAttribute('src') || '') || Q.test(String(l[i].text || '').slice(0, 1 << 16))) return true;
+      }
+      return false;
+    }
+    function check() {
+      if (done) return;
+      done = true;
+      scripts = scriptsRun();
+      if (scripts && !opaque) return;
+      if (!tagged()) return;
+      var where = '';
+      try { where = location.protocol === 'about:' ? location.href : location.host + location.pathname; } catch (e) { /* ignore */ }
+      try {
+        bind(JSON.stringify({ src: 'page', ev: 'sandbox', t: performance.timeOrigin + performance.now(),
+          data: { sandbox: '', frame: String(where).slice(0, 300), scripts: scripts, opaque: opaque } }));
+      } catch (e) { /* ignore */ }
+    }
+    document.addEventListener('DOMContentLoaded', check, true);
+  }
   var stringify = JSON.stringify, parse = JSON.parse, hasOwn = Object.prototype.hasOwnProperty;
   var perf = window.performance;
   function now() { return perf.timeOrigin + perf.now(); }
@@ -47,6 +94,25 @@
     try { bind(stringify(o)); } catch (e) { /* unserialisable: dropped */ }
   }
   function kitEmit(ev, div, data) { emit({ src: 'kit', ev: ev, div: div || '', data: data || {} }); }
+
+  // The recorder's listeners on the document and the window, kept so that
+  // they can be added again: document.open() (a page writing an ad slot or
+  // a CMS block into an about:blank iframe: createElement, appendChild,
+  // contentDocument.write) erases every listener of the document and its
+  // window, in every world, but keeps the window and this world's state
+  // (Chromium makes no new document there, so nothing runs again "on new
+  // document"). The observer below sees the document's children replaced
+  // and arms them again, in the microtask after the page's writing script,
+  // before any script it wrote that loads (the kit's loader) can run.
+  var listeners = [];
+  function listen(target, type, fn, capture) {
+    listeners.push([target, type, fn, capture]);
+    target.addEventListener(type, fn, capture);
+  }
+  function rearm() {
+    // Adding a listener that is still there is a no-op.
+    for (var i = 0; i < listeners.length; i++) listeners[i][0].addEventListener(listeners[i][1], listeners[i][2], listeners[i][3]);
+  }
 
   // Relays from the page's world, bounded: at most MAXRELAY characters each
   // (a token over 64 KiB comes as its head and length),
@@ -78,7 +144,7 @@
       dropped = 0; dropTimer = 0;
     }, 1000);
   }
-  document.addEventListener('qualcert:relay', function (e) {
+  listen(document, 'qualcert:relay', function (e) {
     var s = e.detail;
     if (typeof s !== 'string') return;
     if (s.length > MAXRELAY) { drop('size'); return; }
@@ -145,6 +211,7 @@
     new MutationObserver(function (list) {
       for (var i = 0; i < list.length; i++) {
         var m = list[i];
+        if (m.target === document && m.removedNodes.length) rearm(); // document.open(): see listen
         for (var j = 0; j < m.addedNodes.length; j++) added(m.addedNodes[j]);
       }
     }).observe(document, { childList: true, subtree: true });
@@ -302,7 +369,7 @@
   // that stops the message (page.js reports it) cannot keep it from the
   // kit, and one the page makes up (not trusted) is refused and reported.
   var watching = false;
-  window.addEventListener('message', function (e) {
+  listen(window, 'message', function (e) {
     var d = e.data;
     if (!d || typeof d !== 'object' || d.qualifio !== true) return;
     if (!e.isTrusted) {
@@ -439,7 +506,7 @@
   // CSP violations the browser dispatches (trusted events only: a page can
   // dispatch its own); Chromium's Audits issues say the same from outside.
   var csps = 0;
-  document.addEventListener('securitypolicyviolation', function (e) {
+  listen(document, 'securitypolicyviolation', function (e) {
     if (!e.isTrusted || csps >= 50) return;
     csps++;
     emit({ src: 'page', ev: 'csp', data: { directive: String(e.effectiveDirective || e.violatedDirective || '').slice(0, 100),
@@ -453,6 +520,6 @@
       for (var j = 0; j < m.addedNodes.length; j++) scanIframes(m.addedNodes[j]);
     }
   });
-  io.observe(document.documentElement || document, { childList: true, subtree: true, attributes: true, attributeFilter: ['src', 'srcdoc', 'sandbox'] });
-  document.addEventListener('DOMContentLoaded', function () { scanIframes(document.documentElement); });
+  io.observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['src', 'srcdoc', 'sandbox'] });
+  listen(document, 'DOMContentLoaded', function () { scanIframes(document.documentElement); }, false);
 })();

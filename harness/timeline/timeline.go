@@ -65,6 +65,7 @@ const (
 	Tampered        = "page.tampered"      // the page interfered with the harness or the campaign's messages
 	RelayDropped    = "relay.dropped"      // the recorder dropped what the page's world relayed over its bounds
 	ConsoleCut      = "console.cut"        // console messages over the session's bounds were cut or dropped before decoding
+	EventsDropped   = "events.dropped"     // a flood of the page's events outran the session's bounded queue (or the run's cap on requests): from here on, some of that kind went unseen
 	CampaignSign    = "page.campaign_sign" // the page shows a sign of a campaign (a qualifio_insert_place_* div, a _qual_async queue, a script naming Qualifio): a kit may still come
 	Scrolled        = "page.scrolled"      // the harness scrolled the page through as a reader would
 	PageResponse    = "page.response"      // the top frame's document answered: status, MIME type, Content-Disposition

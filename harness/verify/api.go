@@ -27,6 +27,7 @@
 package verify
 
 import (
+	"net"
 	"net/http"
 	"time"
 
@@ -77,8 +78,12 @@ type Config struct {
 	// an info note, not a failure of the page.
 	UserInfoOffline bool
 
-	HTTPClient *http.Client     // for the JWKS URL and user-info; nil = a default client with timeouts
-	Now        func() time.Time // nil = time.Now; the claims' clock and the user-info stopwatch
+	HTTPClient *http.Client // for the JWKS URL and user-info; nil = a default client with timeouts
+	// Resolver resolves the JWKS and user-info hosts of the default client
+	// (ignored with HTTPClient); nil = the system's resolver. Tests give
+	// one that never leaves the process (package dnstest).
+	Resolver *net.Resolver
+	Now      func() time.Time // nil = time.Now; the claims' clock and the user-info stopwatch
 }
 
 // ConfigFromProfile maps a loaded profile onto a Config.

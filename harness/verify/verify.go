@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,7 +23,7 @@ const DefaultHTTPTimeout = 10 * time.Second
 func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	v := &Verifier{cfg: cfg, client: cfg.HTTPClient, now: cfg.Now}
 	if v.client == nil {
-		v.client = &http.Client{Timeout: DefaultHTTPTimeout}
+		v.client = defaultClient(cfg.Resolver)
 	}
 	if v.now == nil {
 		v.now = time.Now
@@ -211,4 +212,19 @@ func noteSecrets(r *Result) {
 	for _, v := range r.Fields {
 		finding.NoteSecret(v)
 	}
+}
+
+// defaultClient is the HTTP client of a verifier given none: Go's default
+// transport (proxy from the environment, keep-alives, HTTP/2), every
+// request bounded by DefaultHTTPTimeout, names resolved by r (nil: the
+// system's resolver).
+func defaultClient(r *net.Resolver) *http.Client {
+	c := &http.Client{Timeout: DefaultHTTPTimeout}
+	if r != nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Resolver: r}
+		t.DialContext = d.DialContext
+		c.Transport = t
+	}
+	return c
 }
