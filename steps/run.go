@@ -221,7 +221,11 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	run.say("browser ready in %.1fs; %d scenario%s, %d page load%s at a time",
 		time.Since(started).Seconds(), len(run.order), plural(len(run.order)), run.cfg.Concurrency, plural(run.cfg.Concurrency))
 	run.execute(ctx, report, h.Run)
-	run.say("%s done in %.1fs; closing the browser…", reports.Plural(len(run.order), "scenario"), time.Since(started).Seconds())
+	if cfg.Shared == nil {
+		run.say("%s done in %.1fs; closing the browser…", reports.Plural(len(run.order), "scenario"), time.Since(started).Seconds())
+	} else {
+		run.say("%s done in %.1fs", reports.Plural(len(run.order), "scenario"), time.Since(started).Seconds())
+	}
 	report.DurationMs = time.Since(started).Milliseconds()
 	return report, nil
 }
