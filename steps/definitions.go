@@ -144,8 +144,8 @@ func definitions() []stepDef {
 			codes:   []finding.Code{finding.PageErrorUnhandled}},
 		none(`^the visitor is not left on the blocked spinner$`, "A visitor who is not logged in is asked to log in (or sees no campaign) instead of being left on the spinner.",
 			"a visitor who is not logged in is left on the spinner", finding.PageLoggedOutBlocked),
-		none(`^the token does not leak to other hosts or to the console$`, "The token (or its payload) appears in no request to another host than the campaign host, and not in the console.",
-			"the token leaks out of the page", finding.TokenLeaked),
+		none(`^the token does not leak to other hosts or to the console$`, "The token (or its payload) appears in no request to another host than the campaign host, and not in the console; requests that went unseen (a flood) are said.",
+			"the token leaks out of the page", finding.TokenLeaked, finding.TokenLeakUnchecked),
 
 		// Then: the run as a whole (reference suite).
 		{kind: "Then", pattern: `^the run reports "([^"]*)"$`, fn: thenReports, example: `the run reports "setmetadata.late"`,
