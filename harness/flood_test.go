@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qualcert/qualcert/harness/finding"
 	"github.com/qualcert/qualcert/harness/profile"
 	"github.com/qualcert/qualcert/harness/timeline"
 )
@@ -194,7 +195,17 @@ func TestPushStateEvery5msGetsAVerdict(t *testing.T) { // not parallel: a flood 
 		dumpTimeline(t, res)
 		t.Fatalf("broken: %v", err)
 	}
-	expectCodes(t, res)
+	// On a loaded machine (make test's -race, beside other packages'
+	// Chromium) the session may fall 4096 events behind the router: events
+	// are then dropped and marked, and the leak check says it could not see
+	// every request (token.leak_unchecked, a should). That warning is true
+	// when, and only when, events were dropped; the verdict is the same.
+	if _, dropped := timeline.First(res.Timeline, timeline.EventsDropped, ""); dropped {
+		expectCodes(t, res, string(finding.TokenLeakUnchecked))
+		t.Logf("events were dropped on this machine: token.leak_unchecked, as it should")
+	} else {
+		expectCodes(t, res)
+	}
 	if c := campaignOf(t, res, testDiv); c.Outcome != "prefilled" {
 		dumpTimeline(t, res)
 		t.Fatalf("outcome %s, want prefilled", c.Outcome)

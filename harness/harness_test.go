@@ -23,6 +23,9 @@ func expectCodes(t *testing.T, res *Result, want ...string) {
 	slices.Sort(want)
 	if got := codes(res); !slices.Equal(got, want) {
 		dumpTimeline(t, res)
+		for _, c := range res.Campaigns {
+			t.Logf("campaign %s: outcome %s, error %q, page reaction %q", c.DivID, c.Outcome, c.ErrorCode, c.PageReaction)
+		}
 		t.Fatalf("must/should codes = %v, want %v", got, want)
 	}
 }
