@@ -1126,12 +1126,29 @@ func (s *Session) Close() error {
 	s.mu.Unlock()
 	var err error
 	if s.inc != nil {
-		c, cancel := context.WithTimeout(context.Background(), callTimeout)
-		err = proto.TargetDisposeBrowserContext{BrowserContextID: s.inc.BrowserContextID}.Call(s.b.rod.Context(c))
-		if err != nil && s.page != nil {
-			_, _ = proto.TargetCloseTarget{TargetID: s.page.TargetID}.Call(s.b.rod.Context(c))
+		dispose := func() error {
+			c, cancel := context.WithTimeout(context.Background(), callTimeout)
+			defer cancel()
+			err := proto.TargetDisposeBrowserContext{BrowserContextID: s.inc.BrowserContextID}.Call(s.b.rod.Context(c))
+			if err != nil && strings.Contains(err.Error(), "Failed to find context") {
+				return nil // an earlier, timed-out dispose did take effect
+			}
+			return err
 		}
-		cancel()
+		err = dispose()
+		if err != nil && s.page != nil {
+			// A page that keeps its renderer busy (a router pushing state
+			// every few ms, under load) can outlast one bound: close its tab
+			// first, each call with a bound of its own, then dispose again.
+			c, cancel := context.WithTimeout(context.Background(), callTimeout)
+			_, _ = proto.TargetCloseTarget{TargetID: s.page.TargetID}.Call(s.b.rod.Context(c))
+			cancel()
+			if again := dispose(); again == nil {
+				err = nil
+			} else {
+				err = errors.Join(err, again)
+			}
+		}
 		if err != nil {
 			err = fmt.Errorf("closing the scenario's browser context: %w", err)
 		}
