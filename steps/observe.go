@@ -58,6 +58,24 @@ func (c conditions) slug() string {
 	return strings.Trim(unsafeChars.ReplaceAllString(strings.ToLower(s), "-"), "-")
 }
 
+// rank orders the page loads waiting for a browser slot, the longest
+// expected first (longest-processing-time first: the slots then finish
+// together rather than one running the slow phone alone at the end). A
+// slow phone's load takes longest (3.2 s of the demo's 2.2–2.4 s for the
+// others: its network round trips); an injected fault and a logged-out
+// visit end with the windows the verdict needs after the campaign's
+// outcome (kit/PROTOCOL.md, "When a run ends"); a plain load ends at its
+// campaigns' outcomes.
+func (c conditions) rank() int {
+	switch {
+	case c.throttle != nil:
+		return 2
+	case c.fault != "" || c.loggedOut:
+		return 1
+	}
+	return 0
+}
+
 // observation is one page load, shared by the scenarios with its conditions.
 type observation struct {
 	cond  conditions
@@ -88,6 +106,13 @@ type observer struct {
 	ctx   context.Context // the run's: a page load outlives the scenario that started it
 	load  pageLoader
 	slots chan struct{}
+	// burst is how many page loads may run beyond the slots, each admitted
+	// only while the machine's CPUs are idle (idle; see admitBurst): the
+	// loads spend most of their time waiting on windows and round trips,
+	// not computing. 0 = none.
+	burst int
+	idle  idleGauge
+	q     queue
 	// prepare runs on a page load's result before any scenario sees it
 	// (causes, allowances); started says that a load begins. Both optional.
 	prepare   func(*harness.Result)
@@ -145,6 +170,7 @@ func (o *observer) observe(ctx context.Context, scenarioID string, cond conditio
 	}
 	o.mu.Unlock()
 	obs.addUser(scenarioID)
+	o.q.arrive(scenarioID)
 
 	if !shared {
 		o.run(obs, sc)
@@ -160,13 +186,12 @@ func (o *observer) observe(ctx context.Context, scenarioID string, cond conditio
 // run performs the page load in a browser slot and publishes its result.
 func (o *observer) run(obs *observation, sc harness.Scenario) {
 	defer close(obs.done)
-	select {
-	case o.slots <- struct{}{}:
-	case <-o.ctx.Done():
-		obs.err = fmt.Errorf("waiting for a browser slot: %w: %w", harness.ErrBroken, o.ctx.Err())
+	release, err := o.acquire(obs)
+	if err != nil {
+		obs.err = fmt.Errorf("waiting for a browser slot: %w: %w", harness.ErrBroken, err)
 		return
 	}
-	defer func() { <-o.slots }()
+	defer release()
 	if o.started != nil {
 		o.started(obs, sc)
 	}

@@ -100,6 +100,11 @@ type Config struct {
 	Tags     string // tag expression (see Tags), e.g. "@jws and not @throttled"
 
 	Concurrency int // page loads at a time in the browser; 0 = 2
+	// Burst is how many page loads may run beyond Concurrency, each started
+	// only while the machine's CPUs are idle (a page load mostly waits:
+	// round trips, the windows after the campaigns' outcomes); on a busy
+	// machine none starts. 0 = none. Not with Slots (a fleet's).
+	Burst int
 	Browser     harness.Options
 	// At judges the time claims of the tokens the page hands over as of
 	// this instant instead of now (zero: now); the report says so
@@ -347,6 +352,8 @@ func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load p
 	run.observer.harReveal, run.observer.harTool = cfg.Browser.Reveal, cfg.ToolVersion
 	if cfg.Slots != nil {
 		run.observer.slots = cfg.Slots
+	} else if cfg.Burst > 0 {
+		run.observer.burst, run.observer.idle = cfg.Burst, newProcStat()
 	}
 	run.observer.prepare = func(res *harness.Result) {
 		assignCauses(res)
@@ -367,6 +374,15 @@ func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load p
 		}
 	}
 	defer close(run.doneCh())
+	// The first page load starts once every scenario said which it needs
+	// (the longest first: schedule.go).
+	selected := 0
+	for _, m := range run.order {
+		if m.selected {
+			selected++
+		}
+	}
+	run.observer.q.gather(selected)
 
 	// Every scenario starts at once and queues for the browser (the
 	// observer's slots bound the page loads); godog's own concurrency only
@@ -508,6 +524,9 @@ func (run *suiteRun) initScenario(sc *godog.ScenarioContext) {
 	})
 	sc.After(func(ctx context.Context, p *godog.Scenario, err error) (context.Context, error) {
 		if s, cerr := current(ctx); cerr == nil {
+			if run.observer != nil {
+				run.observer.q.arrive(s.meta.id)
+			}
 			s.finished = true
 			s.final = s.status() // decided here, once: what is printed is what every report says
 			run.printProgress(s)
