@@ -104,8 +104,8 @@ type Config struct {
 	// only while the machine's CPUs are idle (a page load mostly waits:
 	// round trips, the windows after the campaigns' outcomes); on a busy
 	// machine none starts. 0 = none. Not with Slots (a fleet's).
-	Burst int
-	Browser     harness.Options
+	Burst   int
+	Browser harness.Options
 	// At judges the time claims of the tokens the page hands over as of
 	// this instant instead of now (zero: now); the report says so
 	// (Report.JudgedAsOf).
