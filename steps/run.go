@@ -58,6 +58,8 @@
 package steps
 
 import (
+	"os"
+	"syscall"
 	"context"
 	"errors"
 	"fmt"
@@ -223,8 +225,12 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	if cfg.Shared == nil {
 		defer h.Close()
 	}
-	run.say("browser ready in %.1fs; %d scenario%s, %d page load%s at a time",
-		time.Since(started).Seconds(), len(run.order), plural(len(run.order)), run.cfg.Concurrency, plural(run.cfg.Concurrency))
+	burst := ""
+	if cfg.Burst > 0 && cfg.Slots == nil {
+		burst = fmt.Sprintf(" (up to %d while the CPUs are idle)", run.cfg.Concurrency+cfg.Burst)
+	}
+	run.say("browser ready in %.1fs; %d scenario%s, %d page load%s at a time%s",
+		time.Since(started).Seconds(), len(run.order), plural(len(run.order)), run.cfg.Concurrency, plural(run.cfg.Concurrency), burst)
 	run.execute(ctx, report, h.Run)
 	if cfg.Shared == nil {
 		run.say("%s done in %.1fs; closing the browser…", reports.Plural(len(run.order), "scenario"), time.Since(started).Seconds())
@@ -232,6 +238,13 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 		run.say("%s done in %.1fs", reports.Plural(len(run.order), "scenario"), time.Since(started).Seconds())
 	}
 	report.DurationMs = time.Since(started).Milliseconds()
+	if os.Getenv("QC_DEBUG_PHASES") != "" {
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		var rc syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &rc)
+		fmt.Fprintf(os.Stderr, "DEBUG self user=%v sys=%v maxrss=%dMB; children user=%v sys=%v\n", time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano()), ru.Maxrss/1024, time.Duration(rc.Utime.Nano()), time.Duration(rc.Stime.Nano()))
+	}
 	return report, nil
 }
 

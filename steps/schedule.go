@@ -24,12 +24,20 @@ const (
 	// gatherBound bounds the wait for the scenarios to ask for their page
 	// loads before the first starts (they all start at once and ask within
 	// milliseconds: the bound only matters if one never asks).
-	gatherBound = 250 * time.Millisecond
+	gatherBound = time.Second
 	// burstPoll is how often the first waiting load looks at the CPUs.
 	burstPoll = 100 * time.Millisecond
-	// burstIdle is the idle share of the machine's CPUs, over the last
-	// poll, at or above which one more load may start beyond the slots.
-	burstIdle = 0.6
+	// burstIdle is the idle share of the machine's CPUs at or above which,
+	// over the last burstQuiet polls in a row, one more load may start
+	// beyond the slots. Not higher: a slow phone's load keeps most of a
+	// core busy for its whole flow (Chromium emulates the slow CPU by
+	// spinning the renderer's main thread in place), so on 2 cores beside it
+	// the CPUs are at most about half idle; on a loaded machine (stress-ng
+	// --cpu 2, other runs) they are at 0–10 %.
+	burstIdle = 0.4
+	// burstQuiet is how many polls in a row must find the CPUs idle: one
+	// quiet poll is a gap between two bursts of work.
+	burstQuiet = 2
 	// burstSpacing is the least time between a load's start and a burst
 	// load's: a start's own CPU (the tab's renderer, the set-up) shows in
 	// the gauge only after it.
@@ -49,6 +57,7 @@ type queue struct {
 
 	inBurst   int       // loads running beyond the slots
 	lastStart time.Time // the last load's start
+	quiet     int       // idle polls in a row
 }
 
 type waiter struct {
@@ -155,16 +164,22 @@ func (q *queue) started() {
 }
 
 // admitBurst starts a load beyond the slots if fewer than max run so, the
-// last start is burstSpacing old and the CPUs were idle (idle) since the
-// last poll.
+// last start is burstSpacing old and the CPUs were idle (idle: since the
+// last poll) for burstQuiet polls in a row.
 func (q *queue) admitBurst(max int, idle float64) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.inBurst >= max || time.Since(q.lastStart) < burstSpacing || idle < burstIdle {
+	if idle >= burstIdle {
+		q.quiet++
+	} else {
+		q.quiet = 0
+	}
+	if q.inBurst >= max || time.Since(q.lastStart) < burstSpacing || q.quiet < burstQuiet {
 		return false
 	}
 	q.inBurst++
 	q.lastStart = time.Now()
+	q.quiet = 0
 	return true
 }
 

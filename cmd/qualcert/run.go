@@ -50,6 +50,9 @@ to confine), each page load in an incognito context of its own.
 --concurrency N bounds the page loads at a time of the whole run; in a
 Chromium qualcert launches, to at most the machine's cores (at least 2), so
 that no page times out for the load qualcert itself puts on the machine.
+There, --burst lets a few more start while the CPUs are idle (a page load
+mostly waits: round trips, the windows after the campaigns' outcomes); on a
+busy machine none does. The longest page loads (the slow phone) start first.
 
 Flags:
 `
@@ -74,6 +77,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		ownOnly     = fl.Bool("features-only", false, "run only the --features DIR, not the built-in suite")
 		allowPath   = fl.String("allow", "", "expected-deviations `FILE`: listed findings do not fail the run")
 		concurrency = fl.Int("concurrency", 2, "page loads at a time (`N`)")
+		burst       = fl.Int("burst", 3, "up to `N` more page loads beyond --concurrency, each started only while the machine's CPUs are idle (a local Chromium, one site; 0: none)")
 		browserBin  = fl.String("browser-bin", "", "Chromium binary `PATH` (default "+defaultChromium+" when present, else found on PATH)")
 		browserURL  = fl.String("browser-url", "", "connect to a running Chromium's DevTools `URL` (ws://… or http://host:port) instead of launching one")
 		perLoad     = fl.Bool("browser-per-load", false, "open one --browser-url connection per page load (endpoints that start a browser per connection, such as browserless; detected when not given)")
@@ -110,6 +114,8 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		return usageErr("--grid-no-sandbox needs --grid")
 	case *concurrency < 1:
 		return usageErr("--concurrency must be at least 1, not %d", *concurrency)
+	case *burst < 0:
+		return usageErr("--burst must be at least 0, not %d", *burst)
 	case *reportDir == "":
 		return usageErr("--report-dir must not be empty")
 	}
@@ -189,6 +195,9 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		if _, err := os.Stat(defaultChromium); err == nil {
 			cfg.Browser.BrowserBin = defaultChromium
 		}
+	}
+	if cfg.Browser.BrowserURL == "" && cfg.Browser.Grid == "" {
+		cfg.Burst = *burst // a fleet shares its slots (steps.Config.Slots): no burst there
 	}
 	if n := localConcurrency(cfg.Browser, *concurrency); n < *concurrency {
 		fmt.Fprintf(e.stdout, "qualcert run: --concurrency %d: %d page loads at a time in the local Chromium, as many as this machine has cores (more would compete for them, and a page slowed by its siblings could time out: a verdict of qualcert's making); a --grid or --browser-url spreads more\n", *concurrency, n)

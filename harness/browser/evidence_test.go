@@ -102,3 +102,40 @@ func colour(img image.Image, x, y int) string {
 	r, g, b, _ := img.At(img.Bounds().Min.X+x, img.Bounds().Min.Y+y).RGBA()
 	return fmt.Sprintf("%02x%02x%02x", r>>8, g>>8, b>>8)
 }
+
+// TestEvidenceLiftsTheCPUThrottle: the evidence of a throttled session is
+// taken at full speed (the emulated slow CPU is for the flow, which is
+// over), and the captures are those of an unthrottled one.
+func TestEvidenceLiftsTheCPUThrottle(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><body style="margin:0;background:#00f"><div id=a style="background:#0f0;width:100px;height:50px"></div></body></html>`)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := shared.NewSession(ctx, SessionConfig{Width: 800, Height: 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Throttle(ctx, 4, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Navigate(ctx, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	els, page := s.Evidence(ctx, 5*time.Second, []string{"#a"})
+	if els[0].Err != nil || page.Err != nil {
+		t.Fatalf("captures: element %v, page %v", els[0].Err, page.Err)
+	}
+	if got := colour(decode(t, els[0].PNG), 5, 5); got != "00ff00" {
+		t.Errorf("element: %s, want 00ff00", got)
+	}
+	s.mu.Lock()
+	rate := s.cpuRate
+	s.mu.Unlock()
+	if rate != 1 {
+		t.Errorf("CPU throttling rate after the evidence: %v, want 1 (lifted)", rate)
+	}
+}

@@ -148,6 +148,7 @@ type Session struct {
 	bindingCalls   int          // calls of the binding so far (bindingAllowed)
 	bindingDropped bool         // a call was dropped (reported once)
 	link           *link        // the emulated network for what Handler answers; nil: none
+	cpuRate        float64      // the emulated CPU slowdown (Throttle); ≤ 1: none
 	release        func() error // ends the session's own browser (per-load endpoints, grid); nil when shared
 	har            harLog       // the requests of the page, when cfg.HAR (har.go)
 }
@@ -837,6 +838,9 @@ func (s *Session) Throttle(ctx context.Context, cpuRate float64, latency time.Du
 		if err := s.do(ctx, s.page, proto.EmulationSetCPUThrottlingRate{Rate: cpuRate}); err != nil {
 			return fmt.Errorf("emulating a slow CPU: %w", err)
 		}
+		s.mu.Lock()
+		s.cpuRate = cpuRate
+		s.mu.Unlock()
 	}
 	bps := func(kbps float64) float64 {
 		if kbps <= 0 {
@@ -938,6 +942,7 @@ func (b box) inside(v box) bool {
 // final scroll position restored. each bounds every capture.
 func (s *Session) Evidence(ctx context.Context, each time.Duration, selectors []string) (elements []Capture, page Capture) {
 	elements = make([]Capture, len(selectors))
+	s.fullSpeed(ctx, each)
 	measure := func(sels []string) ([]*box, box, error) { return s.measure(ctx, each, sels) }
 	clip := func(i int, b *box, beyond bool) {
 		elements[i].PNG, elements[i].Err = s.capture(ctx, each, b, beyond)
@@ -1000,6 +1005,28 @@ func (s *Session) Evidence(ctx context.Context, each time.Duration, selectors []
 		clip(i, boxes[i], true)
 	}
 	return elements, page
+}
+
+// fullSpeed lifts the emulated CPU slowdown (Throttle) before the evidence:
+// the flow it was emulated for is over (the evidence is taken once the run
+// has decided, and the judgement reads nothing the page does after), and a
+// renderer four times slower takes four times as long to lay the page out
+// and paint it for each capture. The network emulation stays (it costs the
+// captures nothing). A failure only leaves the captures slower.
+func (s *Session) fullSpeed(ctx context.Context, each time.Duration) {
+	s.mu.Lock()
+	rate := s.cpuRate
+	s.mu.Unlock()
+	if rate <= 1 {
+		return
+	}
+	c, cancel := context.WithTimeout(ctx, each)
+	defer cancel()
+	if s.do(c, s.page, proto.EmulationSetCPUThrottlingRate{Rate: 1}) == nil {
+		s.mu.Lock()
+		s.cpuRate = 1
+		s.mu.Unlock()
+	}
 }
 
 // measure runs scrollAndMeasure for selectors.
