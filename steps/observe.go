@@ -88,6 +88,7 @@ type observation struct {
 	err   error
 	ranBy string        // the scenario whose step started it
 	took  time.Duration // wall time of harness.Run, slot wait excluded
+	burst bool          // started beyond the slots, the CPUs being idle
 	shots []reports.Attachment
 
 	mu    sync.Mutex

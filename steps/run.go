@@ -377,7 +377,11 @@ func (run *suiteRun) execute(ctx context.Context, report *reports.Report, load p
 		run.loads++
 		n := run.loads
 		run.progressMu.Unlock()
-		run.say("page load %d: opening %s [%s]", n, sc.Profile.Page.URL, obs.key)
+		how := ""
+		if obs.burst {
+			how = " (beyond the slots: the CPUs are idle)"
+		}
+		run.say("page load %d: opening %s [%s]%s", n, sc.Profile.Page.URL, obs.key, how)
 	}
 	if cfg.TestingT != nil {
 		run.startSubtests(report)

@@ -217,6 +217,7 @@ func (o *observer) acquire(obs *observation) (release func(), err error) {
 			return func() { <-o.slots }, nil
 		case <-tick:
 			if o.q.admitBurst(o.burst, o.idle.Idle()) {
+				obs.burst = true
 				return o.q.endBurst, nil
 			}
 		case <-changed:
