@@ -142,16 +142,16 @@ type Session struct {
 	closed   bool
 	inflight map[proto.NetworkRequestID]bool
 
-	netCut         bool         // network events were dropped (dropped): requests in flight are no longer counted
-	bodyFetches    int          // request bodies being fetched (request)
-	bodyDrops      int          // requests reported without their body, fetches being at maxBodyFetches
-	bindingCalls   int          // calls of the binding so far (bindingAllowed)
-	bindingDropped bool         // a call was dropped (reported once)
-	link           *link        // the emulated network for what Handler answers; nil: none
-	release        func() error // ends the session's own browser (per-load endpoints, grid); nil when shared
+	netCut         bool                     // network events were dropped (dropped): requests in flight are no longer counted
+	bodyFetches    int                      // request bodies being fetched (request)
+	bodyDrops      int                      // requests reported without their body, fetches being at maxBodyFetches
+	bindingCalls   int                      // calls of the binding so far (bindingAllowed)
+	bindingDropped bool                     // a call was dropped (reported once)
+	link           *link                    // the emulated network for what Handler answers; nil: none
+	release        func() error             // ends the session's own browser (per-load endpoints, grid); nil when shared
 	syncSeq        uint64                   // the last Sync's number
 	syncWait       map[uint64]chan struct{} // Syncs waiting for their marker, by number
-	har            harLog       // the requests of the page, when cfg.HAR (har.go)
+	har            harLog                   // the requests of the page, when cfg.HAR (har.go)
 }
 
 // NavigationError is a navigation Chromium could not complete (DNS, refused
