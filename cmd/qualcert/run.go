@@ -77,7 +77,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 		ownOnly     = fl.Bool("features-only", false, "run only the --features DIR, not the built-in suite")
 		allowPath   = fl.String("allow", "", "expected-deviations `FILE`: listed findings do not fail the run")
 		concurrency = fl.Int("concurrency", 2, "page loads at a time (`N`)")
-		burst       = fl.Int("burst", 3, "up to `N` more page loads beyond --concurrency, each started only while the machine's CPUs are idle (a local Chromium, one site; 0: none)")
+		burst       = fl.Int("burst", 3, "up to `N` more page loads beyond --concurrency, each started only while the machine's CPUs are idle (a local Chromium, one site; 0: none, also the default when --concurrency is given)")
 		browserBin  = fl.String("browser-bin", "", "Chromium binary `PATH` (default "+defaultChromium+" when present, else found on PATH)")
 		browserURL  = fl.String("browser-url", "", "connect to a running Chromium's DevTools `URL` (ws://… or http://host:port) instead of launching one")
 		perLoad     = fl.Bool("browser-per-load", false, "open one --browser-url connection per page load (endpoints that start a browser per connection, such as browserless; detected when not given)")
@@ -196,9 +196,7 @@ func cmdRun(ctx context.Context, e env, args []string) int {
 			cfg.Browser.BrowserBin = defaultChromium
 		}
 	}
-	if cfg.Browser.BrowserURL == "" && cfg.Browser.Grid == "" {
-		cfg.Burst = *burst // a fleet shares its slots (steps.Config.Slots): no burst there
-	}
+	cfg.Burst = localBurst(cfg.Browser, *burst, fl.Changed("burst"), fl.Changed("concurrency"))
 	if n := localConcurrency(cfg.Browser, *concurrency); n < *concurrency {
 		fmt.Fprintf(e.stdout, "qualcert run: --concurrency %d: %d page loads at a time in the local Chromium, as many as this machine has cores (more would compete for them, and a page slowed by its siblings could time out: a verdict of qualcert's making); a --grid or --browser-url spreads more\n", *concurrency, n)
 		cfg.Concurrency = n
@@ -337,6 +335,18 @@ func localConcurrency(opt harness.Options, asked int) int {
 		return asked
 	}
 	return min(asked, max(2, runtime.NumCPU()))
+}
+
+// localBurst is how many page loads may start beyond the concurrency while
+// the CPUs are idle (steps.Config.Burst): in a Chromium qualcert launches
+// only (the gauge is this machine's CPUs), and not when --concurrency was
+// asked for without --burst (a run asked to load N pages at a time loads
+// N). A fleet shares its slots (steps.Config.Slots) and has no burst.
+func localBurst(opt harness.Options, burst int, burstSet, concurrencySet bool) int {
+	if opt.BrowserURL != "" || opt.Grid != "" || concurrencySet && !burstSet {
+		return 0
+	}
+	return burst
 }
 
 // ownMount names the publisher's folder in the reports (its base name,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qualcert/qualcert/harness"
 	"github.com/qualcert/qualcert/harness/demo"
 	"github.com/qualcert/qualcert/reports"
 )
@@ -209,4 +210,27 @@ func startDemoWithChromium(t *testing.T) *demo.Server {
 	}
 	t.Cleanup(func() { srv.Close() })
 	return srv
+}
+
+// --burst applies to a Chromium qualcert launches, by default only when
+// --concurrency is not asked for.
+func TestLocalBurst(t *testing.T) {
+	local, remote, grid := harness.Options{}, harness.Options{BrowserURL: "ws://127.0.0.1:9222/x"}, harness.Options{Grid: "http://127.0.0.1:4444"}
+	for _, c := range []struct {
+		opt                      harness.Options
+		burst                    int
+		burstSet, concurrencySet bool
+		want                     int
+	}{
+		{local, 3, false, false, 3},
+		{local, 3, false, true, 0},
+		{local, 2, true, true, 2},
+		{local, 0, true, false, 0},
+		{remote, 3, false, false, 0},
+		{grid, 3, true, false, 0},
+	} {
+		if got := localBurst(c.opt, c.burst, c.burstSet, c.concurrencySet); got != c.want {
+			t.Errorf("localBurst(%+v, %d, burst set %v, concurrency set %v) = %d, want %d", c.opt, c.burst, c.burstSet, c.concurrencySet, got, c.want)
+		}
+	}
 }
