@@ -17,9 +17,9 @@ import (
 //   - a load beyond the slots (observer.burst) starts only while the
 //     machine's CPUs are idle: a page load spends most of its time waiting
 //     (round trips, the windows of kit/PROTOCOL.md "When a run ends"), and a
-//     load started then takes no CPU from its siblings; on a loaded machine
-//     (stress-ng, other runs) no extra load starts, and the run is the one
-//     the slots alone would give.
+//     load started then takes CPU its siblings are not using; on a loaded
+//     machine (stress-ng, other runs) no extra load starts, and the run is
+//     the one the slots alone would give.
 const (
 	// gatherBound bounds the wait for the scenarios to ask for their page
 	// loads before the first starts (they all start at once and ask within
