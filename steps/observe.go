@@ -41,8 +41,6 @@ func (c conditions) key() string {
 	return k
 }
 
-var debugT0 = time.Now()
-
 var unsafeChars = regexp.MustCompile(`[^a-z0-9.]+`)
 
 // slug names the folder of the page load's screenshots.
@@ -201,9 +199,6 @@ func (o *observer) run(obs *observation, sc harness.Scenario) {
 	start := time.Now()
 	obs.res, obs.err = o.load(o.ctx, sc)
 	obs.took = time.Since(start)
-	if os.Getenv("QC_DEBUG_PHASES") != "" && obs.res != nil {
-		fmt.Fprintf(os.Stderr, "DEBUG %s start=%.2f took=%.2f setup=%v flow=%v evidence=%v\n", obs.key, start.Sub(debugT0).Seconds(), obs.took.Seconds(), obs.res.Phases.Setup.Round(time.Millisecond), obs.res.Phases.Flow.Round(time.Millisecond), obs.res.Phases.Evidence.Round(time.Millisecond))
-	}
 	if obs.res != nil && o.prepare != nil {
 		o.prepare(obs.res)
 	}

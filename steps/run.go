@@ -63,13 +63,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -238,13 +236,6 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 		run.say("%s done in %.1fs", reports.Plural(len(run.order), "scenario"), time.Since(started).Seconds())
 	}
 	report.DurationMs = time.Since(started).Milliseconds()
-	if os.Getenv("QC_DEBUG_PHASES") != "" {
-		var ru syscall.Rusage
-		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		var rc syscall.Rusage
-		_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &rc)
-		fmt.Fprintf(os.Stderr, "DEBUG self user=%v sys=%v maxrss=%dMB; children user=%v sys=%v\n", time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano()), ru.Maxrss/1024, time.Duration(rc.Utime.Nano()), time.Duration(rc.Stime.Nano()))
-	}
 	return report, nil
 }
 
