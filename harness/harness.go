@@ -340,7 +340,7 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 		Binding:      observe.Binding,
 		World:        observe.World,
 		WorldScripts: []string{observe.RecorderJS(r.campaignHosts()...)},
-		Scripts:      []string{observe.PageJS()},
+		Scripts:      []string{observe.PageJS(r.campaignHosts()...)},
 		Cookies:      r.cookies(),
 		Hooks:        r.hooks(),
 		HAR:          r.h.opt.HAR,
