@@ -47,6 +47,12 @@ func widgetSite(t *testing.T, f *fixture) map[string]string {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, widgetPage(f.mint("111", nil)))
 	})
+	// The same widget whose server renders an expired token.
+	widget.HandleFunc("/widgets/concours/expired", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		past := time.Now().Add(-time.Hour).Unix()
+		fmt.Fprint(w, widgetPage(f.mint("111", map[string]any{"iat": past - 600, "exp": past})))
+	})
 	wsrv := httptest.NewServer(widget)
 	t.Cleanup(wsrv.Close)
 	return map[string]string{
@@ -89,12 +95,25 @@ func expectWidgetPrefilled(t *testing.T, h *Harness, p *profile.Profile) *Result
 func TestTagInACrossOriginWidget(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	for name, base := range widgetSite(t, f) {
+	sites := widgetSite(t, f)
+	for name, base := range sites {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			expectWidgetPrefilled(t, shared, f.profile(widgetArticle(f, name, base), 1))
 		})
 	}
+	// Followed is judged, not waved through: the widget's expired token
+	// fails as it would in the top page.
+	t.Run("expired token", func(t *testing.T) {
+		t.Parallel()
+		u := f.page("/article-widget-expired", article("", `<iframe class="widget-frame" title="Concours" src="`+sites["cross-site"]+`/widgets/concours/expired" style="width:100%;height:720px;border:0"></iframe>`))
+		res, err := runScenario(t, Scenario{Profile: f.profile(u, 1)})
+		if err != nil {
+			dumpTimeline(t, res)
+			t.Fatal(err)
+		}
+		expectCodes(t, res, "campaign.blocked", "token.expired")
+	})
 }
 
 // The same article in a browser that isolates sites (a remote browser,
