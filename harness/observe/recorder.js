@@ -47,10 +47,12 @@
     var o = window.origin;
     try { if (o !== 'null' && window.top.origin === o) return true; } catch (e) { /* another origin */ }
     var m = /^https?:\/\/(\[[^\]]*\]|[^:\/]*)/i.exec(o || '');
-    if (!m) return false;
-    var host = m[1].toLowerCase();
-    if (/(^|\.)qualifio(app)?\.com\.?$/.test(host)) return false;
-    return !(HOSTS && HOSTS.indexOf(host) >= 0);
+    return !!m && !campaignHost(m[1]);
+  }
+  // campaignHost: a Qualifio host or a campaign host of the profile.
+  function campaignHost(h) {
+    h = String(h).toLowerCase();
+    return /(^|\.)qualifio(app)?\.com\.?$/.test(h) || !!(HOSTS && HOSTS.indexOf(h) >= 0);
   }
   var bind = window.__qualcertEmit;
   if (typeof bind !== 'function') return;
@@ -494,6 +496,9 @@
     try {
       var u = new URL(src, location.href);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') return;
+      // In a frame, only a plain campaign iframe is said: an ad slot's
+      // pixels and nested frames are no part of the story.
+      if (window.top !== window && !campaignHost(u.hostname)) return;
       emit({ src: 'page', ev: 'iframe', data: { host: u.hostname, path: u.pathname.slice(0, 200) } });
     } catch (e) { /* unparsable src */ }
   }
