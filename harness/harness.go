@@ -56,6 +56,7 @@ import (
 	"fmt"
 	"github.com/chromedp/cdproto/har"
 	"net"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -163,6 +164,21 @@ type Scenario struct {
 	// hands over as of this instant instead of now (zero: now): a capture
 	// judged as of when it was made (run --at, --replay).
 	At time.Time
+
+	// slow, set by tests only, delays parts of the run as a loaded
+	// machine does.
+	slow *slowness
+}
+
+// slowness is a loaded machine's delays, reproduced by tests.
+type slowness struct {
+	// delivery is called with each of the recorder's binding payloads
+	// before it is decoded, in the session's one event handler: delaying
+	// one delays everything after it, as a late delivery does.
+	delivery func(payload string)
+	// kit is called with each request the reference kit answers, before
+	// it answers (a campaign iframe that takes seconds to load).
+	kit func(*http.Request)
 }
 
 // Screenshot is evidence captured at the end of a flow.
@@ -349,6 +365,9 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 	if !r.h.opt.LiveKit {
 		cfg.Intercept = r.kit.Patterns()
 		cfg.Handler = r.kit
+		if sl := r.sc.slow; sl != nil && sl.kit != nil {
+			cfg.Handler = http.HandlerFunc(func(w http.ResponseWriter, q *http.Request) { sl.kit(q); r.kit.ServeHTTP(w, q) })
+		}
 	}
 	if r.h.opt.Replay != nil {
 		r.replay = newReplayer(r.kit, r, r.h.opt.Replay)
@@ -522,8 +541,16 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 			r.scrollThrough(sctx, divs)
 		}
 		if st.Done && (navDone == nil || loaded) {
-			stopScrolling()
-			return r.finish(res)
+			// Decide on a complete past: events stamped before now may
+			// still be on their way (browser.Session.Sync); once they are
+			// in, the decision is taken again.
+			r.sync(rctx)
+			k, o = clock(), state()
+			st = judge.Settle(o, k)
+			if st.Done {
+				stopScrolling()
+				return r.finish(res)
+			}
 		}
 		wake := st.Wake
 		if st.Done {
@@ -537,6 +564,28 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 			timer.Reset(d)
 		}
 	}
+}
+
+// syncTimeout bounds the wait for the events on their way when a run
+// looks settled (run.sync): a page whose main thread never yields cannot
+// answer, and is judged on what arrived.
+const syncTimeout = 3 * time.Second
+
+// sync waits until every event the page's top frame sent so far has
+// reached the recorder (browser.Session.Sync). The wait is on the
+// timeline (timeline.Synced), with how many events arrived meanwhile.
+func (r *run) sync(ctx context.Context) {
+	before := r.rec.Added()
+	start := r.rec.Now()
+	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	defer cancel()
+	err := r.ses.Sync(ctx)
+	arrived := r.rec.Added() - before
+	data := map[string]any{"ms": r.rec.Now() - start, "arrived": arrived}
+	if err != nil {
+		data["error"] = r.redactText(err.Error())
+	}
+	r.rec.Add(timeline.Harness, timeline.Synced, "", data)
 }
 
 // atDeadline ends a run whose scenario timeout struck: a verdict if enough
@@ -626,7 +675,7 @@ func (r *run) finish(res *Result) (*Result, error) {
 	r.evidence(res)
 	res.HAR = r.ses.HAR()
 	t1 := time.Now()
-	res.Campaigns, res.Findings = r.judge(stampedBefore(r.rec.Events(), cut))
+	res.Campaigns, res.Findings = r.judge(judged(r.rec.Events(), cut))
 	if r.replay != nil {
 		res.Findings = append(res.Findings, r.replay.findings()...)
 	}
@@ -635,11 +684,20 @@ func (r *run) finish(res *Result) (*Result, error) {
 	return res, nil
 }
 
-// stampedBefore keeps the events stamped at or before cutMs (evs is in
-// time order).
-func stampedBefore(evs []timeline.Event, cutMs float64) []timeline.Event {
+// judged keeps what the judgement reads of evs (in time order): the events
+// stamped at or before cutMs, and every events.dropped marker. A marker
+// says that some of the page's events went unseen from then on; the leak
+// check reads the page's requests as they stand at the judgement, so a
+// flood that outran the session during the evidence concerns it too.
+func judged(evs []timeline.Event, cutMs float64) []timeline.Event {
 	n := sort.Search(len(evs), func(i int) bool { return evs[i].TMs > cutMs })
-	return evs[:n]
+	out := evs[:n:n]
+	for _, e := range evs[n:] {
+		if e.Event == timeline.EventsDropped {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // judgeQuiet judges without recording the judgement's notes (a look at the

@@ -226,3 +226,60 @@ func TestPatterns(t *testing.T) {
 		})
 	}
 }
+
+// TestLateDeliveredEventsAreWaitedFor: on a loaded machine the recorder's
+// events reach Go seconds after they happened. Here, on the React re-key
+// page, the kit's second createIframe event (and, behind it, everything
+// the session receives after it) is delivered 2 s late, and the second
+// campaign iframe takes 2 s to load: the
+// campaign is blocked for want of a token, then the component re-mounts
+// with the session and a second createIframe follows. Judged on the
+// timeline as delivered, the run ended 1.5 s after the fresh setMetaData,
+// before the second iframe was seen, and the campaign, prefilled in the
+// page, was judged without an outcome (seen in make test, stop 15). The run
+// now waits for the events on their way before it ends
+// (browser.Session.Sync).
+func TestLateDeliveredEventsAreWaitedFor(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	patternSite(t, f, f.mint("111", nil))
+	prof := f.profile(f.srv.URL+"/remount", 1)
+	prof.Timing.Timeout = profile.Duration(30 * time.Second)
+	prof.Timing.KitWait = 0
+	if err := prof.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	// The delays of a loaded machine, not waits of the test.
+	sc := Scenario{Profile: prof, slow: &slowness{
+		delivery: func(payload string) {
+			if strings.Contains(payload, `"ev":"createIframe"`) && strings.Contains(payload, `"frame":2`) {
+				time.Sleep(2 * time.Second)
+			}
+		},
+		kit: func(q *http.Request) {
+			if strings.HasSuffix(q.URL.Path, "/v1.cfm") && q.URL.Query().Get("frame") == "2" {
+				time.Sleep(2 * time.Second) // the re-mounted campaign's iframe loads slowly
+			}
+		},
+	}}
+	res, err := runScenario(t, sc)
+	if err != nil {
+		dumpTimeline(t, res)
+		t.Fatal(err)
+	}
+	prefilled(t, res)
+	expectCodes(t, res)
+	if n := len(timeline.Find(res.Timeline, timeline.CreateIframe, testDiv)); n != 2 {
+		t.Errorf("%d createIframe, want 2 (anonymous, then signed in)", n)
+	}
+	late := false
+	for _, e := range timeline.Find(res.Timeline, timeline.Synced, "") {
+		if n, _ := e.Data["arrived"].(int); n > 0 {
+			late = true
+		}
+	}
+	if !late {
+		dumpTimeline(t, res)
+		t.Error("no harness.synced event brought late events in: the delay did not reach the settle decision")
+	}
+}

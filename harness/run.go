@@ -171,7 +171,12 @@ func (r *run) hooks() browser.Hooks {
 	return browser.Hooks{
 		// Only the recorder's isolated world has the binding (the session
 		// bounds it all the same: browser.Session).
-		Binding: func(payload string) { safe(func() { dec.Handle(payload) }) },
+		Binding: func(payload string) {
+			if sl := r.sc.slow; sl != nil && sl.delivery != nil {
+				sl.delivery(payload)
+			}
+			safe(func() { dec.Handle(payload) })
+		},
 		Request: func(q browser.Request) {
 			if len(q.Body) > maxBody {
 				q.Body = q.Body[:maxBody]

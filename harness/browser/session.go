@@ -142,14 +142,16 @@ type Session struct {
 	closed   bool
 	inflight map[proto.NetworkRequestID]bool
 
-	netCut         bool         // network events were dropped (dropped): requests in flight are no longer counted
-	bodyFetches    int          // request bodies being fetched (request)
-	bodyDrops      int          // requests reported without their body, fetches being at maxBodyFetches
-	bindingCalls   int          // calls of the binding so far (bindingAllowed)
-	bindingDropped bool         // a call was dropped (reported once)
-	link           *link        // the emulated network for what Handler answers; nil: none
-	release        func() error // ends the session's own browser (per-load endpoints, grid); nil when shared
-	har            harLog       // the requests of the page, when cfg.HAR (har.go)
+	netCut         bool                     // network events were dropped (dropped): requests in flight are no longer counted
+	bodyFetches    int                      // request bodies being fetched (request)
+	bodyDrops      int                      // requests reported without their body, fetches being at maxBodyFetches
+	bindingCalls   int                      // calls of the binding so far (bindingAllowed)
+	bindingDropped bool                     // a call was dropped (reported once)
+	link           *link                    // the emulated network for what Handler answers; nil: none
+	release        func() error             // ends the session's own browser (per-load endpoints, grid); nil when shared
+	syncSeq        uint64                   // the last Sync's number
+	syncWait       map[uint64]chan struct{} // Syncs waiting for their marker, by number
+	har            harLog                   // the requests of the page, when cfg.HAR (har.go)
 }
 
 // NavigationError is a navigation Chromium could not complete (DNS, refused
@@ -166,7 +168,8 @@ func (e *NavigationError) Error() string { return fmt.Sprintf("navigating to %s:
 func (b *Browser) openSession(ctx context.Context, cfg SessionConfig) (s *Session, err error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	s = &Session{b: b, cfg: cfg, ctx: sctx, cancel: cancel,
-		sessions: map[proto.TargetSessionID]*rod.Page{}, urlWake: make(chan struct{}), inflight: map[proto.NetworkRequestID]bool{}}
+		sessions: map[proto.TargetSessionID]*rod.Page{}, urlWake: make(chan struct{}), inflight: map[proto.NetworkRequestID]bool{},
+		syncWait: map[uint64]chan struct{}{}}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
@@ -413,7 +416,11 @@ func (s *Session) handle(msg *rod.Message) {
 		}
 	case (proto.RuntimeBindingCalled{}).ProtoEvent():
 		var e proto.RuntimeBindingCalled
-		if msg.Load(&e) && e.Name == s.cfg.Binding && s.cfg.Hooks.Binding != nil && s.bindingAllowed(len(e.Payload)) {
+		switch {
+		case !msg.Load(&e) || e.Name != s.cfg.Binding:
+		case strings.HasPrefix(e.Payload, syncPrefix): // the session's own marker (Sync)
+			s.synced(e.Payload)
+		case s.cfg.Hooks.Binding != nil && s.bindingAllowed(len(e.Payload)):
 			s.cfg.Hooks.Binding(e.Payload)
 		}
 	case (proto.NetworkRequestWillBeSent{}).ProtoEvent():

@@ -70,6 +70,7 @@ const (
 	Scrolled        = "page.scrolled"      // the harness scrolled the page through as a reader would
 	PageResponse    = "page.response"      // the top frame's document answered: status, MIME type, Content-Disposition
 	PageBlocked     = "page.blocked_load"  // the page's own policy stopped a load of the campaign (CSP, sandbox) or removed its iframe
+	Synced          = "harness.synced"     // the run looked settled and waited for the page's events still on their way (browser.Session.Sync): how long, how many arrived
 )
 
 // Event is one entry of a timeline (CONTRACT §3).
@@ -94,6 +95,7 @@ type Recorder struct {
 	events  []Event
 	subs    []chan Event
 	dropped int
+	added   int // events added (or dropped past MaxEvents) so far
 }
 
 // New starts a recorder; its clock starts now.
@@ -107,6 +109,15 @@ func (r *Recorder) Dropped() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.dropped
+}
+
+// Added is how many events were added so far, those dropped past
+// MaxEvents included: a count to tell whether anything arrived between two
+// readings.
+func (r *Recorder) Added() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.added
 }
 
 // Since returns the recorder's clock reading for t, in milliseconds.
@@ -126,6 +137,7 @@ func (r *Recorder) Add(src Source, name, campaign string, data map[string]any) E
 // page's own performance.now, converted by the caller).
 func (r *Recorder) AddAt(tMs float64, src Source, name, campaign string, data map[string]any) Event {
 	r.mu.Lock()
+	r.added++
 	switch {
 	case len(r.events) < MaxEvents-1:
 	case len(r.events) == MaxEvents-1: // the marker takes this event's place

@@ -1,0 +1,107 @@
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/go-rod/rod/lib/proto"
+)
+
+// Events reach a session late on a loaded machine: the page's renderer
+// calls the recorder's binding when something happens (stamped then, by
+// the page's clock), but Chromium relays the call to the DevTools
+// connection, go-rod reads it, and the session's queue hands it to its
+// handler, each a step that a busy machine can delay by seconds. A run
+// that decides "nothing more is coming" on the timeline as delivered can
+// therefore decide on a past that is not complete yet (under make test's
+// load, a campaign iframe created at 3.1 s reached the recorder after the
+// run had ended at 4.6 s).
+//
+// Sync closes that gap: it makes the top frame call the same binding with
+// a marker of its own, from a fresh context of the recorder's isolated
+// world, and waits until the session's handler has seen the marker. The
+// renderer sends a target's binding calls over one DevTools session, in
+// order, and the session's queue is first in, first out: once the marker
+// is handled, every binding call the top frame made before it has been
+// handled too. (A marker is not the page's to forge: the binding exists
+// only in the isolated world.)
+
+// syncPrefix starts the session's own binding payloads (Sync); the
+// recorder's payloads are JSON objects, so none starts with it.
+const syncPrefix = "\x00qualcert-sync:"
+
+// Sync waits until every binding call the top frame made before it was
+// handled (see above), or ctx ends. It needs a binding in an isolated world
+// (SessionConfig.Binding and World). A page whose main thread never yields
+// (a busy loop) keeps Sync waiting until ctx ends: callers bound it.
+func (s *Session) Sync(ctx context.Context) error {
+	if s.cfg.Binding == "" || s.cfg.World == "" {
+		return errors.New("syncing with the page: the session has no binding in an isolated world")
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errors.New("syncing with the page: the session is closed")
+	}
+	s.syncSeq++
+	n := s.syncSeq
+	seen := make(chan struct{})
+	s.syncWait[n] = seen
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.syncWait, n)
+		s.mu.Unlock()
+	}()
+
+	// A fresh context of the recorder's world in the top frame: the
+	// recorder's own contexts are not tracked, and a new one of the same
+	// name has the binding too.
+	frame := s.page.FrameID
+	if frame == "" {
+		frame = proto.PageFrameID(s.page.TargetID)
+	}
+	world, err := proto.PageCreateIsolatedWorld{FrameID: frame, WorldName: s.cfg.World}.Call(s.page.Context(ctx))
+	if err != nil {
+		return fmt.Errorf("syncing with the page: creating a context of the recorder's world: %w", err)
+	}
+	payload, err := json.Marshal(syncPrefix + strconv.FormatUint(n, 10))
+	if err != nil {
+		return fmt.Errorf("syncing with the page: %w", err)
+	}
+	res, err := proto.RuntimeEvaluate{Expression: s.cfg.Binding + "(" + string(payload) + ")", ContextID: world.ExecutionContextID}.Call(s.page.Context(ctx))
+	if err != nil {
+		return fmt.Errorf("syncing with the page: calling the binding: %w", err)
+	}
+	if res.ExceptionDetails != nil {
+		return fmt.Errorf("syncing with the page: calling the binding: %s", res.ExceptionDetails.Text)
+	}
+	select {
+	case <-seen:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("syncing with the page: waiting for the marker: %w", ctx.Err())
+	case <-s.ctx.Done():
+		return errors.New("syncing with the page: the session closed")
+	}
+}
+
+// synced notes a Sync marker handled: the Sync of that number (and any
+// earlier one still waiting: markers are handled in order) is done.
+func (s *Session) synced(payload string) {
+	n, err := strconv.ParseUint(payload[len(syncPrefix):], 10, 64)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, ch := range s.syncWait {
+		if k <= n {
+			close(ch)
+			delete(s.syncWait, k)
+		}
+	}
+}
