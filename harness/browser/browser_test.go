@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -291,6 +292,7 @@ func TestRemoteBrowserWithSiteIsolation(t *testing.T) {
 	}
 	expectIframePost(t, b, true)
 	expectIframeScripts(t, b, true)
+	expectSyncThroughIframe(t, b)
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -436,5 +438,60 @@ func TestAPanickingHandlerFailsItsRequestAndIsReported(t *testing.T) {
 	}
 	if string(outcome) != `"failed"` {
 		t.Fatalf("fetch outcome %s, want failed", outcome)
+	}
+}
+
+// expectSyncThroughIframe: an out-of-process iframe's recorder calls the
+// binding ("start"), keeps its renderer busy for 2.5 s, then calls it
+// again ("late"). A Sync begun once "start" was handled returns only after
+// "late" was: its marker goes through that iframe too (the top frame's
+// marker alone, from another renderer, comes back at once).
+func expectSyncThroughIframe(t *testing.T, b *Browser) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><body><iframe src="http://frame.test/busy.html"></iframe></body>`)
+	}))
+	defer srv.Close()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><body>busy widget</body>`)
+	})
+	started := make(chan struct{}, 1)
+	var late atomic.Bool
+	s, err := b.NewSession(ctx, SessionConfig{
+		Intercept: []string{"*://frame.test/*"}, Handler: h,
+		Binding: "__testEmit", World: "qualcert-test",
+		WorldScripts: []string{`if (location.host === 'frame.test') document.addEventListener('DOMContentLoaded', function () {
+  __testEmit('start');
+  var t = Date.now(); while (Date.now() - t < 2500) {}
+  __testEmit('late');
+});`},
+		Hooks: Hooks{Binding: func(p string) {
+			switch p {
+			case "start":
+				started <- struct{}{}
+			case "late":
+				late.Store(true)
+			}
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Navigate(ctx, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the iframe's recorder never called the binding")
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !late.Load() {
+		t.Fatal("Sync returned before the out-of-process iframe's earlier binding call was handled")
 	}
 }

@@ -137,6 +137,7 @@ type Session struct {
 
 	mu       sync.Mutex
 	sessions map[proto.TargetSessionID]*rod.Page // the tab and its out-of-process iframes
+	oopifs   map[proto.TargetSessionID]*rod.Page // the out-of-process iframes among them (Sync reaches each)
 	url      string
 	urlWake  chan struct{}
 	closed   bool
@@ -168,7 +169,7 @@ func (e *NavigationError) Error() string { return fmt.Sprintf("navigating to %s:
 func (b *Browser) openSession(ctx context.Context, cfg SessionConfig) (s *Session, err error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	s = &Session{b: b, cfg: cfg, ctx: sctx, cancel: cancel,
-		sessions: map[proto.TargetSessionID]*rod.Page{}, urlWake: make(chan struct{}), inflight: map[proto.NetworkRequestID]bool{},
+		sessions: map[proto.TargetSessionID]*rod.Page{}, oopifs: map[proto.TargetSessionID]*rod.Page{}, urlWake: make(chan struct{}), inflight: map[proto.NetworkRequestID]bool{},
 		syncWait: map[uint64]chan struct{}{}}
 	defer func() {
 		if err != nil {
@@ -525,6 +526,7 @@ func (s *Session) handle(msg *rod.Message) {
 			s.mu.Lock()
 			if c, ok := s.sessions[e.SessionID]; ok && c != s.page {
 				delete(s.sessions, e.SessionID)
+				delete(s.oopifs, e.SessionID)
 			}
 			s.mu.Unlock()
 		}
@@ -596,8 +598,12 @@ const targetIframe proto.TargetTargetInfoType = "iframe"
 func (s *Session) attached(e *proto.TargetAttachedToTarget) {
 	child := s.b.rod.PageFromSession(e.SessionID)
 	if e.TargetInfo != nil && e.TargetInfo.Type != proto.TargetTargetInfoTypePage {
+		child.TargetID = e.TargetInfo.TargetID // an iframe's target id is its frame's id (Sync)
 		s.mu.Lock()
 		s.sessions[e.SessionID] = child
+		if e.TargetInfo.Type == targetIframe {
+			s.oopifs[e.SessionID] = child
+		}
 		s.mu.Unlock()
 		calls := append(s.domains(false),
 			cdpCall{what: "auto-attaching to nested iframes", req: proto.TargetSetAutoAttach{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: true}})
