@@ -615,7 +615,11 @@ func (s *Session) attached(e *proto.TargetAttachedToTarget) {
 		}
 		if err := s.doAll(s.ctx, child, calls); err != nil && s.ctx.Err() == nil {
 			// Resumed all the same (a paused frame would hang the page),
-			// but what it does may go unseen: said on the timeline.
+			// but what it does may go unseen: said on the timeline, unless
+			// the frame went away meanwhile (an ad slot torn down).
+			if _, still := s.target(e.SessionID); !still {
+				return
+			}
 			s.failure(fmt.Sprintf("wiring an out-of-process %s (%s): %v", e.TargetInfo.Type, e.TargetInfo.URL, err))
 		}
 	}
