@@ -74,14 +74,17 @@ func get(t *testing.T, s *Server, path, cookie string, header ...string) (*http.
 	return resp, string(body)
 }
 
-// cookieOf returns the session cookie value of variant slug's profile.
+// cookieOf returns the session cookie value variant slug is certified with:
+// its profile's, none for a LoggedOut variant.
 func cookieOf(t *testing.T, s *Server, slug string) string {
 	t.Helper()
 	p, err := s.Profile(slug)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Page.Cookies) == 0 {
+	// As the variant is certified: a LoggedOut variant's scenario leaves
+	// the profile's session out (Scenario.LoggedOut).
+	if v, _ := variantBySlug(slug); v.LoggedOut || len(p.Page.Cookies) == 0 {
 		return ""
 	}
 	return p.Page.Cookies[0].Value
