@@ -59,3 +59,36 @@ func uniq(s []string) []string {
 	slices.Sort(s)
 	return slices.Compact(s)
 }
+
+// The logged-out variant's profile, as `qualcert run --profile` certifies
+// it in its logged-in scenarios: with the profile's session the page hands
+// the participant's token, and nothing is wrong (its logged-out scenario
+// gets the variant's warning, TestDemoVariants). Without the session in the
+// profile, these scenarios saw a visitor who is not logged in and failed
+// with token.missing, where the variant promises a passed verdict.
+func TestDemoLoggedOutVariantProfileLoggedIn(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := demo.Start(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("starting the demo: %v", err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	p, err := srv.Profile("logged-out-empty-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := runScenario(t, Scenario{Profile: p})
+	if err != nil {
+		dumpTimeline(t, res)
+		t.Fatal(err)
+	}
+	expectCodes(t, res)
+	for _, c := range res.Campaigns {
+		if c.Outcome != OutcomePrefilled {
+			dumpTimeline(t, res)
+			t.Fatalf("campaign %s: outcome %s, want prefilled", c.DivID, c.Outcome)
+		}
+	}
+}

@@ -356,7 +356,7 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 		Binding:      observe.Binding,
 		World:        observe.World,
 		WorldScripts: []string{observe.RecorderJS(r.campaignHosts()...)},
-		Scripts:      []string{observe.PageJS()},
+		Scripts:      []string{observe.PageJS(r.campaignHosts()...)},
 		Cookies:      r.cookies(),
 		Hooks:        r.hooks(),
 		HAR:          r.h.opt.HAR,
@@ -643,7 +643,13 @@ func (r *run) scrollThrough(ctx context.Context, divs []string) {
 		// to come after the load event.
 		sc, err := r.ses.ScrollThrough(ctx, divs, readerPause, r.sc.Profile.Timing.KitWait.D())
 		if sc.Reached == "" && err == nil {
-			return // stopped: the run is over
+			// Stopped: the run is over. Where the reader got still says
+			// how the campaign came into view (a lazy loader's kit may
+			// come, and the run end, before the reader's next look).
+			if sc.Steps == 0 && len(sc.Dwelt) == 0 {
+				return
+			}
+			sc.Reached = "stopped"
 		}
 		if err != nil {
 			if ctx.Err() == nil {

@@ -137,7 +137,7 @@ func bareLoad(b *testing.B, ctx context.Context, sc Scenario, verifyFn kit.Verif
 		Intercept: ks.Patterns(), Handler: ks,
 		Binding: observe.Binding, World: observe.World,
 		WorldScripts: []string{observe.RecorderJS(hosts...)},
-		Scripts:      []string{observe.PageJS()},
+		Scripts:      []string{observe.PageJS(hosts...)},
 	}
 	if !sc.LoggedOut {
 		for _, c := range p.Page.Cookies {

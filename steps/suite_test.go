@@ -79,11 +79,16 @@ func TestCertificationOfDemoVariants(t *testing.T) {
 		notSkipped string // a scenario that must run for this variant
 		failing    string // a scenario that must fail, naming code
 		code       finding.Code
-		blocked    string // a scenario not reached, blocked by code
+		blocked    string       // a scenario not reached, blocked by code
+		warns      finding.Code // a should-level finding the run reports
 	}{
 		{slug: "two-campaigns", verdict: reports.Passed, notSkipped: "Several campaigns on one page each get their own token"},
 		{slug: "jws-access-token", verdict: reports.Passed, notSkipped: "The token carries an access token for the user-info webservice"},
 		{slug: "jwe-nested", verdict: reports.Passed, notSkipped: "An encrypted token can be decrypted and is authenticated"},
+		// Certified logged out, the variant warns (page.logged_out_blocked);
+		// its profile's session lets the logged-in scenarios see a logged-in
+		// participant (without it they failed with token.missing).
+		{slug: "logged-out-empty-token", verdict: reports.Passed, notSkipped: "A visitor who is not logged in is not left on the spinner", warns: finding.PageLoggedOutBlocked},
 		{slug: "expired", verdict: reports.Failed, failing: "The token is used within its short lifetime", code: finding.TokenExpired},
 		{slug: "token-late", verdict: reports.Failed, failing: "Every campaign receives its token before it asks for it", code: finding.SetMetaDataLate,
 			blocked: "The token is used within its short lifetime"},
@@ -100,6 +105,9 @@ func TestCertificationOfDemoVariants(t *testing.T) {
 			r.Finalize()
 			if r.Verdict != tc.verdict {
 				t.Errorf("verdict %s, want %s; findings %v", r.Verdict, tc.verdict, r.Findings)
+			}
+			if tc.warns != "" && !slices.ContainsFunc(r.Findings, func(f finding.Finding) bool { return f.Code == tc.warns }) {
+				t.Errorf("no %s among the findings %v", tc.warns, r.Findings)
 			}
 			for _, s := range r.Scenarios {
 				switch {

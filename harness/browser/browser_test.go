@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,6 +190,72 @@ func TestCrossOriginIframeRequestsAreIntercepted(t *testing.T) {
 	expectIframePost(t, shared, false)
 }
 
+// A cross-origin iframe's documents get the session's scripts, in the
+// page's world and in the isolated World, and the World's binding, out
+// of the frame's own scripts' reach: in the tab's process as out of it.
+func TestCrossOriginIframeGetsTheScripts(t *testing.T) {
+	t.Parallel()
+	expectIframeScripts(t, shared, false)
+}
+
+// expectIframeScripts loads a page on 127.0.0.1 with an iframe of
+// frame.test (intercepted) and wants, from the frame: the World script's
+// call of the binding, and the frame's own script's report that it saw
+// the page-world script's mark and no binding.
+func expectIframeScripts(t *testing.T, b *Browser, oopif bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><body><iframe src="http://frame.test/widget.html"></iframe></body>`)
+	}))
+	defer srv.Close()
+	seen := make(chan string, 8)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/widget.html":
+			fmt.Fprint(w, `<!doctype html><body>widget<script>
+fetch('/report', {method: 'POST', body: 'shim=' + (window.__shimMark || 0) + ' binding=' + typeof window.__testEmit});
+</script></body>`)
+		case "/report":
+			body, _ := io.ReadAll(r.Body)
+			seen <- "frame " + string(body)
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	s, err := b.NewSession(ctx, SessionConfig{
+		Intercept: []string{"*://frame.test/*"}, Handler: h,
+		Binding: "__testEmit", World: "qualcert-test",
+		WorldScripts: []string{`if (window.top !== window && location.host === 'frame.test') __testEmit('world ' + location.host);`},
+		Scripts:      []string{`window.__shimMark = 1;`},
+		Hooks:        Hooks{Binding: func(p string) { seen <- p }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Navigate(ctx, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"world frame.test": true, "frame shim=1 binding=undefined": true}
+	for len(want) > 0 {
+		select {
+		case got := <-seen:
+			if !want[got] {
+				t.Fatalf("got %q, want one of %v", got, want)
+			}
+			delete(want, got)
+		case <-ctx.Done():
+			t.Fatalf("the iframe never said %v", want)
+		}
+	}
+	if n := s.OutOfProcessFrames(); (n > 0) != oopif {
+		t.Fatalf("%d out-of-process frames, want them: %v", n, oopif)
+	}
+}
+
 // A remote browser with site isolation on puts the iframe out of process:
 // the session must auto-attach to it to intercept its requests.
 func TestRemoteBrowserWithSiteIsolation(t *testing.T) {
@@ -224,6 +291,8 @@ func TestRemoteBrowserWithSiteIsolation(t *testing.T) {
 		t.Fatalf("remote = %v, pid = %d", b.Remote(), b.PID())
 	}
 	expectIframePost(t, b, true)
+	expectIframeScripts(t, b, true)
+	expectSyncThroughIframe(t, b)
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -369,5 +438,60 @@ func TestAPanickingHandlerFailsItsRequestAndIsReported(t *testing.T) {
 	}
 	if string(outcome) != `"failed"` {
 		t.Fatalf("fetch outcome %s, want failed", outcome)
+	}
+}
+
+// expectSyncThroughIframe: an out-of-process iframe's recorder calls the
+// binding ("start"), keeps its renderer busy for 2.5 s, then calls it
+// again ("late"). A Sync begun once "start" was handled returns only after
+// "late" was: its marker goes through that iframe too (the top frame's
+// marker alone, from another renderer, comes back at once).
+func expectSyncThroughIframe(t *testing.T, b *Browser) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><body><iframe src="http://frame.test/busy.html"></iframe></body>`)
+	}))
+	defer srv.Close()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><body>busy widget</body>`)
+	})
+	started := make(chan struct{}, 1)
+	var late atomic.Bool
+	s, err := b.NewSession(ctx, SessionConfig{
+		Intercept: []string{"*://frame.test/*"}, Handler: h,
+		Binding: "__testEmit", World: "qualcert-test",
+		WorldScripts: []string{`if (location.host === 'frame.test') document.addEventListener('DOMContentLoaded', function () {
+  __testEmit('start');
+  var t = Date.now(); while (Date.now() - t < 2500) {}
+  __testEmit('late');
+});`},
+		Hooks: Hooks{Binding: func(p string) {
+			switch p {
+			case "start":
+				started <- struct{}{}
+			case "late":
+				late.Store(true)
+			}
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Navigate(ctx, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the iframe's recorder never called the binding")
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !late.Load() {
+		t.Fatal("Sync returned before the out-of-process iframe's earlier binding call was handled")
 	}
 }

@@ -137,6 +137,7 @@ type Session struct {
 
 	mu       sync.Mutex
 	sessions map[proto.TargetSessionID]*rod.Page // the tab and its out-of-process iframes
+	oopifs   map[proto.TargetSessionID]*rod.Page // the out-of-process iframes among them (Sync reaches each)
 	url      string
 	urlWake  chan struct{}
 	closed   bool
@@ -169,7 +170,7 @@ func (e *NavigationError) Error() string { return fmt.Sprintf("navigating to %s:
 func (b *Browser) openSession(ctx context.Context, cfg SessionConfig) (s *Session, err error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	s = &Session{b: b, cfg: cfg, ctx: sctx, cancel: cancel,
-		sessions: map[proto.TargetSessionID]*rod.Page{}, urlWake: make(chan struct{}), inflight: map[proto.NetworkRequestID]bool{},
+		sessions: map[proto.TargetSessionID]*rod.Page{}, oopifs: map[proto.TargetSessionID]*rod.Page{}, urlWake: make(chan struct{}), inflight: map[proto.NetworkRequestID]bool{},
 		syncWait: map[uint64]chan struct{}{}}
 	defer func() {
 		if err != nil {
@@ -228,20 +229,10 @@ func (b *Browser) openSession(ctx context.Context, cfg SessionConfig) (s *Sessio
 	}
 	calls := []cdpCall{{what: "setting the viewport", req: proto.EmulationSetDeviceMetricsOverride{Width: w, Height: h, DeviceScaleFactor: 1}}}
 	calls = append(calls, s.domains(true)...)
-	if len(cfg.Scripts)+len(cfg.WorldScripts) > 0 {
-		// In one chain: the scripts run in the order they were added.
-		scripts := cdpCall{what: "injecting the recorder scripts"}
-		for _, js := range cfg.WorldScripts {
-			scripts.chain = append(scripts.chain, proto.PageAddScriptToEvaluateOnNewDocument{Source: js, WorldName: cfg.World})
-		}
-		for _, js := range cfg.Scripts {
-			scripts.chain = append(scripts.chain, proto.PageAddScriptToEvaluateOnNewDocument{Source: js})
-		}
-		calls = append(calls, scripts)
-	}
+	calls = append(calls, s.scripts()...)
 	// Out-of-process iframes (a remote browser with site isolation on) are
 	// separate targets: attach to them, paused, so that interception is on
-	// before their first request.
+	// before their first request (attached).
 	calls = append(calls, cdpCall{what: "auto-attaching to iframes", req: proto.TargetSetAutoAttach{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: true}})
 	if err := s.doAll(ctx, s.page, calls); err != nil {
 		return s, err
@@ -257,8 +248,25 @@ type cdpCall struct {
 	chain []proto.Request
 }
 
+// scripts is the call that injects the session's scripts into every new
+// document of a target (the tab, or an out-of-process iframe): the world's
+// first, then the page's, in one chain so that they run in that order.
+func (s *Session) scripts() []cdpCall {
+	if len(s.cfg.Scripts)+len(s.cfg.WorldScripts) == 0 {
+		return nil
+	}
+	scripts := cdpCall{what: "injecting the recorder scripts"}
+	for _, js := range s.cfg.WorldScripts {
+		scripts.chain = append(scripts.chain, proto.PageAddScriptToEvaluateOnNewDocument{Source: js, WorldName: s.cfg.World})
+	}
+	for _, js := range s.cfg.Scripts {
+		scripts.chain = append(scripts.chain, proto.PageAddScriptToEvaluateOnNewDocument{Source: js})
+	}
+	return []cdpCall{scripts}
+}
+
 // domains are the calls that turn on what a session listens to on one
-// target (top: the tab, else an out-of-process iframe).
+// target (top: the tab, else an out-of-process iframe or a worker).
 func (s *Session) domains(top bool) []cdpCall {
 	size := maxPostData
 	calls := []cdpCall{
@@ -519,6 +527,7 @@ func (s *Session) handle(msg *rod.Message) {
 			s.mu.Lock()
 			if c, ok := s.sessions[e.SessionID]; ok && c != s.page {
 				delete(s.sessions, e.SessionID)
+				delete(s.oopifs, e.SessionID)
 			}
 			s.mu.Unlock()
 		}
@@ -571,17 +580,49 @@ func (s *Session) goFlight(f func()) {
 	}()
 }
 
+// targetIframe is the type of an out-of-process iframe's target (go-rod's
+// enum of target types lacks it).
+const targetIframe proto.TargetTargetInfoType = "iframe"
+
 // attached wires an auto-attached target: iframes and workers get the same
 // interception and network observation as the tab (a worker's fetch is the
 // page's request too); every target is then resumed.
+//
+// An out-of-process iframe (a frame of another site, where the browser
+// isolates sites) is a renderer of its own: what the session injects into
+// the tab's documents (the scripts, in the page's world and in the
+// isolated World) and the World's binding do not reach it, and the tag of
+// an article widget served from another host of the publisher would run
+// there unseen. It gets them here, as the tab got them, while it waits for
+// the debugger: its first document is created after it resumes, so the
+// scripts run in it before any of its own.
 func (s *Session) attached(e *proto.TargetAttachedToTarget) {
 	child := s.b.rod.PageFromSession(e.SessionID)
 	if e.TargetInfo != nil && e.TargetInfo.Type != proto.TargetTargetInfoTypePage {
+		child.TargetID = e.TargetInfo.TargetID // an iframe's target id is its frame's id (Sync)
 		s.mu.Lock()
 		s.sessions[e.SessionID] = child
+		if e.TargetInfo.Type == targetIframe {
+			s.oopifs[e.SessionID] = child
+		}
 		s.mu.Unlock()
-		_ = s.doAll(s.ctx, child, append(s.domains(false),
-			cdpCall{what: "auto-attaching to nested iframes", req: proto.TargetSetAutoAttach{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: true}}))
+		calls := append(s.domains(false),
+			cdpCall{what: "auto-attaching to nested iframes", req: proto.TargetSetAutoAttach{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: true}})
+		if e.TargetInfo.Type == targetIframe {
+			// Page, for its scripts on new documents and its dialogs
+			// (dismissed as the tab's are).
+			calls = append(calls, cdpCall{what: "enabling Page", req: proto.PageEnable{}})
+			calls = append(calls, s.scripts()...)
+		}
+		if err := s.doAll(s.ctx, child, calls); err != nil && s.ctx.Err() == nil {
+			// Resumed all the same (a paused frame would hang the page),
+			// but what it does may go unseen: said on the timeline, unless
+			// the frame went away meanwhile (an ad slot torn down).
+			if _, still := s.target(e.SessionID); !still {
+				return
+			}
+			s.failure(fmt.Sprintf("wiring an out-of-process %s (%s): %v", e.TargetInfo.Type, e.TargetInfo.URL, err))
+		}
 	}
 	_ = s.do(s.ctx, child, proto.RuntimeRunIfWaitingForDebugger{})
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
+	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/proto"
 )
 
@@ -28,15 +30,22 @@ import (
 // is handled, every binding call the top frame made before it has been
 // handled too. (A marker is not the page's to forge: the binding exists
 // only in the isolated world.)
+//
+// An out-of-process iframe (a widget of another site, where the browser
+// isolates sites) is a renderer of its own, whose binding calls travel
+// over its own DevTools session, in no order with the top frame's: Sync
+// sends a marker through each such iframe too, and waits for every one.
+// An iframe that went away meanwhile is not waited for.
 
 // syncPrefix starts the session's own binding payloads (Sync); the
 // recorder's payloads are JSON objects, so none starts with it.
 const syncPrefix = "\x00qualcert-sync:"
 
-// Sync waits until every binding call the top frame made before it was
-// handled (see above), or ctx ends. It needs a binding in an isolated world
-// (SessionConfig.Binding and World). A page whose main thread never yields
-// (a busy loop) keeps Sync waiting until ctx ends: callers bound it.
+// Sync waits until every binding call the top frame and each
+// out-of-process iframe made before it was handled (see above), or ctx
+// ends. It needs a binding in an isolated world (SessionConfig.Binding and
+// World). A page whose main thread never yields (a busy loop) keeps Sync
+// waiting until ctx ends: callers bound it.
 func (s *Session) Sync(ctx context.Context) error {
 	if s.cfg.Binding == "" || s.cfg.World == "" {
 		return errors.New("syncing with the page: the session has no binding in an isolated world")
@@ -46,6 +55,40 @@ func (s *Session) Sync(ctx context.Context) error {
 		s.mu.Unlock()
 		return errors.New("syncing with the page: the session is closed")
 	}
+	frames := make([]*rod.Page, 0, 1+len(s.oopifs))
+	frames = append(frames, s.page)
+	for _, p := range s.oopifs {
+		frames = append(frames, p)
+	}
+	s.mu.Unlock()
+
+	errs := make([]error, len(frames))
+	var wg sync.WaitGroup
+	for i, p := range frames {
+		wg.Go(func() {
+			err := s.syncFrame(ctx, p)
+			if err != nil && i > 0 && s.gone(p) {
+				err = nil // the iframe went away: nothing more can come from it
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// gone reports whether the out-of-process iframe p has detached.
+func (s *Session) gone(p *rod.Page) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.oopifs[p.SessionID]
+	return !ok
+}
+
+// syncFrame sends one marker through the binding of target p's frame and
+// waits until the session's handler has seen it.
+func (s *Session) syncFrame(ctx context.Context, p *rod.Page) error {
+	s.mu.Lock()
 	s.syncSeq++
 	n := s.syncSeq
 	seen := make(chan struct{})
@@ -57,23 +100,23 @@ func (s *Session) Sync(ctx context.Context) error {
 		s.mu.Unlock()
 	}()
 
-	// A fresh context of the recorder's world in the top frame: the
+	// A fresh context of the recorder's world in the target's frame: the
 	// recorder's own contexts are not tracked, and a new one of the same
 	// name has the binding too.
-	frame := s.page.FrameID
+	frame := p.FrameID
 	if frame == "" {
-		frame = proto.PageFrameID(s.page.TargetID)
+		frame = proto.PageFrameID(p.TargetID)
 	}
-	world, err := proto.PageCreateIsolatedWorld{FrameID: frame, WorldName: s.cfg.World}.Call(s.page.Context(ctx))
-	if err != nil {
+	var world proto.PageCreateIsolatedWorldResult
+	if err := callOn(ctx, p, proto.PageCreateIsolatedWorld{FrameID: frame, WorldName: s.cfg.World}, &world); err != nil {
 		return fmt.Errorf("syncing with the page: creating a context of the recorder's world: %w", err)
 	}
 	payload, err := json.Marshal(syncPrefix + strconv.FormatUint(n, 10))
 	if err != nil {
 		return fmt.Errorf("syncing with the page: %w", err)
 	}
-	res, err := proto.RuntimeEvaluate{Expression: s.cfg.Binding + "(" + string(payload) + ")", ContextID: world.ExecutionContextID}.Call(s.page.Context(ctx))
-	if err != nil {
+	var res proto.RuntimeEvaluateResult
+	if err := callOn(ctx, p, proto.RuntimeEvaluate{Expression: s.cfg.Binding + "(" + string(payload) + ")", ContextID: world.ExecutionContextID}, &res); err != nil {
 		return fmt.Errorf("syncing with the page: calling the binding: %w", err)
 	}
 	if res.ExceptionDetails != nil {
@@ -89,8 +132,21 @@ func (s *Session) Sync(ctx context.Context) error {
 	}
 }
 
-// synced notes a Sync marker handled: the Sync of that number (and any
-// earlier one still waiting: markers are handled in order) is done.
+// callOn makes one CDP call on target p (the tab, or an attached iframe:
+// a page of go-rod's PageFromSession, whose Context cannot be used) and
+// decodes its result into res.
+func callOn(ctx context.Context, p *rod.Page, req proto.Request, res any) error {
+	raw, err := p.Call(ctx, string(p.SessionID), req.ProtoReq(), req)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, res)
+}
+
+// synced notes a Sync marker handled: the wait for that marker is done.
+// (Markers of one frame are handled in order, but those of different
+// frames, in different renderers, are not: only the marker's own wait
+// ends.)
 func (s *Session) synced(payload string) {
 	n, err := strconv.ParseUint(payload[len(syncPrefix):], 10, 64)
 	if err != nil {
@@ -98,10 +154,8 @@ func (s *Session) synced(payload string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, ch := range s.syncWait {
-		if k <= n {
-			close(ch)
-			delete(s.syncWait, k)
-		}
+	if ch, ok := s.syncWait[n]; ok {
+		close(ch)
+		delete(s.syncWait, n)
 	}
 }

@@ -193,8 +193,17 @@ func (s *Server) Variants() []Variant {
 }
 
 // Profile returns the profile that certifies variant slug: its page URL, its
-// campaigns, the demo's key sources and a logged-in session cookie (none for
-// a LoggedOut variant).
+// campaigns, the demo's key sources and a logged-in session cookie.
+//
+// A LoggedOut variant's profile has the session too. Being logged out is a
+// condition of the scenario that certifies it (Scenario.LoggedOut leaves
+// the profile's cookies and login out), not of the publisher: `qualcert run
+// --profile` runs the suite's logged-in scenarios with the profile's
+// session and its logged-out scenario without. A profile without a session
+// would run the logged-in scenarios as a visitor who is not logged in, to
+// whom the page rightly gives an empty token, and fail them with
+// token.missing (CONTRACT §4: an empty token is a must), where the variant
+// promises a warning (page.logged_out_blocked) and the verdict passed.
 func (s *Server) Profile(slug string) (*profile.Profile, error) {
 	v, ok := variantBySlug(slug)
 	if !ok {
@@ -204,12 +213,10 @@ func (s *Server) Profile(slug string) (*profile.Profile, error) {
 		Name: "Demo Media — " + v.Title,
 		Page: profile.Page{URL: s.URL + "/v/" + v.Slug},
 	}
-	if !v.LoggedOut {
-		s.mu.Lock()
-		s.sessions[s.profileCookie] = session{email: alice.Email, created: time.Now()} // back, should someone have logged it out
-		s.mu.Unlock()
-		p.Page.Cookies = []profile.Cookie{{Name: sessionCookie, Value: s.profileCookie, Domain: "127.0.0.1", Path: "/"}}
-	}
+	s.mu.Lock()
+	s.sessions[s.profileCookie] = session{email: alice.Email, created: time.Now()} // back, should someone have logged it out
+	s.mu.Unlock()
+	p.Page.Cookies = []profile.Cookie{{Name: sessionCookie, Value: s.profileCookie, Domain: "127.0.0.1", Path: "/"}}
 	for _, c := range v.campaigns() {
 		p.Campaigns = append(p.Campaigns, profile.Campaign{DivID: c.DivID, Host: c.Host, CampaignID: c.CampaignID})
 	}

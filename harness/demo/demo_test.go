@@ -74,14 +74,17 @@ func get(t *testing.T, s *Server, path, cookie string, header ...string) (*http.
 	return resp, string(body)
 }
 
-// cookieOf returns the session cookie value of variant slug's profile.
+// cookieOf returns the session cookie value variant slug is certified with:
+// its profile's, none for a LoggedOut variant.
 func cookieOf(t *testing.T, s *Server, slug string) string {
 	t.Helper()
 	p, err := s.Profile(slug)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Page.Cookies) == 0 {
+	// As the variant is certified: a LoggedOut variant's scenario leaves
+	// the profile's session out (Scenario.LoggedOut).
+	if v, _ := variantBySlug(slug); v.LoggedOut || len(p.Page.Cookies) == 0 {
 		return ""
 	}
 	return p.Page.Cookies[0].Value
@@ -802,8 +805,10 @@ func TestProfiles(t *testing.T) {
 		if p.Page.URL != s.URL+"/v/"+v.Slug || !strings.HasPrefix(p.Name, "Demo Media — ") {
 			t.Errorf("%s: page %s name %s", v.Slug, p.Page.URL, p.Name)
 		}
-		if v.LoggedOut != (len(p.Page.Cookies) == 0) {
-			t.Errorf("%s: %d cookies for a logged-out variant %v", v.Slug, len(p.Page.Cookies), v.LoggedOut)
+		// Every profile has the session, the logged-out variant's too: being
+		// logged out is its scenario's condition (Profile).
+		if len(p.Page.Cookies) != 1 {
+			t.Errorf("%s: %d cookies, want the session (logged-out variant: %v)", v.Slug, len(p.Page.Cookies), v.LoggedOut)
 		}
 		for _, c := range p.Page.Cookies {
 			if c.Domain != "127.0.0.1" || c.Name != sessionCookie || c.Value == "" {

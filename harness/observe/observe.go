@@ -42,8 +42,17 @@ const World = "qualcert"
 // recorder and the reference kit's bookkeeping. With hosts (the profile's
 // campaign hosts), the kit refuses an iframe on any other host
 // (campaign.host_mismatch, without loading it).
-func RecorderJS(hosts ...string) string {
-	js := asset("recorder.js")
+func RecorderJS(hosts ...string) string { return withHosts(asset("recorder.js"), hosts) }
+
+// PageJS is the script to inject in the page's own world before any page
+// script: the _qual_async interception, which relays what the page pushes
+// to the recorder (and nothing that can change a verdict). With hosts (the
+// profile's campaign hosts), it stays out of the frames on those hosts, as
+// the recorder does: they are the campaign's, not the page's.
+func PageJS(hosts ...string) string { return withHosts(asset("page.js"), hosts) }
+
+// withHosts fills the script's list of campaign hosts in (lower case).
+func withHosts(js string, hosts []string) string {
 	if len(hosts) == 0 {
 		return js
 	}
@@ -54,11 +63,6 @@ func RecorderJS(hosts ...string) string {
 	b, _ := json.Marshal(lower)
 	return strings.Replace(js, "null; /*qualcert:hosts*/", string(b)+";", 1)
 }
-
-// PageJS is the script to inject in the page's own world before any page
-// script: the _qual_async interception, which relays what the page pushes
-// to the recorder (and nothing that can change a verdict).
-func PageJS() string { return asset("page.js") }
 
 func asset(name string) string {
 	b, err := assets.ReadFile(name)

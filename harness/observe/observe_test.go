@@ -128,3 +128,18 @@ func TestDecoderTamperAndClock(t *testing.T) {
 		}
 	}
 }
+
+// Both scripts get the profile's campaign hosts: the frames on them are the
+// campaigns' own, which neither the recorder nor the page shim follows.
+func TestScriptsKnowTheCampaignHosts(t *testing.T) {
+	for name, js := range map[string]string{"recorder": RecorderJS("Jeux.Example.test"), "page": PageJS("Jeux.Example.test")} {
+		if !strings.Contains(js, `var HOSTS = ["jeux.example.test"];`) || strings.Contains(js, "/*qualcert:hosts*/") {
+			t.Errorf("%s script: the campaign hosts are not filled in", name)
+		}
+	}
+	for name, js := range map[string]string{"recorder": RecorderJS(), "page": PageJS()} {
+		if !strings.Contains(js, "var HOSTS = null; /*qualcert:hosts*/") {
+			t.Errorf("%s script without hosts: the placeholder is gone", name)
+		}
+	}
+}

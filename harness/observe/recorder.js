@@ -7,7 +7,7 @@
 // binding to Go exists in this world only (Runtime.addBinding with an
 // executionContextName): the page cannot call it.
 //
-// In the top page (and in a frame of the page's own origin that runs the tag) it
+// In the top page and in every frame the page's tag may run in (below) it
 //   - keeps the reference kit's bookkeeping: runs the commands the kit's
 //     loader relays from the page's world (page.js, kit.js), creates the
 //     campaign iframes, keeps the tokens, and answers the campaign's
@@ -26,15 +26,33 @@
 // what it is: something the page did at the moment it arrived.
 (function () {
   'use strict';
-  // The top page, and a frame of the page's own origin (a CMS that renders
-  // the embed block in a srcdoc or same-origin iframe and runs the tag
-  // there): the tag is followed into it. A cross-origin frame (the
-  // campaign's own, an ad) is not the page's.
-  var own = window.top === window;
-  if (!own) {
+  // The profile's campaign hosts (filled in by the harness): the kit
+  // refuses an iframe on any other host (it would load from the real
+  // network), and a frame on one of them is a campaign's, not the page's.
+  var HOSTS = null; /*qualcert:hosts*/
+  // Where the tag is followed: the top page, and every frame of a web
+  // origin but the campaigns' own. A CMS renders the contest block in a
+  // srcdoc or same-origin iframe; an article widget or an embed host of
+  // the publisher serves it from another origin (another host, or
+  // another port of the same host), and the tag runs there as in the top
+  // page: Qualifio's kit, in that frame, creates the campaign iframe in
+  // that frame's div and answers its getMetaData. Not followed: a frame
+  // of a Qualifio host or of a campaign host of the profile (the
+  // campaign's own), and a frame of an opaque origin (a sandbox without
+  // allow-same-origin, reported by frameCheck below).
+  var own = window.top === window || followed();
+  function followed() {
     // window.origin: a srcdoc or about:blank frame inherits its parent's
     // origin, which its location does not show.
-    try { own = window.origin !== 'null' && window.top.origin === window.origin; } catch (e) { own = false; }
+    var o = window.origin;
+    try { if (o !== 'null' && window.top.origin === o) return true; } catch (e) { /* another origin */ }
+    var m = /^https?:\/\/(\[[^\]]*\]|[^:\/]*)/i.exec(o || '');
+    return !!m && !campaignHost(m[1]);
+  }
+  // campaignHost: a Qualifio host or a campaign host of the profile.
+  function campaignHost(h) {
+    h = String(h).toLowerCase();
+    return /(^|\.)qualifio(app)?\.com\.?$/.test(h) || !!(HOSTS && HOSTS.indexOf(h) >= 0);
   }
   var bind = window.__qualcertEmit;
   if (typeof bind !== 'function') return;
@@ -226,9 +244,6 @@
   var asked = {};   // div id → the campaign asked for metadata
   var scheme = location.protocol === 'http:' ? 'http:' : 'https:';
   var has = Object.prototype.hasOwnProperty;
-  // The profile's campaign hosts (filled in by the harness): an iframe on
-  // any other host would load from the real network, so it is refused.
-  var HOSTS = null; /*qualcert:hosts*/
   function isDesc(v, t) { return v && typeof v === 'object' && v.__t === t; }
 
   function divOf(v, target) {
@@ -481,6 +496,9 @@
     try {
       var u = new URL(src, location.href);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') return;
+      // In a frame, only a plain campaign iframe is said: an ad slot's
+      // pixels and nested frames are no part of the story.
+      if (window.top !== window && !campaignHost(u.hostname)) return;
       emit({ src: 'page', ev: 'iframe', data: { host: u.hostname, path: u.pathname.slice(0, 200) } });
     } catch (e) { /* unparsable src */ }
   }
