@@ -58,6 +58,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -168,6 +169,10 @@ type Scenario struct {
 	// slow, set by tests only, delays parts of the run as a loaded
 	// machine does.
 	slow *slowness
+	// masked, set by tests only, is called once the page was masked for
+	// its screenshot (or not, revealing), before the captures: tests read
+	// the frames back through the session.
+	masked func(context.Context, *browser.Session)
 }
 
 // slowness is a loaded machine's delays, reproduced by tests.
@@ -730,6 +735,9 @@ func (r *run) evidence(res *Result) {
 		selectors = append(selectors, `iframe[data-qualcert-campaign="`+cssEscape(c.DivID)+`"]`)
 	}
 	r.maskPage(ctx)
+	if r.sc.masked != nil {
+		r.sc.masked(ctx, r.ses)
+	}
 	elements, page := r.ses.Evidence(ctx, evidenceTimeout, selectors)
 	for i, div := range divs {
 		if err := elements[i].Err; err != nil {
@@ -748,12 +756,13 @@ func (r *run) evidence(res *Result) {
 	r.rec.Add(timeline.Harness, timeline.Screenshot, "", map[string]any{"name": "page.png", "bytes": len(page.PNG)})
 }
 
-// maskScript replaces, in the top page's text and form fields, every
+// maskScript replaces, in one frame's text and form fields, every
 // participant value the tokens carried by "•••" (whole words), so that
 // page.png shows no more of the participant than the masked campaign form
-// does. It marks the page first, so that the recorder does not take the
-// harness's own edits for a page reaction. It returns how many places it
-// masked.
+// does (the text of scripts and styles, never shown, is left alone). It
+// marks the frame's document first, so that the recorder does not
+// take the harness's own edits for a page reaction. It returns how many
+// places it masked. maskPage runs it in every frame of the page.
 const maskScript = `(function (values) {
   document.documentElement.setAttribute('data-qualcert-evidence', '');
   if (!values.length || !document.body) return 0;
@@ -761,14 +770,30 @@ const maskScript = `(function (values) {
   var re = new RegExp('(?<![\\p{L}\\p{N}])(?:' + values.map(esc).join('|') + ')(?![\\p{L}\\p{N}])', 'gu');
   var n = 0, node, w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   var mask = function (s) { return s.replace(re, function () { n++; return '•••'; }); };
-  while ((node = w.nextNode())) { var m = mask(node.data); if (m !== node.data) node.data = m; }
+  var hidden = {SCRIPT: 1, STYLE: 1, NOSCRIPT: 1, TEMPLATE: 1};
+  while ((node = w.nextNode())) {
+    if (node.parentNode && hidden[node.parentNode.nodeName]) continue;
+    var m = mask(node.data); if (m !== node.data) node.data = m;
+  }
   document.querySelectorAll('input, textarea').forEach(function (el) {
     if (el.value) { var m = mask(el.value); if (m !== el.value) el.value = m; }
   });
   return n;
 })(%s)`
 
-// maskPage runs maskScript unless the run reveals values.
+// maskWorld is the isolated world maskScript runs in, in each frame: it
+// shares the frame's DOM, not the page's scripts.
+const maskWorld = "qualcert-evidence"
+
+// maskPage runs maskScript, unless the run reveals values, in every frame
+// of the page that page.png shows: the top document, the iframes in its
+// renderer whatever their origin (a publisher's widget greeting the
+// participant), and the out-of-process iframes through their own targets
+// (browser.Session.EvalFrames). The evidence.masked event says how many
+// places were masked ("masked", as before), in how many frames
+// ("frames": reached; "framesMasked": where a value was found), and each
+// frame that could not be masked ("unmasked": its origin and why, with an
+// "error" summing them up): a frame left unmasked is said, never skipped.
 func (r *run) maskPage(ctx context.Context) {
 	if r.h.opt.Reveal {
 		return
@@ -779,14 +804,47 @@ func (r *run) maskPage(ctx context.Context) {
 	}
 	b, err := json.Marshal(values)
 	if err != nil {
+		r.rec.Add(timeline.Harness, timeline.EvidenceMasked, "", map[string]any{"error": "encoding the values to mask: " + err.Error()})
 		return
 	}
-	out, err := r.ses.Eval(ctx, fmt.Sprintf(maskScript, b))
-	data := map[string]any{"masked": string(out)}
-	if err != nil {
-		data = map[string]any{"error": err.Error()}
+	total, reached, withValues := 0, 0, 0
+	var unmasked []map[string]any
+	var why []string
+	for _, f := range r.ses.EvalFrames(ctx, maskWorld, fmt.Sprintf(maskScript, b)) {
+		n, err := maskedCount(f)
+		if err != nil {
+			origin := f.Origin
+			if origin == "" {
+				origin = "(unknown origin)"
+			}
+			unmasked = append(unmasked, map[string]any{"origin": origin, "outOfProcess": f.OutOfProcess, "error": err.Error()})
+			why = append(why, origin+": "+err.Error())
+			continue
+		}
+		reached++
+		total += n
+		if n > 0 {
+			withValues++
+		}
+	}
+	data := map[string]any{"masked": strconv.Itoa(total), "frames": reached, "framesMasked": withValues}
+	if len(unmasked) > 0 {
+		data["unmasked"] = unmasked
+		data["error"] = fmt.Sprintf("%d frame(s) of the page could not be masked and may show participant values in page.png: %s", len(unmasked), strings.Join(why, "; "))
 	}
 	r.rec.Add(timeline.Harness, timeline.EvidenceMasked, "", data)
+}
+
+// maskedCount reads maskScript's count in frame f.
+func maskedCount(f browser.FrameEval) (int, error) {
+	if f.Err != nil {
+		return 0, f.Err
+	}
+	var n int
+	if err := json.Unmarshal(f.Value, &n); err != nil {
+		return 0, fmt.Errorf("reading the masked count: %w", err)
+	}
+	return n, nil
 }
 
 // campaignHosts are the profile's campaign hosts: the only ones the

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"github.com/qualcert/qualcert/harness/browser"
 	"github.com/qualcert/qualcert/harness/dnstest"
 	"github.com/qualcert/qualcert/harness/profile"
+	"github.com/qualcert/qualcert/harness/timeline"
 )
 
 // widgetPage is an article widget as a publisher's other host serves it:
@@ -171,4 +173,139 @@ func siteIsolatedHarness(t *testing.T) *Harness {
 		}
 	})
 	return h
+}
+
+// greetingWidgetPage is widgetPage as the widget serves it to a logged-in
+// reader: its own session knows her, it greets her by her first name and
+// prefills its newsletter field with her e-mail (a value the page's
+// script sets, not an attribute).
+func greetingWidgetPage(tok string) string {
+	return strings.Replace(widgetPage(tok), `<body class="widget">`, `<body class="widget"><p class="widget__hello">Bonjour Jane</p>
+<form class="widget__newsletter"><input name="newsletter" type="email"></form>
+<script>document.querySelector('input[name=newsletter]').value = 'jane@example.com';</script>`, 1)
+}
+
+// frameText is what each frame of the page shows of itself: its text and
+// its form fields' values, read in an isolated world (harness.maskWorld's
+// reach), by frame origin.
+const frameText = `(function () {
+  var t = document.body ? document.body.innerText : '';
+  document.querySelectorAll('input, textarea').forEach(function (el) { t += '\n' + el.value; });
+  return t;
+})()`
+
+// A widget of another origin greets the participant by the name its own
+// session knows and prefills a field with her e-mail: page.png shows the
+// widget, so its values are masked as the top document's are, whether
+// the widget runs in the page's renderer or out of process; the
+// evidence.masked event counts the places and the frames. Revealing, the
+// widget keeps them.
+func TestPageScreenshotMasksWidgetFrames(t *testing.T) {
+	t.Parallel()
+	isolated := siteIsolatedHarness(t)
+	f := newFixture(t)
+	widget := http.NewServeMux()
+	widget.HandleFunc("/widgets/hello", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, greetingWidgetPage(f.mint("111", nil)))
+	})
+	wsrv := httptest.NewServer(widget)
+	t.Cleanup(wsrv.Close)
+	// localhost: another site than the article's 127.0.0.1, out of process
+	// where the browser isolates sites.
+	base := strings.Replace(wsrv.URL, "127.0.0.1", "localhost", 1)
+	u := f.page("/article-widget-hello", article("", `<iframe class="widget-frame" title="Concours" src="`+base+`/widgets/hello" style="width:100%;height:720px;border:0"></iframe>`))
+
+	reveal := func(h *Harness) *Harness {
+		opt := h.opt
+		opt.Reveal = true
+		rh := &Harness{b: h.b, opt: opt}
+		t.Cleanup(rh.closing.Wait) // the scenarios' contexts, disposed of after Run
+		return rh
+	}
+	for _, tc := range []struct {
+		name   string
+		h      *Harness
+		oopifs bool
+	}{
+		{"in process", shared, false},
+		{"out of process", isolated, true},
+	} {
+		for _, revealed := range []bool{false, true} {
+			name := tc.name
+			h := tc.h
+			if revealed {
+				name += " revealed"
+				h = reveal(h)
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				var texts []string
+				var oop int
+				sc := Scenario{Name: t.Name(), Profile: f.profile(u, 1), masked: func(ctx context.Context, s *browser.Session) {
+					oop = s.OutOfProcessFrames()
+					for _, fe := range s.EvalFrames(ctx, "qualcert-test-read", frameText) {
+						if fe.Err != nil {
+							t.Errorf("reading the frame of %s back: %v", fe.Origin, fe.Err)
+							continue
+						}
+						var s string
+						_ = json.Unmarshal(fe.Value, &s)
+						texts = append(texts, fe.Origin+": "+s)
+					}
+				}}
+				ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+				defer cancel()
+				res, err := h.Run(ctx, sc)
+				if err != nil {
+					dumpTimeline(t, res)
+					t.Fatal(err)
+				}
+				expectCodes(t, res)
+				if (oop > 0) != tc.oopifs {
+					t.Fatalf("%d out-of-process iframes, want some: %v", oop, tc.oopifs)
+				}
+				widgetText := ""
+				for _, s := range texts {
+					if strings.HasPrefix(s, base+": ") {
+						widgetText = s
+					}
+				}
+				if widgetText == "" {
+					t.Fatalf("the widget's frame was not read back: %q", texts)
+				}
+				masked, ok := timeline.First(res.Timeline, timeline.EvidenceMasked, "")
+				if revealed {
+					if ok {
+						t.Errorf("revealing, the page was masked: %v", masked.Data)
+					}
+					if !strings.Contains(widgetText, "Bonjour Jane") || !strings.Contains(widgetText, "jane@example.com") {
+						t.Errorf("revealing, the widget lost its values: %q", widgetText)
+					}
+					return
+				}
+				if !ok {
+					dumpTimeline(t, res)
+					t.Fatal("the page was not masked before its screenshot")
+				}
+				// The greeting and the field, in the widget's frame only
+				// (the top document has no value; the reference campaign
+				// shows them masked already).
+				if masked.Data["masked"] != "2" || masked.Data["framesMasked"] != 1 || masked.Data["error"] != nil {
+					t.Errorf("evidence.masked = %v, want 2 places in 1 frame, no error", masked.Data)
+				}
+				if n, _ := masked.Data["frames"].(int); n < 3 { // the article, the widget, the campaign
+					t.Errorf("masked %v frames, want the article's, the widget's and the campaign's", masked.Data["frames"])
+				}
+				if !strings.Contains(widgetText, "Bonjour •••") {
+					t.Errorf("the widget's greeting was not masked: %q", widgetText)
+				}
+				for _, s := range texts {
+					if strings.Contains(s, "Jane") || strings.Contains(s, "jane@example.com") {
+						t.Errorf("a frame still shows a participant value after masking: %q", s)
+					}
+				}
+			})
+		}
+	}
 }
