@@ -1,9 +1,11 @@
 package harness
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -84,7 +86,30 @@ func expectWidgetPrefilled(t *testing.T, h *Harness, p *profile.Profile) *Result
 		dumpTimeline(t, res)
 		t.Fatalf("outcome %s, want prefilled", c.Outcome)
 	}
+	expectWidgetCampaignShot(t, res)
 	return res
+}
+
+// expectWidgetCampaignShot wants the campaign's screenshot of a run whose
+// campaign lives in a widget iframe: the campaign iframe's box (650 px
+// high, as the tag asked), found through the frames.
+func expectWidgetCampaignShot(t *testing.T, res *Result) {
+	t.Helper()
+	for _, s := range res.Screenshots {
+		if s.Campaign != testDiv {
+			continue
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(s.PNG))
+		if err != nil {
+			t.Fatalf("%s: %v", s.Name, err)
+		}
+		if cfg.Height < 648 || cfg.Height > 652 || cfg.Width < 100 {
+			t.Errorf("%s is %dx%d, want the campaign iframe's box (650 px high)", s.Name, cfg.Width, cfg.Height)
+		}
+		return
+	}
+	dumpTimeline(t, res)
+	t.Errorf("no campaign screenshot of the campaign in the widget")
 }
 
 // A publisher's article (127.0.0.1) embeds an article widget served by
@@ -262,6 +287,7 @@ func TestPageScreenshotMasksWidgetFrames(t *testing.T) {
 					t.Fatal(err)
 				}
 				expectCodes(t, res)
+				expectWidgetCampaignShot(t, res)
 				if (oop > 0) != tc.oopifs {
 					t.Fatalf("%d out-of-process iframes, want some: %v", oop, tc.oopifs)
 				}

@@ -58,14 +58,14 @@ func (s *Session) EvalFrames(ctx context.Context, world, expr string) []FrameEva
 
 	out := s.evalTarget(ctx, s.page, world, expr, false, remote)
 	for _, p := range oopifs {
-		out = append(out, s.evalTarget(ctx, p, world, expr, true, nil)...)
+		out = append(out, s.evalTarget(ctx, p, world, expr, true, remote)...)
 	}
 	return out
 }
 
 // evalTarget evaluates expr in every frame of target p's frame tree,
 // leaving out the frames of skip (out-of-process iframes, reached through
-// their own target).
+// their own target) but p's own.
 func (s *Session) evalTarget(ctx context.Context, p *rod.Page, world, expr string, oop bool, skip map[proto.PageFrameID]bool) []FrameEval {
 	var tree proto.PageGetFrameTreeResult
 	if err := callOn(ctx, p, proto.PageGetFrameTree{}, &tree); err != nil || tree.FrameTree == nil {
@@ -77,7 +77,7 @@ func (s *Session) evalTarget(ctx context.Context, p *rod.Page, world, expr strin
 	var out []FrameEval
 	var walk func(t *proto.PageFrameTree)
 	walk = func(t *proto.PageFrameTree) {
-		if t == nil || t.Frame == nil || skip[t.Frame.ID] {
+		if t == nil || t.Frame == nil || (skip[t.Frame.ID] && t.Frame.ID != proto.PageFrameID(p.TargetID)) {
 			return
 		}
 		out = append(out, s.evalFrame(ctx, p, t.Frame, world, expr, oop))
@@ -110,4 +110,137 @@ func (s *Session) evalFrame(ctx context.Context, p *rod.Page, f *proto.PageFrame
 		r.Value = json.RawMessage(res.Result.Value.JSON("", ""))
 	}
 	return r
+}
+
+// A campaign iframe the tag created inside a widget iframe is not in the
+// top document, where Evidence looks for the elements to capture first.
+// frameBox finds it in the page's frames (as EvalFrames walks them),
+// scrolls it into view (scrollIntoView scrolls the frames that hold it
+// too) and asks CDP for its border box: DOM.getBoxModel answers in the
+// coordinates of the viewport of the frame's local root, the tab's for a
+// frame in the page's renderer, the iframe's own for an out-of-process
+// one, which is then offset by its owner element's content box in the
+// tab (DOM.getFrameOwner). An out-of-process iframe whose owner is itself
+// out of process (nested twice) is not boxed: said so.
+
+// findInFrame scrolls the element of sel into view in each frame and
+// returns it, by object id, with its frame's target: the first found.
+const findInFrame = `(function (sel) {
+  var e = document.querySelector(sel);
+  if (e) e.scrollIntoView({block: 'nearest'});
+  return e;
+})(%s)`
+
+// errNotInFrames: no frame of the page holds the element.
+var errNotInFrames = errors.New("no such visible element in the page or any of its frames")
+
+// frameBox returns the box, in top document coordinates, of the element
+// of sel inside an iframe of the page (scrolled into view), the top
+// viewport as then left, and the origin of the frame holding it.
+func (s *Session) frameBox(ctx context.Context, sel string) (*box, box, string, error) {
+	arg, _ := json.Marshal(sel)
+	expr := fmt.Sprintf(findInFrame, arg)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, box{}, "", errors.New("the session is closed")
+	}
+	targets := []*rod.Page{s.page}
+	remote := map[proto.PageFrameID]bool{}
+	for _, p := range s.oopifs {
+		targets = append(targets, p)
+		remote[proto.PageFrameID(p.TargetID)] = true
+	}
+	s.mu.Unlock()
+
+	for _, p := range targets {
+		var tree proto.PageGetFrameTreeResult
+		if err := callOn(ctx, p, proto.PageGetFrameTree{}, &tree); err != nil || tree.FrameTree == nil {
+			continue // an iframe gone meanwhile; Evidence says when nothing is found
+		}
+		var frames []*proto.PageFrame
+		var walk func(t *proto.PageFrameTree)
+		walk = func(t *proto.PageFrameTree) {
+			if t == nil || t.Frame == nil || (remote[t.Frame.ID] && t.Frame.ID != proto.PageFrameID(p.TargetID)) {
+				return
+			}
+			if p != s.page || t.Frame.ParentID != "" { // the top document was searched already
+				frames = append(frames, t.Frame)
+			}
+			for _, c := range t.ChildFrames {
+				walk(c)
+			}
+		}
+		walk(tree.FrameTree)
+		for _, f := range frames {
+			var w proto.PageCreateIsolatedWorldResult
+			if err := callOn(ctx, p, proto.PageCreateIsolatedWorld{FrameID: f.ID, WorldName: "qualcert-evidence"}, &w); err != nil {
+				continue
+			}
+			var res proto.RuntimeEvaluateResult
+			if err := callOn(ctx, p, proto.RuntimeEvaluate{Expression: expr, ContextID: w.ExecutionContextID}, &res); err != nil ||
+				res.ExceptionDetails != nil || res.Result == nil || res.Result.ObjectID == "" {
+				continue
+			}
+			b, view, err := s.boxIn(ctx, p, res.Result.ObjectID)
+			if err != nil {
+				return nil, box{}, f.SecurityOrigin, fmt.Errorf("inside an iframe of %s: %w", f.SecurityOrigin, err)
+			}
+			return b, view, f.SecurityOrigin, nil
+		}
+	}
+	return nil, box{}, "", errNotInFrames
+}
+
+// boxIn returns the border box of the element obj of target p in top
+// document coordinates, and the top viewport.
+func (s *Session) boxIn(ctx context.Context, p *rod.Page, obj proto.RuntimeRemoteObjectID) (*box, box, error) {
+	var m proto.DOMGetBoxModelResult
+	if err := callOn(ctx, p, proto.DOMGetBoxModel{ObjectID: obj}, &m); err != nil || m.Model == nil {
+		if err == nil {
+			err = errors.New("no box model")
+		}
+		return nil, box{}, fmt.Errorf("reading its box: %w", err)
+	}
+	b := quadBox(m.Model.Border)
+	if p != s.page { // an out-of-process iframe: offset by its owner's content box in the tab
+		var owner proto.DOMGetFrameOwnerResult
+		if err := callOn(ctx, s.page, proto.DOMGetFrameOwner{FrameID: proto.PageFrameID(p.TargetID)}, &owner); err != nil {
+			return nil, box{}, fmt.Errorf("finding its out-of-process iframe in the top page (an iframe nested out of process twice is not boxed): %w", err)
+		}
+		var om proto.DOMGetBoxModelResult
+		if err := callOn(ctx, s.page, proto.DOMGetBoxModel{BackendNodeID: owner.BackendNodeID}, &om); err != nil || om.Model == nil {
+			if err == nil {
+				err = errors.New("no box model")
+			}
+			return nil, box{}, fmt.Errorf("reading its out-of-process iframe's box: %w", err)
+		}
+		c := quadBox(om.Model.Content)
+		b.X += c.X
+		b.Y += c.Y
+	}
+	raw, err := s.Eval(ctx, `(function () { var v = window.visualViewport; return {x: window.scrollX, y: window.scrollY, w: v ? v.width : window.innerWidth, h: v ? v.height : window.innerHeight}; })()`)
+	if err != nil {
+		return nil, box{}, fmt.Errorf("reading the viewport: %w", err)
+	}
+	var view box
+	if err := json.Unmarshal(raw, &view); err != nil {
+		return nil, box{}, fmt.Errorf("reading the viewport: %w", err)
+	}
+	b.X += view.X
+	b.Y += view.Y
+	return &b, view, nil
+}
+
+// quadBox is the bounding box of quad q (x1,y1 … x4,y4).
+func quadBox(q proto.DOMQuad) box {
+	if len(q) < 8 {
+		return box{}
+	}
+	x0, y0, x1, y1 := q[0], q[1], q[0], q[1]
+	for i := 2; i+1 < len(q); i += 2 {
+		x0, x1 = min(x0, q[i]), max(x1, q[i])
+		y0, y1 = min(y0, q[i+1]), max(y1, q[i+1])
+	}
+	return box{X: x0, Y: y0, W: x1 - x0, H: y1 - y0}
 }

@@ -987,7 +987,11 @@ func (b box) inside(v box) bool {
 // the final viewport are cut out of the viewport's capture; the last element
 // scrolled, when larger than the viewport, is captured beyond it; an
 // earlier one out of view is scrolled into view again before, and the
-// final scroll position restored. each bounds every capture.
+// final scroll position restored. An element that is not in the top
+// document is looked for in the page's iframes, whatever their origin or
+// process (frameBox: a campaign the tag created inside a widget), and
+// captured alone, as an earlier one out of view is. each bounds every
+// capture.
 func (s *Session) Evidence(ctx context.Context, each time.Duration, selectors []string) (elements []Capture, page Capture) {
 	elements = make([]Capture, len(selectors))
 	s.fullSpeed(ctx, each)
@@ -1011,10 +1015,12 @@ func (s *Session) Evidence(ctx context.Context, each time.Duration, selectors []
 			lastFound = i
 		}
 	}
-	var inView, beyond, rescroll []int
+	var inView, beyond, rescroll, inFrames []int
 	for i, b := range boxes {
 		switch {
-		case b == nil || b.W < 1 || b.H < 1:
+		case b == nil:
+			inFrames = append(inFrames, i)
+		case b.W < 1 || b.H < 1:
 			elements[i].Err = fmt.Errorf("finding %q: no such visible element", selectors[i])
 		case b.inside(view):
 			inView = append(inView, i)
@@ -1032,7 +1038,21 @@ func (s *Session) Evidence(ctx context.Context, each time.Duration, selectors []
 		}
 		clip(i, bs[0], !bs[0].inside(v))
 	}
-	if len(rescroll) > 0 {
+	for _, i := range inFrames {
+		c, cancel := context.WithTimeout(ctx, each)
+		b, v, _, err := s.frameBox(c, selectors[i])
+		cancel()
+		if err != nil {
+			elements[i].Err = fmt.Errorf("finding %q: %w", selectors[i], err)
+			continue
+		}
+		if b.W < 1 || b.H < 1 {
+			elements[i].Err = fmt.Errorf("finding %q: %w", selectors[i], errNotInFrames)
+			continue
+		}
+		clip(i, b, !b.inside(v))
+	}
+	if len(rescroll)+len(inFrames) > 0 {
 		if _, _, err := measure(selectors); err != nil {
 			page.Err = fmt.Errorf("capturing the page: %w", err)
 		}
