@@ -807,10 +807,17 @@ func (r *run) maskPage(ctx context.Context) {
 		r.rec.Add(timeline.Harness, timeline.EvidenceMasked, "", map[string]any{"error": "encoding the values to mask: " + err.Error()})
 		return
 	}
+	frames := r.ses.EvalFrames(ctx, maskWorld, fmt.Sprintf(maskScript, b))
+	r.rec.Add(timeline.Harness, timeline.EvidenceMasked, "", maskedData(frames))
+}
+
+// maskedData is the evidence.masked event's data for maskScript's results
+// in each frame (see maskPage).
+func maskedData(frames []browser.FrameEval) map[string]any {
 	total, reached, withValues := 0, 0, 0
 	var unmasked []map[string]any
 	var why []string
-	for _, f := range r.ses.EvalFrames(ctx, maskWorld, fmt.Sprintf(maskScript, b)) {
+	for _, f := range frames {
 		n, err := maskedCount(f)
 		if err != nil {
 			origin := f.Origin
@@ -832,7 +839,7 @@ func (r *run) maskPage(ctx context.Context) {
 		data["unmasked"] = unmasked
 		data["error"] = fmt.Sprintf("%d frame(s) of the page could not be masked and may show participant values in page.png: %s", len(unmasked), strings.Join(why, "; "))
 	}
-	r.rec.Add(timeline.Harness, timeline.EvidenceMasked, "", data)
+	return data
 }
 
 // maskedCount reads maskScript's count in frame f.

@@ -8,6 +8,8 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +100,9 @@ func expectWidgetCampaignShot(t *testing.T, res *Result) {
 	for _, s := range res.Screenshots {
 		if s.Campaign != testDiv {
 			continue
+		}
+		if dir := os.Getenv("QUALCERT_SHOTS"); dir != "" {
+			_ = os.WriteFile(filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())+"-"+s.Name), s.PNG, 0o644)
 		}
 		cfg, err := png.DecodeConfig(bytes.NewReader(s.PNG))
 		if err != nil {
