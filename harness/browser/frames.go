@@ -131,6 +131,9 @@ const findInFrame = `(function (sel) {
   return e;
 })(%s)`
 
+// evidenceWorld is the isolated world frameBox looks in.
+const evidenceWorld = "qualcert-evidence"
+
 // errNotInFrames: no frame of the page holds the element.
 var errNotInFrames = errors.New("no such visible element in the page or any of its frames")
 
@@ -174,7 +177,7 @@ func (s *Session) frameBox(ctx context.Context, sel string) (*box, box, string, 
 		walk(tree.FrameTree)
 		for _, f := range frames {
 			var w proto.PageCreateIsolatedWorldResult
-			if err := callOn(ctx, p, proto.PageCreateIsolatedWorld{FrameID: f.ID, WorldName: "qualcert-evidence"}, &w); err != nil {
+			if err := callOn(ctx, p, proto.PageCreateIsolatedWorld{FrameID: f.ID, WorldName: evidenceWorld}, &w); err != nil {
 				continue
 			}
 			var res proto.RuntimeEvaluateResult
