@@ -807,7 +807,11 @@ func (r *run) maskPage(ctx context.Context) {
 		r.rec.Add(timeline.Harness, timeline.EvidenceMasked, "", map[string]any{"error": "encoding the values to mask: " + err.Error()})
 		return
 	}
-	frames := r.ses.EvalFrames(ctx, maskWorld, fmt.Sprintf(maskScript, b))
+	// A budget of its own: a page of many frames (ad slots) must not eat
+	// the captures' time; a frame it leaves unreached is said.
+	mctx, cancel := context.WithTimeout(ctx, evidenceTimeout)
+	defer cancel()
+	frames := r.ses.EvalFrames(mctx, maskWorld, fmt.Sprintf(maskScript, b))
 	r.rec.Add(timeline.Harness, timeline.EvidenceMasked, "", maskedData(frames))
 }
 

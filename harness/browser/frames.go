@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/proto"
@@ -56,9 +57,18 @@ func (s *Session) EvalFrames(ctx context.Context, world, expr string) []FrameEva
 	}
 	s.mu.Unlock()
 
-	out := s.evalTarget(ctx, s.page, world, expr, false, remote)
-	for _, p := range oopifs {
-		out = append(out, s.evalTarget(ctx, p, world, expr, true, remote)...)
+	// One renderer per target: each is walked on its own, so that a busy
+	// out-of-process iframe does not hold the other frames up.
+	per := make([][]FrameEval, 1+len(oopifs))
+	var wg sync.WaitGroup
+	wg.Go(func() { per[0] = s.evalTarget(ctx, s.page, world, expr, false, remote) })
+	for i, p := range oopifs {
+		wg.Go(func() { per[1+i] = s.evalTarget(ctx, p, world, expr, true, remote) })
+	}
+	wg.Wait()
+	var out []FrameEval
+	for _, fs := range per {
+		out = append(out, fs...)
 	}
 	return out
 }
