@@ -576,8 +576,9 @@ func (r *run) execute(ctx context.Context, res *Result) (*Result, error) {
 // answer, and is judged on what arrived.
 const syncTimeout = 3 * time.Second
 
-// sync waits until every event the page's top frame sent so far has
-// reached the recorder (browser.Session.Sync). The wait is on the
+// sync waits until every event the page's top frame and its
+// out-of-process iframes sent so far has reached the recorder
+// (browser.Session.Sync). The wait is on the
 // timeline (timeline.Synced), with how many events arrived meanwhile.
 func (r *run) sync(ctx context.Context) {
 	before := r.rec.Added()
@@ -781,17 +782,13 @@ const maskScript = `(function (values) {
   return n;
 })(%s)`
 
-// maskWorld is the isolated world maskScript runs in, in each frame: it
-// shares the frame's DOM, not the page's scripts.
-const maskWorld = "qualcert-evidence"
-
 // maskPage runs maskScript, unless the run reveals values, in every frame
 // of the page that page.png shows: the top document, the iframes in its
 // renderer whatever their origin (a publisher's widget greeting the
 // participant), and the out-of-process iframes through their own targets
 // (browser.Session.EvalFrames). The evidence.masked event says how many
 // places were masked ("masked", as before), in how many frames
-// ("frames": reached; "framesMasked": where a value was found), and each
+// ("frames": reached; "frames_masked": where a value was found), and each
 // frame that could not be masked ("unmasked": its origin and why, with an
 // "error" summing them up): a frame left unmasked is said, never skipped.
 func (r *run) maskPage(ctx context.Context) {
@@ -811,7 +808,7 @@ func (r *run) maskPage(ctx context.Context) {
 	// the captures' time; a frame it leaves unreached is said.
 	mctx, cancel := context.WithTimeout(ctx, evidenceTimeout)
 	defer cancel()
-	frames := r.ses.EvalFrames(mctx, maskWorld, fmt.Sprintf(maskScript, b))
+	frames := r.ses.EvalFrames(mctx, fmt.Sprintf(maskScript, b))
 	r.rec.Add(timeline.Harness, timeline.EvidenceMasked, "", maskedData(frames))
 }
 
@@ -828,7 +825,7 @@ func maskedData(frames []browser.FrameEval) map[string]any {
 			if origin == "" {
 				origin = "(unknown origin)"
 			}
-			unmasked = append(unmasked, map[string]any{"origin": origin, "outOfProcess": f.OutOfProcess, "error": err.Error()})
+			unmasked = append(unmasked, map[string]any{"origin": origin, "out_of_process": f.OutOfProcess, "error": err.Error()})
 			why = append(why, origin+": "+err.Error())
 			continue
 		}
@@ -838,7 +835,7 @@ func maskedData(frames []browser.FrameEval) map[string]any {
 			withValues++
 		}
 	}
-	data := map[string]any{"masked": strconv.Itoa(total), "frames": reached, "framesMasked": withValues}
+	data := map[string]any{"masked": strconv.Itoa(total), "frames": reached, "frames_masked": withValues}
 	if len(unmasked) > 0 {
 		data["unmasked"] = unmasked
 		data["error"] = fmt.Sprintf("%d frame(s) of the page could not be masked and may show participant values in page.png: %s", len(unmasked), strings.Join(why, "; "))

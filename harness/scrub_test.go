@@ -43,11 +43,11 @@ func TestMaskedDataSaysUnmaskedFrames(t *testing.T) {
 		{Origin: "http://widget.example", OutOfProcess: true, Err: errors.New("creating an isolated world: frame detached")},
 	}
 	d := maskedData(frames)
-	if d["masked"] != "3" || d["frames"] != 3 || d["framesMasked"] != 2 {
+	if d["masked"] != "3" || d["frames"] != 3 || d["frames_masked"] != 2 {
 		t.Errorf("masked data = %v, want 3 places in 2 of 3 frames", d)
 	}
 	un, _ := d["unmasked"].([]map[string]any)
-	if len(un) != 1 || un[0]["origin"] != "http://widget.example" || un[0]["outOfProcess"] != true {
+	if len(un) != 1 || un[0]["origin"] != "http://widget.example" || un[0]["out_of_process"] != true {
 		t.Errorf("unmasked = %v, want the widget's frame", d["unmasked"])
 	}
 	if e, _ := d["error"].(string); !strings.Contains(e, "1 frame(s)") || !strings.Contains(e, "frame detached") {

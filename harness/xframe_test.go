@@ -216,7 +216,7 @@ func greetingWidgetPage(tok string) string {
 }
 
 // frameText is what each frame of the page shows of itself: its text and
-// its form fields' values, read in an isolated world (harness.maskWorld's
+// its form fields' values, read in an isolated world (maskPage's
 // reach), by frame origin.
 const frameText = `(function () {
   var t = document.body ? document.body.innerText : '';
@@ -274,7 +274,7 @@ func TestPageScreenshotMasksWidgetFrames(t *testing.T) {
 				var oop int
 				sc := Scenario{Name: t.Name(), Profile: f.profile(u, 1), masked: func(ctx context.Context, s *browser.Session) {
 					oop = s.OutOfProcessFrames()
-					for _, fe := range s.EvalFrames(ctx, "qualcert-test-read", frameText) {
+					for _, fe := range s.EvalFrames(ctx, frameText) {
 						if fe.Err != nil {
 							t.Errorf("reading the frame of %s back: %v", fe.Origin, fe.Err)
 							continue
@@ -322,7 +322,7 @@ func TestPageScreenshotMasksWidgetFrames(t *testing.T) {
 				// The greeting and the field, in the widget's frame only
 				// (the top document has no value; the reference campaign
 				// shows them masked already).
-				if masked.Data["masked"] != "2" || masked.Data["framesMasked"] != 1 || masked.Data["error"] != nil {
+				if masked.Data["masked"] != "2" || masked.Data["frames_masked"] != 1 || masked.Data["error"] != nil {
 					t.Errorf("evidence.masked = %v, want 2 places in 1 frame, no error", masked.Data)
 				}
 				if n, _ := masked.Data["frames"].(int); n < 3 { // the article, the widget, the campaign

@@ -343,8 +343,10 @@ func TestDialogsAreDismissed(t *testing.T) {
 	}
 }
 
-func TestCloseDoesNotHangOnAnEndlessLoop(t *testing.T) {
-	t.Parallel()
+// loopingSession opens a session with cfg on a page whose main thread
+// never yields (while(true){}) and returns once the loop has started.
+func loopingSession(t *testing.T, ctx context.Context, cfg SessionConfig) *Session {
+	t.Helper()
 	looping := make(chan struct{}, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/looping" {
@@ -353,10 +355,8 @@ func TestCloseDoesNotHangOnAnEndlessLoop(t *testing.T) {
 		}
 		fmt.Fprint(w, `<script>navigator.sendBeacon('/looping'); while(true){}</script>`)
 	}))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s, err := shared.NewSession(ctx, SessionConfig{})
+	t.Cleanup(srv.Close)
+	s, err := shared.NewSession(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,8 +364,17 @@ func TestCloseDoesNotHangOnAnEndlessLoop(t *testing.T) {
 	select {
 	case <-looping:
 	case <-ctx.Done():
+		_ = s.Close()
 		t.Fatal("the page never started its loop")
 	}
+	return s
+}
+
+func TestCloseDoesNotHangOnAnEndlessLoop(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s := loopingSession(t, ctx, SessionConfig{})
 	short, cancelShort := context.WithTimeout(ctx, time.Second)
 	if _, err := s.Eval(short, `1+1`); err == nil {
 		t.Fatal("evaluating in a page stuck in a loop should hit the deadline")

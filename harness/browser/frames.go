@@ -39,31 +39,21 @@ type FrameEval struct {
 }
 
 // EvalFrames evaluates expr (by value) in every frame of the page, each in
-// a fresh context of the isolated world named world (see above). An
+// a fresh context of the isolated world evidenceWorld (see above). An
 // out-of-process iframe whose frame tree cannot be read counts as one
 // frame with its error. A frame that went away meanwhile is reported with
 // its error too: the caller says what it could not reach.
-func (s *Session) EvalFrames(ctx context.Context, world, expr string) []FrameEval {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return []FrameEval{{Err: errors.New("evaluating in the page's frames: the session is closed")}}
+func (s *Session) EvalFrames(ctx context.Context, expr string) []FrameEval {
+	targets, remote, err := s.targets()
+	if err != nil {
+		return []FrameEval{{Err: fmt.Errorf("evaluating in the page's frames: %w", err)}}
 	}
-	oopifs := make([]*rod.Page, 0, len(s.oopifs))
-	remote := map[proto.PageFrameID]bool{}
-	for _, p := range s.oopifs {
-		oopifs = append(oopifs, p)
-		remote[proto.PageFrameID(p.TargetID)] = true
-	}
-	s.mu.Unlock()
-
 	// One renderer per target: each is walked on its own, so that a busy
 	// out-of-process iframe does not hold the other frames up.
-	per := make([][]FrameEval, 1+len(oopifs))
+	per := make([][]FrameEval, len(targets))
 	var wg sync.WaitGroup
-	wg.Go(func() { per[0] = s.evalTarget(ctx, s.page, world, expr, false, remote) })
-	for i, p := range oopifs {
-		wg.Go(func() { per[1+i] = s.evalTarget(ctx, p, world, expr, true, remote) })
+	for i, p := range targets {
+		wg.Go(func() { per[i] = s.evalTarget(ctx, p, expr, i > 0, remote) })
 	}
 	wg.Wait()
 	var out []FrameEval
@@ -73,53 +63,88 @@ func (s *Session) EvalFrames(ctx context.Context, world, expr string) []FrameEva
 	return out
 }
 
-// evalTarget evaluates expr in every frame of target p's frame tree,
-// leaving out the frames of skip (out-of-process iframes, reached through
-// their own target) but p's own.
-func (s *Session) evalTarget(ctx context.Context, p *rod.Page, world, expr string, oop bool, skip map[proto.PageFrameID]bool) []FrameEval {
-	var tree proto.PageGetFrameTreeResult
-	if err := callOn(ctx, p, proto.PageGetFrameTree{}, &tree); err != nil || tree.FrameTree == nil {
-		if err == nil {
-			err = errors.New("no frame tree")
-		}
-		return []FrameEval{{Frame: proto.PageFrameID(p.TargetID), OutOfProcess: oop, Err: fmt.Errorf("reading the frame tree: %w", err)}}
+// targets returns the session's targets that hold frames, the tab first,
+// then its out-of-process iframes, and the frame ids of those iframes
+// (each one's frame is its target's id).
+func (s *Session) targets() ([]*rod.Page, map[proto.PageFrameID]bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, nil, errors.New("the session is closed")
 	}
-	var out []FrameEval
+	targets := make([]*rod.Page, 0, 1+len(s.oopifs))
+	targets = append(targets, s.page)
+	remote := make(map[proto.PageFrameID]bool, len(s.oopifs))
+	for _, p := range s.oopifs {
+		targets = append(targets, p)
+		remote[proto.PageFrameID(p.TargetID)] = true
+	}
+	return targets, remote, nil
+}
+
+// localFrames returns the frames of target p's frame tree that its own
+// renderer holds: p's own frame and its descendants, less the
+// out-of-process iframes of remote (reached through their own targets).
+func localFrames(ctx context.Context, p *rod.Page, remote map[proto.PageFrameID]bool) ([]*proto.PageFrame, error) {
+	var tree proto.PageGetFrameTreeResult
+	if err := callOn(ctx, p, proto.PageGetFrameTree{}, &tree); err != nil {
+		return nil, fmt.Errorf("reading the frame tree: %w", err)
+	}
+	if tree.FrameTree == nil {
+		return nil, errors.New("reading the frame tree: no frame tree")
+	}
+	var out []*proto.PageFrame
 	var walk func(t *proto.PageFrameTree)
 	walk = func(t *proto.PageFrameTree) {
-		if t == nil || t.Frame == nil || (skip[t.Frame.ID] && t.Frame.ID != proto.PageFrameID(p.TargetID)) {
+		if t == nil || t.Frame == nil || (remote[t.Frame.ID] && t.Frame.ID != proto.PageFrameID(p.TargetID)) {
 			return
 		}
-		out = append(out, s.evalFrame(ctx, p, t.Frame, world, expr, oop))
+		out = append(out, t.Frame)
 		for _, c := range t.ChildFrames {
 			walk(c)
 		}
 	}
 	walk(tree.FrameTree)
-	return out
+	return out, nil
 }
 
-// evalFrame evaluates expr in frame f of target p.
-func (s *Session) evalFrame(ctx context.Context, p *rod.Page, f *proto.PageFrame, world, expr string, oop bool) FrameEval {
-	r := FrameEval{Frame: f.ID, Origin: f.SecurityOrigin, OutOfProcess: oop}
+// evalInWorld evaluates expr in a fresh context of the isolated world
+// named world in frame of target p (by value, or as a remote object); an
+// exception thrown is an error.
+func evalInWorld(ctx context.Context, p *rod.Page, frame proto.PageFrameID, world, expr string, byValue bool) (*proto.RuntimeEvaluateResult, error) {
 	var w proto.PageCreateIsolatedWorldResult
-	if err := callOn(ctx, p, proto.PageCreateIsolatedWorld{FrameID: f.ID, WorldName: world}, &w); err != nil {
-		r.Err = fmt.Errorf("creating an isolated world: %w", err)
-		return r
+	if err := callOn(ctx, p, proto.PageCreateIsolatedWorld{FrameID: frame, WorldName: world}, &w); err != nil {
+		return nil, fmt.Errorf("creating an isolated world: %w", err)
 	}
 	var res proto.RuntimeEvaluateResult
-	if err := callOn(ctx, p, proto.RuntimeEvaluate{Expression: expr, ContextID: w.ExecutionContextID, ReturnByValue: true}, &res); err != nil {
-		r.Err = fmt.Errorf("evaluating: %w", err)
-		return r
+	if err := callOn(ctx, p, proto.RuntimeEvaluate{Expression: expr, ContextID: w.ExecutionContextID, ReturnByValue: byValue}, &res); err != nil {
+		return nil, fmt.Errorf("evaluating: %w", err)
 	}
 	if res.ExceptionDetails != nil {
-		r.Err = fmt.Errorf("evaluating: %s", res.ExceptionDetails.Text)
-		return r
+		return nil, fmt.Errorf("evaluating: %s", res.ExceptionDetails.Text)
 	}
-	if res.Result != nil {
-		r.Value = json.RawMessage(res.Result.Value.JSON("", ""))
+	return &res, nil
+}
+
+// evalTarget evaluates expr in every frame target p's renderer holds.
+func (s *Session) evalTarget(ctx context.Context, p *rod.Page, expr string, oop bool, remote map[proto.PageFrameID]bool) []FrameEval {
+	frames, err := localFrames(ctx, p, remote)
+	if err != nil {
+		return []FrameEval{{Frame: proto.PageFrameID(p.TargetID), OutOfProcess: oop, Err: err}}
 	}
-	return r
+	out := make([]FrameEval, 0, len(frames))
+	for _, f := range frames {
+		r := FrameEval{Frame: f.ID, Origin: f.SecurityOrigin, OutOfProcess: oop}
+		res, err := evalInWorld(ctx, p, f.ID, evidenceWorld, expr, true)
+		switch {
+		case err != nil:
+			r.Err = err
+		case res.Result != nil:
+			r.Value = json.RawMessage(res.Result.Value.JSON("", ""))
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // A campaign iframe the tag created inside a widget iframe is not in the
@@ -141,7 +166,8 @@ const findInFrame = `(function (sel) {
   return e;
 })(%s)`
 
-// evidenceWorld is the isolated world frameBox looks in.
+// evidenceWorld is the isolated world EvalFrames and frameBox work in:
+// it shares each frame's DOM, not the page's scripts.
 const evidenceWorld = "qualcert-evidence"
 
 // errNotInFrames: no frame of the page holds the element.
@@ -153,46 +179,21 @@ var errNotInFrames = errors.New("no such visible element in the page or any of i
 func (s *Session) frameBox(ctx context.Context, sel string) (*box, box, string, error) {
 	arg, _ := json.Marshal(sel)
 	expr := fmt.Sprintf(findInFrame, arg)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, box{}, "", errors.New("the session is closed")
+	targets, remote, err := s.targets()
+	if err != nil {
+		return nil, box{}, "", err
 	}
-	targets := []*rod.Page{s.page}
-	remote := map[proto.PageFrameID]bool{}
-	for _, p := range s.oopifs {
-		targets = append(targets, p)
-		remote[proto.PageFrameID(p.TargetID)] = true
-	}
-	s.mu.Unlock()
-
 	for _, p := range targets {
-		var tree proto.PageGetFrameTreeResult
-		if err := callOn(ctx, p, proto.PageGetFrameTree{}, &tree); err != nil || tree.FrameTree == nil {
+		frames, err := localFrames(ctx, p, remote)
+		if err != nil {
 			continue // an iframe gone meanwhile; Evidence says when nothing is found
 		}
-		var frames []*proto.PageFrame
-		var walk func(t *proto.PageFrameTree)
-		walk = func(t *proto.PageFrameTree) {
-			if t == nil || t.Frame == nil || (remote[t.Frame.ID] && t.Frame.ID != proto.PageFrameID(p.TargetID)) {
-				return
-			}
-			if p != s.page || t.Frame.ParentID != "" { // the top document was searched already
-				frames = append(frames, t.Frame)
-			}
-			for _, c := range t.ChildFrames {
-				walk(c)
-			}
-		}
-		walk(tree.FrameTree)
 		for _, f := range frames {
-			var w proto.PageCreateIsolatedWorldResult
-			if err := callOn(ctx, p, proto.PageCreateIsolatedWorld{FrameID: f.ID, WorldName: evidenceWorld}, &w); err != nil {
-				continue
+			if p == s.page && f.ParentID == "" {
+				continue // the top document was searched already
 			}
-			var res proto.RuntimeEvaluateResult
-			if err := callOn(ctx, p, proto.RuntimeEvaluate{Expression: expr, ContextID: w.ExecutionContextID}, &res); err != nil ||
-				res.ExceptionDetails != nil || res.Result == nil || res.Result.ObjectID == "" {
+			res, err := evalInWorld(ctx, p, f.ID, evidenceWorld, expr, false)
+			if err != nil || res.Result == nil || res.Result.ObjectID == "" {
 				continue
 			}
 			b, view, err := s.boxIn(ctx, p, res.Result.ObjectID)

@@ -50,18 +50,10 @@ func (s *Session) Sync(ctx context.Context) error {
 	if s.cfg.Binding == "" || s.cfg.World == "" {
 		return errors.New("syncing with the page: the session has no binding in an isolated world")
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return errors.New("syncing with the page: the session is closed")
+	frames, _, err := s.targets()
+	if err != nil {
+		return fmt.Errorf("syncing with the page: %w", err)
 	}
-	frames := make([]*rod.Page, 0, 1+len(s.oopifs))
-	frames = append(frames, s.page)
-	for _, p := range s.oopifs {
-		frames = append(frames, p)
-	}
-	s.mu.Unlock()
-
 	errs := make([]error, len(frames))
 	var wg sync.WaitGroup
 	for i, p := range frames {
@@ -100,27 +92,15 @@ func (s *Session) syncFrame(ctx context.Context, p *rod.Page) error {
 		s.mu.Unlock()
 	}()
 
-	// A fresh context of the recorder's world in the target's frame: the
-	// recorder's own contexts are not tracked, and a new one of the same
-	// name has the binding too.
-	frame := p.FrameID
-	if frame == "" {
-		frame = proto.PageFrameID(p.TargetID)
-	}
-	var world proto.PageCreateIsolatedWorldResult
-	if err := callOn(ctx, p, proto.PageCreateIsolatedWorld{FrameID: frame, WorldName: s.cfg.World}, &world); err != nil {
-		return fmt.Errorf("syncing with the page: creating a context of the recorder's world: %w", err)
-	}
+	// A fresh context of the recorder's world in the target's own frame
+	// (its id is the target's): the recorder's own contexts are not
+	// tracked, and a new one of the same name has the binding too.
 	payload, err := json.Marshal(syncPrefix + strconv.FormatUint(n, 10))
 	if err != nil {
 		return fmt.Errorf("syncing with the page: %w", err)
 	}
-	var res proto.RuntimeEvaluateResult
-	if err := callOn(ctx, p, proto.RuntimeEvaluate{Expression: s.cfg.Binding + "(" + string(payload) + ")", ContextID: world.ExecutionContextID}, &res); err != nil {
+	if _, err := evalInWorld(ctx, p, proto.PageFrameID(p.TargetID), s.cfg.World, s.cfg.Binding+"("+string(payload)+")", false); err != nil {
 		return fmt.Errorf("syncing with the page: calling the binding: %w", err)
-	}
-	if res.ExceptionDetails != nil {
-		return fmt.Errorf("syncing with the page: calling the binding: %s", res.ExceptionDetails.Text)
 	}
 	select {
 	case <-seen:

@@ -79,28 +79,10 @@ func TestSyncWaitsForEveryEarlierBindingCall(t *testing.T) {
 // cannot answer; Sync returns its context's error instead of hanging.
 func TestSyncIsBoundedOnABusyPage(t *testing.T) {
 	t.Parallel()
-	looping := make(chan struct{}, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/looping" {
-			looping <- struct{}{}
-			return
-		}
-		fmt.Fprint(w, `<script>navigator.sendBeacon('/looping'); while(true){}</script>`)
-	}))
-	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := shared.NewSession(ctx, SessionConfig{Binding: "__qcSyncTest", World: "qualcert-sync-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := loopingSession(t, ctx, SessionConfig{Binding: "__qcSyncTest", World: "qualcert-sync-test"})
 	defer s.Close()
-	_ = s.Navigate(ctx, srv.URL)
-	select {
-	case <-looping:
-	case <-ctx.Done():
-		t.Fatal("the page never started its loop")
-	}
 	short, cancelShort := context.WithTimeout(ctx, time.Second)
 	defer cancelShort()
 	if err := s.Sync(short); err == nil {

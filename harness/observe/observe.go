@@ -27,7 +27,7 @@ import (
 	"github.com/qualcert/qualcert/harness/timeline"
 )
 
-//go:embed recorder.js page.js
+//go:embed recorder.js page.js frames.js
 var assets embed.FS
 
 // Binding is the name of the CDP Runtime binding through which the recorder
@@ -64,7 +64,13 @@ func withHosts(js string, hosts []string) string {
 	return strings.Replace(js, "null; /*qualcert:hosts*/", string(b)+";", 1)
 }
 
+// asset is an embedded script, with frames.js (the rule of which frames
+// are followed, shared by recorder.js and page.js) in its place.
 func asset(name string) string {
+	return strings.Replace(embedded(name), "  /*qualcert:frames*/\n", embedded("frames.js"), 1)
+}
+
+func embedded(name string) string {
 	b, err := assets.ReadFile(name)
 	if err != nil {
 		panic("observe: embedded " + name + " missing") // a build defect, caught by every test

@@ -129,12 +129,16 @@ func TestDecoderTamperAndClock(t *testing.T) {
 	}
 }
 
-// Both scripts get the profile's campaign hosts: the frames on them are the
+// Both scripts get the profile's campaign hosts and the one rule of which
+// frames are followed (frames.js): the frames on those hosts are the
 // campaigns' own, which neither the recorder nor the page shim follows.
 func TestScriptsKnowTheCampaignHosts(t *testing.T) {
 	for name, js := range map[string]string{"recorder": RecorderJS("Jeux.Example.test"), "page": PageJS("Jeux.Example.test")} {
 		if !strings.Contains(js, `var HOSTS = ["jeux.example.test"];`) || strings.Contains(js, "/*qualcert:hosts*/") {
 			t.Errorf("%s script: the campaign hosts are not filled in", name)
+		}
+		if strings.Count(js, "function followedFrame()") != 1 || strings.Contains(js, "/*qualcert:frames*/") {
+			t.Errorf("%s script: the shared frame rule (frames.js) is not put in once", name)
 		}
 	}
 	for name, js := range map[string]string{"recorder": RecorderJS(), "page": PageJS()} {

@@ -10,26 +10,10 @@
 // recorder says so.
 (function () {
   'use strict';
-  // The top page, and every frame the tag may run in: one of the page's
-  // own origin (a CMS's srcdoc or same-origin embed block) or of another
-  // web origin (an article widget, an embed host of the publisher), but
-  // not a frame of a Qualifio host or of a campaign host of the profile
-  // (the campaign's own), nor one of an opaque origin (a sandbox without
-  // allow-same-origin). The same rule as the recorder's (recorder.js).
-  var HOSTS = null; /*qualcert:hosts*/
-  if (window.top !== window) {
-    var own = false;
-    // window.origin: a srcdoc or about:blank frame inherits its parent's
-    // origin, which its location does not show.
-    var o = window.origin;
-    try { own = o !== 'null' && window.top.origin === o; } catch (e) { own = false; }
-    if (!own) {
-      var m = /^https?:\/\/(\[[^\]]*\]|[^:\/]*)/i.exec(o || '');
-      var host = m ? m[1].toLowerCase() : '';
-      own = !!m && !/(^|\.)qualifio(app)?\.com\.?$/.test(host) && !(HOSTS && HOSTS.indexOf(host) >= 0);
-    }
-    if (!own) return;
-  }
+  // The frames the recorder follows (frames.js): the top page, and every
+  // frame the tag may run in but the campaigns' own.
+  /*qualcert:frames*/
+  if (!followedFrame()) return;
   var doc = document, CE = CustomEvent, dispatch = EventTarget.prototype.dispatchEvent, stringify = JSON.stringify;
   function relay(o, target) {
     var s;

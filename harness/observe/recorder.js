@@ -7,7 +7,7 @@
 // binding to Go exists in this world only (Runtime.addBinding with an
 // executionContextName): the page cannot call it.
 //
-// In the top page and in every frame the page's tag may run in (below) it
+// In the top page and in every frame the page's tag may run in (frames.js) it
 //   - keeps the reference kit's bookkeeping: runs the commands the kit's
 //     loader relays from the page's world (page.js, kit.js), creates the
 //     campaign iframes, keeps the tokens, and answers the campaign's
@@ -26,34 +26,9 @@
 // what it is: something the page did at the moment it arrived.
 (function () {
   'use strict';
-  // The profile's campaign hosts (filled in by the harness): the kit
-  // refuses an iframe on any other host (it would load from the real
-  // network), and a frame on one of them is a campaign's, not the page's.
-  var HOSTS = null; /*qualcert:hosts*/
-  // Where the tag is followed: the top page, and every frame of a web
-  // origin but the campaigns' own. A CMS renders the contest block in a
-  // srcdoc or same-origin iframe; an article widget or an embed host of
-  // the publisher serves it from another origin (another host, or
-  // another port of the same host), and the tag runs there as in the top
-  // page: Qualifio's kit, in that frame, creates the campaign iframe in
-  // that frame's div and answers its getMetaData. Not followed: a frame
-  // of a Qualifio host or of a campaign host of the profile (the
-  // campaign's own), and a frame of an opaque origin (a sandbox without
-  // allow-same-origin, reported by frameCheck below).
-  var own = window.top === window || followed();
-  function followed() {
-    // window.origin: a srcdoc or about:blank frame inherits its parent's
-    // origin, which its location does not show.
-    var o = window.origin;
-    try { if (o !== 'null' && window.top.origin === o) return true; } catch (e) { /* another origin */ }
-    var m = /^https?:\/\/(\[[^\]]*\]|[^:\/]*)/i.exec(o || '');
-    return !!m && !campaignHost(m[1]);
-  }
-  // campaignHost: a Qualifio host or a campaign host of the profile.
-  function campaignHost(h) {
-    h = String(h).toLowerCase();
-    return /(^|\.)qualifio(app)?\.com\.?$/.test(h) || !!(HOSTS && HOSTS.indexOf(h) >= 0);
-  }
+  /*qualcert:frames*/
+  // (opaque-origin frames are reported by frameCheck below)
+  var own = followedFrame();
   var bind = window.__qualcertEmit;
   if (typeof bind !== 'function') return;
   if (window.top !== window) frameCheck(bind);
