@@ -747,7 +747,11 @@ func (r *run) evidence(res *Result) {
 		}
 		name := "campaign-" + div + ".png"
 		res.Screenshots = append(res.Screenshots, Screenshot{Name: name, Campaign: div, PNG: elements[i].PNG})
-		r.rec.Add(timeline.Harness, timeline.Screenshot, div, map[string]any{"name": name, "bytes": len(elements[i].PNG)})
+		data := map[string]any{"name": name, "bytes": len(elements[i].PNG)}
+		if elements[i].Blank {
+			data["blank"] = true // one colour, also after the page painted again: the campaign showed nothing
+		}
+		r.rec.Add(timeline.Harness, timeline.Screenshot, div, data)
 	}
 	if page.Err != nil {
 		r.rec.Add(timeline.Harness, timeline.Screenshot, "", map[string]any{"error": page.Err.Error()})

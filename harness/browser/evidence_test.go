@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
+	"image/draw"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -137,5 +139,29 @@ func TestEvidenceLiftsTheCPUThrottle(t *testing.T) {
 	s.mu.Unlock()
 	if rate != 1 {
 		t.Errorf("CPU throttling rate after the evidence: %v, want 1 (lifted)", rate)
+	}
+}
+
+// uniform tells a capture Chromium handed back before painting (one colour
+// over the whole element) from one that shows something.
+func TestUniformCapture(t *testing.T) {
+	encode := func(img image.Image) []byte {
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	white := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	draw.Draw(white, white.Bounds(), image.White, image.Point{}, draw.Src)
+	if !uniform(encode(white)) {
+		t.Error("an all-white capture is not uniform")
+	}
+	white.Set(39, 29, color.Black)
+	if uniform(encode(white)) {
+		t.Error("a capture with one dark pixel is uniform")
+	}
+	if uniform([]byte("not a png")) {
+		t.Error("an undecodable capture is uniform")
 	}
 }
